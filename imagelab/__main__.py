@@ -1,0 +1,5 @@
+import sys
+
+from imagelab.cli import main
+
+sys.exit(main())

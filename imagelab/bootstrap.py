@@ -1,0 +1,161 @@
+"""Make sure a Docker engine with BuildKit answers, installing and starting one where we may.
+
+Where an engine already answers this only reports its versions. On a Debian machine where we are root
+and none answers (a fresh CI machine), it installs Debian's docker.io and mmdebstrap, takes the buildx
+plugin from Debian 13's docker-buildx package (Debian 12 has none) and starts dockerd in the background
+with published ports bound to 127.0.0.1. Anywhere else it stops with one line saying what to install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagelab import engine
+from imagelab.errors import EngineError, tail
+
+DEBIAN_MIRROR = os.environ.get("IMAGELAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx
+PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
+DOCKERD_LOG = Path("/var/log/imagelab-dockerd.log")
+START_TIMEOUT_S = 60
+INSTALL_HINT = "install Docker Engine with the buildx plugin (Docker Desktop on macOS and Windows) and start it"
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    server: str
+    api: str
+    buildx: str
+    buildkit: str
+
+    def describe(self) -> str:
+        return (f"Docker engine {self.server} (API {self.api}), buildx {self.buildx}, "
+                f"BuildKit {self.buildkit}")
+
+
+def ensure_engine(log=print) -> EngineInfo:
+    """Return the engine's versions, installing and starting it first where that is ours to do."""
+    if not engine.answers():
+        if os.environ.get("DOCKER_HOST"):
+            # The user chose an engine: starting another one elsewhere would not answer their question.
+            raise EngineError(f"no Docker engine answers at DOCKER_HOST={os.environ['DOCKER_HOST']}",
+                              hint="start that engine, or unset DOCKER_HOST to use the local one")
+        _check_can_install()
+        _install_packages(log)
+        _start_dockerd(log)
+    if buildx_version() is None:
+        _check_can_install()
+        _install_buildx(log)
+    return info()
+
+
+def info() -> EngineInfo:
+    version = engine.versions()
+    return EngineInfo(server=version["Version"], api=version["ApiVersion"],
+                      buildx=buildx_version() or "missing", buildkit=_buildkit_version())
+
+
+def buildx_version() -> str | None:
+    try:
+        done = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    words = done.stdout.split()  # "github.com/docker/buildx 0.13.1+ds1 <revision>"
+    return words[1] if len(words) > 1 else done.stdout.strip()
+
+
+def _buildkit_version() -> str:
+    done = subprocess.run(["docker", "buildx", "inspect"], capture_output=True, text=True, timeout=30)
+    for line in done.stdout.splitlines():
+        if line.strip().startswith("BuildKit"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def _check_can_install() -> None:
+    if os.uname().sysname != "Linux" or not Path("/etc/debian_version").exists():
+        raise EngineError("no Docker engine with buildx answers, and this is not a Debian machine",
+                          hint=INSTALL_HINT)
+    if os.geteuid() != 0:
+        raise EngineError("no Docker engine with buildx answers, and installing one needs root",
+                          hint=f"run as root, or {INSTALL_HINT}")
+
+
+def _run(cmd: list[str], what: str, timeout: int = 600) -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as exc:
+        raise EngineError(f"{what} took longer than {timeout} s", hint="check the network") from exc
+    if done.returncode != 0:
+        raise EngineError(f"{what} failed (exit {done.returncode})", hint=f"command: {' '.join(cmd)}",
+                          log=tail(done.stdout + done.stderr))
+
+
+def _install_packages(log) -> None:
+    missing = [pkg for pkg, cmd in (("docker.io", "dockerd"), ("mmdebstrap", "mmdebstrap"))
+               if shutil.which(cmd) is None]
+    if not missing:
+        return
+    log(f"installing {', '.join(missing)} from Debian")
+    _run(["apt-get", "update", "-q"], "apt-get update")
+    _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+         f"apt-get install {' '.join(missing)}")
+
+
+def _install_buildx(log) -> None:
+    """Unpack docker-buildx from Debian 13 with a private apt configuration: the system's is untouched."""
+    log(f"installing the buildx plugin from Debian {BUILDX_SUITE}'s docker-buildx package")
+    with tempfile.TemporaryDirectory(prefix="imagelab-buildx-") as tmp:
+        work = Path(tmp)
+        (work / "lists" / "partial").mkdir(parents=True)
+        sources = work / "sources.list"
+        sources.write_text(f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+                           f"{DEBIAN_MIRROR} {BUILDX_SUITE} main\n")
+        apt = ["apt-get", "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+               "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work / 'cache'}"]
+        _run([*apt, "update", "-q"], f"apt-get update for Debian {BUILDX_SUITE}")
+        download = subprocess.run([*apt, "download", "docker-buildx"], cwd=work, capture_output=True,
+                                  text=True, timeout=300)
+        debs = sorted(work.glob("docker-buildx_*.deb"))
+        if not debs:
+            raise EngineError(f"could not download docker-buildx from Debian {BUILDX_SUITE}",
+                              hint="check that the Debian archive answers", log=download.stderr.splitlines()[-5:])
+        _run(["dpkg-deb", "-x", str(debs[0]), str(work / "root")], "unpacking docker-buildx")
+        PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(work / "root" / "usr/libexec/docker/cli-plugins/docker-buildx", PLUGIN_DIR)
+
+
+def _start_dockerd(log) -> None:
+    if not _dockerd_running():
+        log(f"starting dockerd (published ports on 127.0.0.1, log in {DOCKERD_LOG})")
+        DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with DOCKERD_LOG.open("ab") as out:
+            # A new session: dockerd outlives this process and is not hit by a Ctrl-C meant for us.
+            subprocess.Popen(["dockerd", "--ip", "127.0.0.1"], stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if engine.answers():
+            return
+        time.sleep(1)
+    text = DOCKERD_LOG.read_text(errors="replace") if DOCKERD_LOG.exists() else ""
+    raise EngineError(f"dockerd did not answer within {START_TIMEOUT_S} s",
+                      hint=f"see {DOCKERD_LOG}", log=tail(text))
+
+
+def _dockerd_running() -> bool:
+    pid_file = Path("/var/run/docker.pid")
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True

@@ -1,0 +1,24 @@
+"""The table of contents of imagelab: each session calls into the `imagelab` package."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+# nox.options.sessions = ["compare"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def harness(session: nox.Session, *args: str) -> None:
+    """Install the harness into the session's venv and run one of its commands."""
+    session.install("-e", ".")
+    session.run("python", "-m", "imagelab", *args)
+
+
+@nox.session
+def engine(session: nox.Session) -> None:
+    """Make sure a Docker engine with BuildKit answers; on Debian as root, install and start one."""
+    harness(session, "engine", *session.posargs)
