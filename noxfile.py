@@ -22,3 +22,15 @@ def harness(session: nox.Session, *args: str) -> None:
 def engine(session: nox.Session) -> None:
     """Make sure a Docker engine with BuildKit answers; on Debian as root, install and start one."""
     harness(session, "engine", *session.posargs)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Print the app x variant x base-set matrix as JSON (for CI matrices and remote builders)."""
+    harness(session, "matrix", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the selected variants with docker buildx bake: -- [--app A] [--variant V] [--bases SET]."""
+    harness(session, "build", *session.posargs)

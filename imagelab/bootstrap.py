@@ -24,7 +24,9 @@ BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
 DOCKERD_LOG = Path("/var/log/imagelab-dockerd.log")
 START_TIMEOUT_S = 60
-INSTALL_HINT = "install Docker Engine with the buildx plugin (Docker Desktop on macOS and Windows) and start it"
+INSTALL_HINT = (
+    "install Docker Engine with the buildx plugin (Docker Desktop on macOS and Windows) and start it"
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,7 @@ class EngineInfo:
     buildkit: str
 
     def describe(self) -> str:
-        return (f"Docker engine {self.server} (API {self.api}), buildx {self.buildx}, "
-                f"BuildKit {self.buildkit}")
+        return f"Docker engine {self.server} (API {self.api}), buildx {self.buildx}, BuildKit {self.buildkit}"
 
 
 def ensure_engine(log=print) -> EngineInfo:
@@ -44,8 +45,10 @@ def ensure_engine(log=print) -> EngineInfo:
     if not engine.answers():
         if os.environ.get("DOCKER_HOST"):
             # The user chose an engine: starting another one elsewhere would not answer their question.
-            raise EngineError(f"no Docker engine answers at DOCKER_HOST={os.environ['DOCKER_HOST']}",
-                              hint="start that engine, or unset DOCKER_HOST to use the local one")
+            raise EngineError(
+                f"no Docker engine answers at DOCKER_HOST={os.environ['DOCKER_HOST']}",
+                hint="start that engine, or unset DOCKER_HOST to use the local one",
+            )
         _check_can_install()
         _install_packages(log)
         _start_dockerd(log)
@@ -57,13 +60,19 @@ def ensure_engine(log=print) -> EngineInfo:
 
 def info() -> EngineInfo:
     version = engine.versions()
-    return EngineInfo(server=version["Version"], api=version["ApiVersion"],
-                      buildx=buildx_version() or "missing", buildkit=_buildkit_version())
+    return EngineInfo(
+        server=version["Version"],
+        api=version["ApiVersion"],
+        buildx=buildx_version() or "missing",
+        buildkit=_buildkit_version(),
+    )
 
 
 def buildx_version() -> str | None:
     try:
-        done = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            ["docker", "buildx", "version"], check=False, capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
@@ -73,7 +82,9 @@ def buildx_version() -> str | None:
 
 
 def _buildkit_version() -> str:
-    done = subprocess.run(["docker", "buildx", "inspect"], capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        ["docker", "buildx", "inspect"], check=False, capture_output=True, text=True, timeout=30
+    )
     for line in done.stdout.splitlines():
         if line.strip().startswith("BuildKit"):
             return line.split(":", 1)[1].strip()
@@ -82,33 +93,44 @@ def _buildkit_version() -> str:
 
 def _check_can_install() -> None:
     if os.uname().sysname != "Linux" or not Path("/etc/debian_version").exists():
-        raise EngineError("no Docker engine with buildx answers, and this is not a Debian machine",
-                          hint=INSTALL_HINT)
+        raise EngineError(
+            "no Docker engine with buildx answers, and this is not a Debian machine", hint=INSTALL_HINT
+        )
     if os.geteuid() != 0:
-        raise EngineError("no Docker engine with buildx answers, and installing one needs root",
-                          hint=f"run as root, or {INSTALL_HINT}")
+        raise EngineError(
+            "no Docker engine with buildx answers, and installing one needs root",
+            hint=f"run as root, or {INSTALL_HINT}",
+        )
 
 
 def _run(cmd: list[str], what: str, timeout: int = 600) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired as exc:
         raise EngineError(f"{what} took longer than {timeout} s", hint="check the network") from exc
     if done.returncode != 0:
-        raise EngineError(f"{what} failed (exit {done.returncode})", hint=f"command: {' '.join(cmd)}",
-                          log=tail(done.stdout + done.stderr))
+        raise EngineError(
+            f"{what} failed (exit {done.returncode})",
+            hint=f"command: {' '.join(cmd)}",
+            log=tail(done.stdout + done.stderr),
+        )
 
 
 def _install_packages(log) -> None:
-    missing = [pkg for pkg, cmd in (("docker.io", "dockerd"), ("mmdebstrap", "mmdebstrap"))
-               if shutil.which(cmd) is None]
+    missing = [
+        pkg
+        for pkg, cmd in (("docker.io", "dockerd"), ("mmdebstrap", "mmdebstrap"))
+        if shutil.which(cmd) is None
+    ]
     if not missing:
         return
     log(f"installing {', '.join(missing)} from Debian")
     _run(["apt-get", "update", "-q"], "apt-get update")
-    _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-         f"apt-get install {' '.join(missing)}")
+    _run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+        f"apt-get install {' '.join(missing)}",
+    )
 
 
 def _install_buildx(log) -> None:
@@ -118,17 +140,37 @@ def _install_buildx(log) -> None:
         work = Path(tmp)
         (work / "lists" / "partial").mkdir(parents=True)
         sources = work / "sources.list"
-        sources.write_text(f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-                           f"{DEBIAN_MIRROR} {BUILDX_SUITE} main\n")
-        apt = ["apt-get", "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
-               "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work / 'cache'}"]
+        sources.write_text(
+            f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+            f"{DEBIAN_MIRROR} {BUILDX_SUITE} main\n"
+        )
+        apt = [
+            "apt-get",
+            "-o",
+            f"Dir::Etc::SourceList={sources}",
+            "-o",
+            "Dir::Etc::SourceParts=/dev/null",
+            "-o",
+            f"Dir::State::Lists={work / 'lists'}",
+            "-o",
+            f"Dir::Cache={work / 'cache'}",
+        ]
         _run([*apt, "update", "-q"], f"apt-get update for Debian {BUILDX_SUITE}")
-        download = subprocess.run([*apt, "download", "docker-buildx"], cwd=work, capture_output=True,
-                                  text=True, timeout=300)
+        download = subprocess.run(
+            [*apt, "download", "docker-buildx"],
+            cwd=work,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         debs = sorted(work.glob("docker-buildx_*.deb"))
         if not debs:
-            raise EngineError(f"could not download docker-buildx from Debian {BUILDX_SUITE}",
-                              hint="check that the Debian archive answers", log=download.stderr.splitlines()[-5:])
+            raise EngineError(
+                f"could not download docker-buildx from Debian {BUILDX_SUITE}",
+                hint="check that the Debian archive answers",
+                log=download.stderr.splitlines()[-5:],
+            )
         _run(["dpkg-deb", "-x", str(debs[0]), str(work / "root")], "unpacking docker-buildx")
         PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copy2(work / "root" / "usr/libexec/docker/cli-plugins/docker-buildx", PLUGIN_DIR)
@@ -140,16 +182,22 @@ def _start_dockerd(log) -> None:
         DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
         with DOCKERD_LOG.open("ab") as out:
             # A new session: dockerd outlives this process and is not hit by a Ctrl-C meant for us.
-            subprocess.Popen(["dockerd", "--ip", "127.0.0.1"], stdout=out, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
+            subprocess.Popen(
+                ["dockerd", "--ip", "127.0.0.1"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if engine.answers():
             return
         time.sleep(1)
     text = DOCKERD_LOG.read_text(errors="replace") if DOCKERD_LOG.exists() else ""
-    raise EngineError(f"dockerd did not answer within {START_TIMEOUT_S} s",
-                      hint=f"see {DOCKERD_LOG}", log=tail(text))
+    raise EngineError(
+        f"dockerd did not answer within {START_TIMEOUT_S} s", hint=f"see {DOCKERD_LOG}", log=tail(text)
+    )
 
 
 def _dockerd_running() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 
@@ -11,28 +12,97 @@ from imagelab.terminal import terminal
 
 
 def cmd_engine(args: argparse.Namespace) -> int:
-    from imagelab import bootstrap
-
-    terminal.info(bootstrap.ensure_engine(log=terminal.step).describe())
+    terminal.info(ensure_engine().describe())
     return 0
 
 
-COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
-    "engine": (cmd_engine, "make sure a Docker engine with buildx answers (install and start it on Debian)"),
+def ensure_engine():
+    """Every command that needs the engine starts here, so a fresh machine needs nothing run before."""
+    from imagelab import bootstrap
+
+    return bootstrap.ensure_engine(log=terminal.step)
+
+
+def selected(args: argparse.Namespace) -> list:
+    """The matrix cells named by --app/--variant/--bases (all of them when none are given)."""
+    from imagelab import apps, bases
+
+    base_set = bases.resolve(args.bases)
+    return apps.select(apps.discover(), args.app, args.variant, base_set)
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    cells = [
+        {"app": v.app.name, "variant": v.name, "bases": v.base_set, "target": v.target, "tag": v.tag}
+        for v in selected(args)
+    ]
+    terminal.out.print_json(data=cells) if terminal.out.is_terminal else print(json.dumps(cells, indent=2))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from imagelab import build
+
+    cells = selected(args)
+    ensure_engine()
+    built = build.build(cells, cells[0].base_set if cells else args.bases, builder=args.builder)
+    failed = [b for b in built if not b.result.ok]
+    terminal.info(f"{len(built) - len(failed)} of {len(built)} images built")
+    return 1 if failed else 0
+
+
+def add_selectors(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an app of apps/ (repeatable; default: all)",
+    )
+    command.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="naive, slim, multistage, distroless or minimal (repeatable; default: all)",
+    )
+    command.add_argument(
+        "--bases",
+        default="debian",
+        metavar="SET",
+        help="base set: official, debian or auto (default: debian)",
+    )
+
+
+def add_builder(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--builder", metavar="NAME", help="a buildx builder (e.g. a remote BuildKit)")
+
+
+#: name -> (handler, one-line help, options). Options are functions that add arguments to the command.
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
+    "engine": (
+        cmd_engine,
+        "make sure a Docker engine with buildx answers (install and start it on Debian)",
+        (),
+    ),
+    "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
+    "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
 }
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="imagelab", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text, description=help_text)
+    for name, (_, help_text, options) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        for add in options:
+            add(command)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler, _ = COMMANDS[args.command]
+    handler = COMMANDS[args.command][0]
     try:
         return handler(args)
     except ImagelabError as exc:

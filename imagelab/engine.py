@@ -42,3 +42,11 @@ def answers() -> bool:
 
 def versions() -> dict:
     return client().version()
+
+
+def image_id(ref: str) -> str:
+    """The id of a local image, or "" when there is none by that name."""
+    try:
+        return client().images.get(ref).id
+    except docker.errors.ImageNotFound:
+        return ""

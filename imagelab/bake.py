@@ -1,0 +1,203 @@
+"""Run `docker buildx bake` and read its progress stream (`--progress rawjson`) into per-target results.
+
+BuildKit names every step of a multi-target bake "[<target> <stage> n/m] INSTRUCTION", so the stream tells
+which target each step belongs to, when it started and ended, whether it came from the cache, and the
+log of the step that failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from imagelab.errors import tail
+
+TARGET_OF_STEP = re.compile(r"^\[(?P<target>[A-Za-z0-9_.-]+)[ \]]")
+CANCELED = "context canceled"
+
+
+@dataclass
+class Step:
+    digest: str
+    name: str
+    started: datetime | None = None
+    completed: datetime | None = None
+    cached: bool = False
+    error: str = ""
+    log: bytearray = field(default_factory=bytearray)
+
+    @property
+    def canceled(self) -> bool:
+        return CANCELED in self.error
+
+
+@dataclass
+class TargetResult:
+    """What one bake target did: its wall time is the span of its own steps in the (parallel) bake."""
+
+    target: str
+    ok: bool
+    seconds: float = 0.0
+    steps: int = 0
+    cached_steps: int = 0
+    failed_step: str = ""
+    error: str = ""
+    log: list[str] = field(default_factory=list)
+
+    def describe_failure(self) -> str:
+        if self.failed_step:
+            return f"{self.target}: step {self.failed_step} failed: {self.error}"
+        return f"{self.target}: {self.error}"
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    if not text or text.startswith("0001-"):
+        return None
+    # BuildKit writes nanoseconds; datetime keeps microseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)
+
+
+def read_stream(lines: Iterable[str]) -> Iterator[dict | str]:
+    """Split buildx's rawjson output into its JSON objects; any other line (e.g. 'ERROR: ...') as text.
+
+    buildx pretty-prints each object, so a top-level object opens with '{' and closes with '}' alone on a line.
+    """
+    chunk: list[str] = []
+    for line in lines:
+        if chunk or line.rstrip("\n") == "{":
+            chunk.append(line)
+            if line.rstrip("\n") == "}":
+                yield json.loads("".join(chunk))
+                chunk = []
+        elif line.strip():
+            yield line.rstrip("\n")
+
+
+class BakeRun:
+    """Collects the steps of one bake as its stream arrives and calls `on_done` when a target is exported."""
+
+    def __init__(self, targets: Iterable[str], on_done: Callable[[TargetResult], None] | None = None) -> None:
+        self.targets = set(targets)
+        self.steps: dict[str, Step] = {}
+        self.messages: list[str] = []
+        self.on_done = on_done
+        self._reported: set[str] = set()
+
+    def feed(self, item: dict | str) -> None:
+        if isinstance(item, str):
+            self.messages.append(item)
+            return
+        for vertex in item.get("vertexes") or ():
+            step = self.steps.setdefault(vertex["digest"], Step(vertex["digest"], vertex.get("name", "")))
+            step.started = _timestamp(vertex.get("started")) or step.started
+            step.completed = _timestamp(vertex.get("completed")) or step.completed
+            step.cached = step.cached or bool(vertex.get("cached"))
+            step.error = vertex.get("error", step.error)
+            if step.completed and "exporting to image" in step.name and not step.error:
+                self._report(self.target_of(step))
+        for log in item.get("logs") or ():
+            step = self.steps.get(log["vertex"])
+            if step is not None:
+                step.log.extend(base64.b64decode(log.get("data") or ""))
+
+    def target_of(self, step: Step) -> str:
+        """BuildKit prefixes step names with the target only when a bake has several targets."""
+        if len(self.targets) == 1:
+            return next(iter(self.targets))
+        match = TARGET_OF_STEP.match(step.name)
+        return match["target"] if match else ""
+
+    def _report(self, target: str) -> None:
+        if self.on_done and target in self.targets and target not in self._reported:
+            self._reported.add(target)
+            self.on_done(self.result(target))
+
+    def result(self, target: str) -> TargetResult:
+        own = [s for s in self.steps.values() if self.target_of(s) == target]
+        failed = [s for s in own if s.error and not s.canceled]
+        exported = any("exporting to image" in s.name and s.completed and not s.error for s in own)
+        starts = [s.started for s in own if s.started]
+        ends = [s.completed for s in own if s.completed]
+        result = TargetResult(
+            target=target,
+            ok=exported and not failed,
+            seconds=(max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
+            steps=len(own),
+            cached_steps=sum(s.cached for s in own),
+        )
+        if failed:
+            step = failed[0]
+            result.failed_step = step.name
+            result.error, result.log = step.error, tail(bytes(step.log))
+        elif not exported:
+            canceled = [s for s in own if s.canceled]
+            result.error = "canceled when another target failed" if canceled else "did not finish"
+            result.log = tail("\n".join(self.messages))
+        return result
+
+
+def bake(
+    bake_file: Path,
+    targets: list[str],
+    builder: str | None = None,
+    on_done: Callable[[TargetResult], None] | None = None,
+) -> dict[str, TargetResult]:
+    """One `docker buildx bake` of `targets`; every target gets a result, built or not.
+
+    Contexts in the bake file are relative to the bake file's folder, so it runs from there.
+    """
+    command = ["docker", "buildx", "bake", "--file", str(bake_file), "--progress", "rawjson"]
+    if builder:
+        command += ["--builder", builder]
+    run = BakeRun(targets, on_done)
+    with subprocess.Popen(
+        [*command, *targets],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        cwd=bake_file.parent,
+    ) as process:
+        assert process.stderr is not None
+        try:
+            for item in read_stream(process.stderr):
+                run.feed(item)
+        finally:
+            # Ctrl-C or an error here: buildx must not go on building behind our back.
+            if process.poll() is None:
+                process.terminate()
+    return {target: run.result(target) for target in targets}
+
+
+def bake_all(
+    bake_file: Path,
+    targets: list[str],
+    builder: str | None = None,
+    on_done: Callable[[TargetResult], None] | None = None,
+) -> dict[str, TargetResult]:
+    """Bake every target; one failure must not stop the others.
+
+    BuildKit cancels the whole bake when one target fails, so bake again without the targets that failed
+    on their own: what was already built comes from the cache. At most one round per target.
+    """
+    results: dict[str, TargetResult] = {}
+    remaining = list(targets)
+    for _ in range(len(targets)):
+        if not remaining:
+            break
+        round_results = bake(bake_file, remaining, builder, on_done)
+        failed = [t for t, r in round_results.items() if r.failed_step]
+        results.update({t: r for t, r in round_results.items() if r.ok or r.failed_step})
+        leftover = [t for t, r in round_results.items() if not r.ok and not r.failed_step]
+        if not failed:
+            results.update({t: round_results[t] for t in leftover})
+            break
+        remaining = leftover
+    return results

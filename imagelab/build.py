@@ -1,0 +1,120 @@
+"""Build the matrix: a bake file from the selected variants, one `docker buildx bake`, results per image."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagelab import ROOT, bases, engine
+from imagelab.apps import App, Variant
+from imagelab.bake import TargetResult, bake_all
+from imagelab.terminal import terminal
+
+#: Scratch space of the harness (git ignores it): bake files and exported images.
+SCRATCH = ROOT / ".imagelab"
+TEST_STAGE = "test"
+
+
+@dataclass
+class Built:
+    """One variant after the build: the bake result and, when it built, the image id."""
+
+    variant: Variant
+    result: TargetResult
+    image_id: str = ""
+
+
+def git_revision() -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=False, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def labels(variant: Variant, revision: str) -> dict[str, str]:
+    app = variant.app
+    found = {
+        "org.opencontainers.image.title": f"imagelab {app.name} ({variant.name})",
+        "org.opencontainers.image.description": app.description,
+        "org.opencontainers.image.revision": revision,
+        "org.opencontainers.image.source": f"apps/{app.name} + dockerfiles/{app.name}/{variant.name}.Dockerfile",
+        "org.imagelab.app": app.name,
+        "org.imagelab.variant": variant.name,
+        "org.imagelab.base-set": variant.base_set,
+    }
+    if variant.base_set != "official":
+        found["org.imagelab.base-set.note"] = bases.describe(variant.base_set)
+    return found
+
+
+def _target(app: App, dockerfile: Path, base_set: str, tag: str, extra: dict | None = None) -> dict:
+    return {
+        # Relative to the bake file in SCRATCH, so the file also runs on a remote builder from a checkout.
+        "context": str(Path("..") / app.folder.relative_to(ROOT)),
+        "dockerfile": str(Path("../..") / dockerfile.relative_to(ROOT)),
+        "args": bases.build_args(base_set),
+        "tags": [tag],
+        **(extra or {}),
+    }
+
+
+def bake_definition(variants: list[Variant], base_set: str) -> dict:
+    revision = git_revision()
+    targets = {
+        v.target: _target(v.app, v.app.dockerfile(v.name), base_set, v.tag, {"labels": labels(v, revision)})
+        for v in variants
+    }
+    return {"group": {"default": {"targets": list(targets)}}, "target": targets}
+
+
+def tests_definition(apps: list[App], base_set: str) -> dict:
+    """The `test` stage of each app's multistage Dockerfile: the app's own suite, in its build image."""
+    targets = {
+        f"{app.name}-{TEST_STAGE}": _target(
+            app,
+            app.dockerfile("multistage"),
+            base_set,
+            f"imagelab/{app.name}:{TEST_STAGE}-{base_set}",
+            {"target": TEST_STAGE},
+        )
+        for app in apps
+    }
+    return {"group": {"default": {"targets": list(targets)}}, "target": targets}
+
+
+def write_bake_file(definition: dict, name: str = "docker-bake.json") -> Path:
+    SCRATCH.mkdir(exist_ok=True)
+    path = SCRATCH / name
+    path.write_text(json.dumps(definition, indent=2) + "\n")
+    return path
+
+
+def _report(result: TargetResult) -> None:
+    terminal.info(
+        f"  built {result.target} in {result.seconds:.1f} s "
+        f"({result.cached_steps}/{result.steps} steps cached)"
+    )
+
+
+def _bake(definition: dict, name: str, builder: str | None) -> dict[str, TargetResult]:
+    results = bake_all(write_bake_file(definition, name), list(definition["target"]), builder, _report)
+    for result in results.values():
+        if not result.ok:
+            terminal.error(result.describe_failure() + "".join(f"\n  | {line}" for line in result.log))
+    return results
+
+
+def build(variants: list[Variant], base_set: str, builder: str | None = None) -> list[Built]:
+    """Bake the variants in one bake; a failed target does not stop the others."""
+    terminal.step(f"building {len(variants)} images on the '{base_set}' base set with docker buildx bake")
+    results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder)
+    return [
+        Built(v, results[v.target], engine.image_id(v.tag) if results[v.target].ok else "") for v in variants
+    ]
+
+
+def test_apps(apps: list[App], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
+    """Run each app's own test suite by building its `test` stage; results by app name."""
+    terminal.step(f"running the test suites of {', '.join(a.name for a in apps)} in their build images")
+    results = _bake(tests_definition(apps, base_set), "docker-bake.tests.json", builder)
+    return {app.name: results[f"{app.name}-{TEST_STAGE}"] for app in apps}
