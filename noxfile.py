@@ -34,3 +34,11 @@ def matrix(session: nox.Session) -> None:
 def build(session: nox.Session) -> None:
     """Build the selected variants with docker buildx bake: -- [--app A] [--variant V] [--bases SET]."""
     harness(session, "build", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole suite: unit tests, then real bases, builds, containers and probes (marker docker)."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("python", "-m", "imagelab", "engine")
+    session.run("pytest", *session.posargs)

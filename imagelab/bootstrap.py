@@ -22,6 +22,7 @@ from imagelab.errors import EngineError, tail
 DEBIAN_MIRROR = os.environ.get("IMAGELAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
+DEBIAN_VERSION_FILE = Path("/etc/debian_version")
 DOCKERD_LOG = Path("/var/log/imagelab-dockerd.log")
 START_TIMEOUT_S = 60
 INSTALL_HINT = (
@@ -86,13 +87,13 @@ def _buildkit_version() -> str:
         ["docker", "buildx", "inspect"], check=False, capture_output=True, text=True, timeout=30
     )
     for line in done.stdout.splitlines():
-        if line.strip().startswith("BuildKit"):
+        if line.strip().startswith("BuildKit"):  # "BuildKit:" or "BuildKit version:" by buildx version
             return line.split(":", 1)[1].strip()
     return "unknown"
 
 
 def _check_can_install() -> None:
-    if os.uname().sysname != "Linux" or not Path("/etc/debian_version").exists():
+    if os.uname().sysname != "Linux" or not DEBIAN_VERSION_FILE.exists():
         raise EngineError(
             "no Docker engine with buildx answers, and this is not a Debian machine", hint=INSTALL_HINT
         )

@@ -10,7 +10,7 @@ from rich.console import Console
 
 class Terminal:
     def __init__(self) -> None:
-        self.err = Console(stderr=True, highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)  # one cause, one line
         self.out = Console(highlight=False, soft_wrap=True)
 
     @property

@@ -1,0 +1,50 @@
+"""Fixtures shared by the harness tests.
+
+Tests marked `docker` need a running engine; `nox -s tests` starts one first (imagelab.bootstrap).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imagelab import engine
+
+
+def _apt_download(package: str, dest: Path) -> Path:
+    """Fetch one .deb with apt (refreshing the package lists once if they are stale)."""
+    for attempt in range(2):
+        done = subprocess.run(["apt-get", "download", package], cwd=dest, check=False,
+                              capture_output=True, text=True, timeout=300)
+        debs = sorted(dest.glob(f"{package}_*.deb"))
+        if done.returncode == 0 and debs:
+            return debs[0]
+        if attempt == 0:
+            subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True, timeout=300)
+    pytest.fail(f"apt-get download {package} failed: {done.stderr.strip()[-300:]}")
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root file system holding only Debian's static busybox: a tiny, shell-capable test image."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        pytest.skip("needs Debian's apt-get and dpkg-deb to fetch busybox-static")
+    work = tmp_path_factory.mktemp("busybox")
+    deb = _apt_download("busybox-static", work)
+    root = work / "rootfs"
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True, timeout=60)
+    return root
+
+
+@pytest.fixture
+def scratch_tag() -> Iterator[str]:
+    """A unique tag for a throw-away image, removed after the test."""
+    tag = f"imagelab-scratch/test:{uuid.uuid4().hex[:12]}"
+    yield tag
+    if engine.image_id(tag):
+        engine.client().images.remove(tag, force=True)

@@ -1,0 +1,105 @@
+"""The engine check: the branches that need no engine run against fakes; one test needs the real one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imagelab import bootstrap, engine
+from imagelab.errors import EngineError
+
+MISSING_SOCKET = "unix:///nonexistent/imagelab-test/docker.sock"
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "answers", lambda: False)
+
+
+@pytest.fixture
+def forbid_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the engine check tried to install or start something")
+
+    for name in ("_install_packages", "_install_buildx", "_start_dockerd"):
+        monkeypatch.setattr(bootstrap, name, refuse)
+
+
+def fake_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    """Put a `docker` executable first on PATH that runs `script` (a POSIX shell body)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "docker"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_buildx_version_reads_the_plugin_answer(tmp_path, monkeypatch):
+    fake_docker(tmp_path, monkeypatch, 'echo "github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3"')
+    assert bootstrap.buildx_version() == "0.13.1+ds1"
+
+
+def test_buildx_version_is_none_without_the_plugin(tmp_path, monkeypatch):
+    fake_docker(tmp_path, monkeypatch, "echo \"docker: 'buildx' is not a docker command.\" >&2; exit 1")
+    assert bootstrap.buildx_version() is None
+
+
+def test_an_unanswering_docker_host_is_named_and_nothing_is_installed(monkeypatch, no_engine, forbid_install):
+    monkeypatch.setenv("DOCKER_HOST", MISSING_SOCKET)
+    with pytest.raises(EngineError) as caught:
+        bootstrap.ensure_engine(log=lambda _: None)
+    assert MISSING_SOCKET in caught.value.cause
+    assert "unset DOCKER_HOST" in caught.value.hint
+
+
+def test_without_root_it_says_what_to_install(monkeypatch, no_engine, forbid_install):
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(EngineError) as caught:
+        bootstrap.ensure_engine(log=lambda _: None)
+    assert "needs root" in caught.value.cause
+    assert "buildx" in caught.value.hint
+
+
+def test_off_debian_it_says_what_to_install(monkeypatch, no_engine, forbid_install):
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(bootstrap, "DEBIAN_VERSION_FILE", Path("/nonexistent/debian_version"))
+    with pytest.raises(EngineError) as caught:
+        bootstrap.ensure_engine(log=lambda _: None)
+    assert "not a Debian machine" in caught.value.cause
+    assert "Docker Desktop" in caught.value.hint
+
+
+def test_an_answering_engine_with_buildx_is_only_reported(tmp_path, monkeypatch, forbid_install):
+    monkeypatch.setattr(engine, "answers", lambda: True)
+    monkeypatch.setattr(engine, "versions", lambda: {"Version": "20.10.24", "ApiVersion": "1.41"})
+    fake_docker(tmp_path, monkeypatch, """
+case "$2" in
+  version) echo "github.com/docker/buildx 0.13.1 abc" ;;
+  inspect) printf 'Name: default\\nBuildKit version: v0.8.0\\n' ;;
+esac""")
+    info = bootstrap.ensure_engine(log=lambda _: None)
+    assert info.describe() == "Docker engine 20.10.24 (API 1.41), buildx 0.13.1, BuildKit v0.8.0"
+
+
+def test_the_cli_names_the_cause_in_one_line_and_exits_non_zero():
+    """The real command, with DOCKER_HOST at a socket that does not exist: no install, one line, exit 1."""
+    env = {**os.environ, "DOCKER_HOST": MISSING_SOCKET}
+    done = subprocess.run([sys.executable, "-m", "imagelab", "engine"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    first = done.stderr.strip().splitlines()[0]
+    assert first == f"error: no Docker engine answers at DOCKER_HOST={MISSING_SOCKET}"
+
+
+@pytest.mark.docker
+def test_the_engine_check_is_idempotent():
+    first = bootstrap.ensure_engine(log=lambda line: pytest.fail(f"changed something: {line}"))
+    second = bootstrap.ensure_engine(log=lambda line: pytest.fail(f"changed something: {line}"))
+    assert first == second
+    assert first.buildx != "missing"
