@@ -7,11 +7,15 @@ the `docker buildx bake` CLI (see build.py), because the SDK cannot drive BuildK
 from __future__ import annotations
 
 import functools
+import io
+import subprocess
+import tarfile
+from pathlib import Path
 
 import docker
 import docker.errors
 
-from imagelab.errors import EngineError
+from imagelab.errors import BuildError, EngineError, tail
 
 #: Every container and network the harness creates carries this label, valued with the run's id,
 #: so that `nox -s clean` can find what an interrupted run left behind.
@@ -50,3 +54,76 @@ def image_id(ref: str) -> str:
         return client().images.get(ref).id
     except docker.errors.ImageNotFound:
         return ""
+
+
+def image_id_and_digest(ref: str) -> tuple[str, str]:
+    """The local id of an image and its registry digest where it came from a registry ("" otherwise)."""
+    try:
+        image = client().images.get(ref)
+    except docker.errors.ImageNotFound:
+        return "", ""
+    digests = image.attrs.get("RepoDigests") or []
+    return image.id, digests[0].split("@", 1)[-1] if digests else ""
+
+
+def image_labels(ref: str) -> dict[str, str] | None:
+    """The labels of a local image ({} when it has none), or None when there is no such image."""
+    try:
+        return client().images.get(ref).labels or {}
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def image_size(ref: str) -> int:
+    """Bytes the image takes on disk, uncompressed, as `docker images` shows it."""
+    return int(client().images.get(ref).attrs["Size"])
+
+
+def remove_image(ref: str) -> None:
+    """Untag (and remove, when nothing else uses it) a local image; a missing one is fine."""
+    try:
+        client().images.remove(ref, noprune=False)
+    except docker.errors.ImageNotFound:
+        pass
+
+
+def read_files(ref: str, path: str) -> dict[str, bytes]:
+    """The regular files under `path` in an image, read from a container that never starts
+    (so it works for images without a shell), by path relative to `path`'s parent."""
+    container = client().containers.create(ref, command=["/nonexistent"], labels={RUN_LABEL: "read-files"})
+    try:
+        stream, _ = container.get_archive(path)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    except docker.errors.NotFound:
+        return {}
+    finally:
+        container.remove(force=True)
+
+
+def build_image(
+    context: Path,
+    dockerfile: Path,
+    tag: str,
+    *,
+    build_args: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    target: str | None = None,
+    timeout_s: int = 1800,
+) -> None:
+    """`docker buildx build` one image into the engine's image store, tagged `tag` only on success."""
+    command = ["docker", "buildx", "build", "--progress=plain", "--load", "-t", tag, "-f", str(dockerfile)]
+    for key, value in (build_args or {}).items():
+        command += ["--build-arg", f"{key}={value}"]
+    for key, value in (labels or {}).items():
+        command += ["--label", f"{key}={value}"]
+    if target:
+        command += ["--target", target]
+    try:
+        result = subprocess.run(
+            [*command, str(context)], capture_output=True, text=True, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BuildError(f"building {tag} took longer than {timeout_s} s") from exc
+    if result.returncode != 0:
+        raise BuildError(f"building {tag} from {dockerfile.name} failed", log=tail(result.stderr))

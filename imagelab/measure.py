@@ -1,0 +1,123 @@
+"""What an image costs, from the engine's own records: size, what a pull transfers, layers, base images.
+
+Compressed size is what a registry push or pull moves: each layer as a gzip'd tar. We gzip the layers of
+`docker save` ourselves (no registry here) and remember the result by layer digest, so layers shared by
+several images (a base image's) are compressed once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imagelab import engine
+from imagelab.apps import Variant
+
+GZIP_LEVEL = 6  # what docker push and BuildKit use by default
+LARGEST_LAYERS = 3
+FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<name>\S+))?", re.IGNORECASE | re.MULTILINE)
+ARG_LINE = re.compile(r"^\s*ARG\s+(?P<name>\w+)(?:=(?P<default>\S+))?", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass
+class Layer:
+    instruction: str
+    size: int
+
+
+@dataclass
+class BaseImage:
+    ref: str
+    id: str
+    digest: str = ""
+
+
+@dataclass
+class ImageMeasure:
+    image_id: str
+    size: int
+    compressed_size: int
+    layers: int
+    largest_layers: list[Layer] = field(default_factory=list)
+    base_images: list[BaseImage] = field(default_factory=list)
+
+
+def _instruction(created_by: str) -> str:
+    """History says '/bin/sh -c #(nop)  CMD [...]' or 'RUN /bin/sh -c ...'; keep what a reader wrote."""
+    text = created_by.replace("/bin/sh -c #(nop) ", "").strip()
+    return re.sub(r"\s+", " ", text)[:120]
+
+
+def layers_of(tag: str) -> list[Layer]:
+    """The image's layers that hold files, oldest first, with the instruction that made each."""
+    history = engine.client().images.get(tag).history()
+    return [Layer(_instruction(h.get("CreatedBy", "")), h.get("Size", 0))
+            for h in reversed(history) if h.get("Size", 0) > 0]
+
+
+def base_images(variant: Variant, build_args: dict[str, str]) -> list[BaseImage]:
+    """The images the Dockerfile's stages start from, with their ARG defaults overridden as bake does."""
+    text = variant.app.dockerfile(variant.name).read_text()
+    args = {m["name"]: m["default"] or "" for m in ARG_LINE.finditer(text)} | build_args
+    stages: set[str] = set()
+    found: list[BaseImage] = []
+    for match in FROM_LINE.finditer(text):
+        ref = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], m[0]), match["ref"])
+        if match["name"]:
+            stages.add(match["name"].lower())
+        if ref.lower() in stages or ref == "scratch" or any(b.ref == ref for b in found):
+            continue
+        found.append(BaseImage(ref, *engine.image_id_and_digest(ref)))
+    return found
+
+
+class CompressedSizes:
+    """gzip'd size of layers by their digest, kept in a JSON file between runs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.known: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
+
+    def of_image(self, tag: str, saved: Path) -> int:
+        diff_ids = engine.client().images.get(tag).attrs["RootFS"]["Layers"]
+        missing = [d for d in diff_ids if d not in self.known]
+        if missing:
+            self.known.update(_gzip_layers(saved, missing))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.known, indent=0, sort_keys=True))
+        return sum(self.known[d] for d in diff_ids)
+
+
+def _gzip_layers(saved: Path, diff_ids: list[str]) -> dict[str, int]:
+    """Compress the wanted layers of a `docker save` tar, in step with the manifest's layer order."""
+    with tarfile.open(saved) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        config = json.load(archive.extractfile(manifest["Config"]))
+        sizes = {}
+        for member, diff_id in zip(manifest["Layers"], config["rootfs"]["diff_ids"], strict=True):
+            if diff_id in diff_ids and diff_id not in sizes:
+                sizes[diff_id] = _gzip_size(archive.extractfile(member))
+    return sizes
+
+
+def _gzip_size(stream) -> int:
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: the gzip format
+    total = 0
+    while chunk := stream.read(1 << 20):
+        total += len(packer.compress(chunk))
+    return total + len(packer.flush())
+
+
+def measure_image(variant: Variant, build_args: dict[str, str], saved: Path,
+                  compressed: CompressedSizes) -> ImageMeasure:
+    image = engine.client().images.get(variant.tag)
+    layers = layers_of(variant.tag)
+    return ImageMeasure(
+        image_id=image.id, size=image.attrs["Size"], compressed_size=compressed.of_image(variant.tag, saved),
+        layers=len(image.attrs["RootFS"]["Layers"]),
+        largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
+        base_images=base_images(variant, build_args))
