@@ -15,7 +15,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from imagelab.errors import BuildError, EngineError, tail
+from imagelab.errors import BuildError, EngineError, ImagelabError, tail
 
 #: Every container and network the harness creates carries this label, valued with the run's id,
 #: so that `nox -s clean` can find what an interrupted run left behind.
@@ -85,6 +85,20 @@ def remove_image(ref: str) -> None:
         client().images.remove(ref, noprune=False)
     except docker.errors.ImageNotFound:
         pass
+
+
+def save_image(ref: str, dest: Path) -> Path:
+    """`docker save` one image into the file `dest` (docker-archive, or OCI layout on engines >= 25).
+
+    Streamed in chunks: a 1 GB image never sits in memory."""
+    try:
+        image = client().images.get(ref)
+    except docker.errors.ImageNotFound as exc:
+        raise ImagelabError(f"no image {ref} in the engine", hint="build it first (nox -s build)") from exc
+    with dest.open("wb") as out:
+        for chunk in image.save(named=True):
+            out.write(chunk)
+    return dest
 
 
 def read_files(ref: str, path: str) -> dict[str, bytes]:
