@@ -6,6 +6,7 @@ the `docker buildx bake` CLI (see build.py), because the SDK cannot drive BuildK
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from imagelab.errors import BuildError, EngineError, ImagelabError, tail
+from imagelab.errors import BuildError, ContainerError, EngineError, ImagelabError, tail
 
 #: Every container and network the harness creates carries this label, valued with the run's id,
 #: so that `nox -s clean` can find what an interrupted run left behind.
@@ -141,3 +142,82 @@ def build_image(
         raise BuildError(f"building {tag} took longer than {timeout_s} s") from exc
     if result.returncode != 0:
         raise BuildError(f"building {tag} from {dockerfile.name} failed", log=tail(result.stderr))
+
+
+def image_config(ref: str) -> dict | None:
+    """The run settings an image carries (User, Entrypoint, Cmd, ExposedPorts, ...), or None when missing."""
+    try:
+        return client().images.get(ref).attrs["Config"] or {}
+    except docker.errors.ImageNotFound:
+        return None
+
+
+# Containers. Each carries RUN_LABEL, so `nox -s clean` finds what an interrupted run left behind.
+
+
+def start_container(image: str, name: str, run_id: str, **options: object) -> docker.models.containers.Container:
+    """Create and start a detached container. create() never pulls, so a missing image fails here."""
+    try:
+        container = client().containers.create(image, name=name, labels={RUN_LABEL: run_id}, **options)
+        container.start()
+    except docker.errors.APIError as exc:
+        raise ContainerError(f"the engine could not start {image}: {exc.explanation or exc}") from exc
+    return container
+
+
+def remove_container(name: str) -> None:
+    """Force-remove a container and its anonymous volumes; one that is already gone is fine."""
+    with contextlib.suppress(docker.errors.NotFound):
+        client().api.remove_container(name, force=True, v=True)
+
+
+def container_state(container: docker.models.containers.Container) -> dict:
+    """The engine's view now: Status, Running, ExitCode, OOMKilled, Pid, ..."""
+    container.reload()
+    return container.attrs["State"]
+
+
+def published_port(container: docker.models.containers.Container, port: int) -> int | None:
+    """The host port the engine chose for `port`/tcp, or None while there is none (it exited)."""
+    container.reload()
+    bindings = container.ports.get(f"{port}/tcp") or []
+    return int(bindings[0]["HostPort"]) if bindings else None
+
+
+def container_logs(container: docker.models.containers.Container, *, stdout: bool = True,
+                   stderr: bool = True) -> str:
+    return container.logs(stdout=stdout, stderr=stderr).decode("utf-8", "replace")
+
+
+def memory_usage(container: docker.models.containers.Container) -> int | None:
+    """Memory in use as `docker stats` shows it (usage less the page cache the kernel can drop),
+    or None when the container no longer runs."""
+    stats = container.stats(stream=False, one_shot=True).get("memory_stats") or {}
+    if "usage" not in stats:
+        return None
+    cache = stats.get("stats", {})
+    # cgroup v1 names it total_inactive_file, v2 inactive_file.
+    return stats["usage"] - cache.get("total_inactive_file", cache.get("inactive_file", 0))
+
+
+def stop_container(container: docker.models.containers.Container, timeout_s: int) -> None:
+    """`docker stop`: the image's stop signal (SIGTERM by default), then SIGKILL after timeout_s."""
+    container.stop(timeout=timeout_s)
+
+
+def labelled_containers(run_id: str = "") -> list[docker.models.containers.Container]:
+    """Containers, running or not, with the run label: of one run, or of any run when run_id is ""."""
+    label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
+    return client().containers.list(all=True, filters={"label": label})
+
+
+def remove_labelled() -> tuple[list[str], list[str]]:
+    """Remove every container, then every network, that any run of the harness left; their names."""
+    containers = labelled_containers()
+    for container in containers:
+        remove_container(container.id)
+    networks = client().networks.list(filters={"label": RUN_LABEL})
+    for network in networks:
+        with contextlib.suppress(docker.errors.NotFound):
+            network.remove()
+    return [c.name for c in containers], [n.name for n in networks]
