@@ -7,7 +7,7 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-# nox.options.sessions = ["compare"]
+nox.options.sessions = ["compare"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -19,9 +19,21 @@ def harness(session: nox.Session, *args: str) -> None:
 
 
 @nox.session
+def compare(session: nox.Session) -> None:
+    """Build every variant, smoke-test and measure it, and tabulate what each technique saves."""
+    harness(session, "compare", *session.posargs)
+
+
+@nox.session
 def engine(session: nox.Session) -> None:
     """Make sure a Docker engine with BuildKit answers; on Debian as root, install and start one."""
     harness(session, "engine", *session.posargs)
+
+
+@nox.session
+def bases(session: nox.Session) -> None:
+    """Build the local debian base set (cached): -- [--bases SET] [--role R ...] [--ca-file F] [--rebuild]."""
+    harness(session, "bases", *session.posargs)
 
 
 @nox.session

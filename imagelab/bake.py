@@ -19,6 +19,8 @@ from pathlib import Path
 from imagelab.errors import tail
 
 TARGET_OF_STEP = re.compile(r"^\[(?P<target>[A-Za-z0-9_.-]+)[ \]]")
+#: A Dockerfile instruction, "[build 3/5] RUN ...", as opposed to BuildKit's own "[internal] ..." steps.
+INSTRUCTION = re.compile(r"\d+/\d+\] ")
 CANCELED = "context canceled"
 
 
@@ -46,6 +48,7 @@ class TargetResult:
     seconds: float = 0.0
     steps: int = 0
     cached_steps: int = 0
+    ran_steps: int = 0  # Dockerfile instructions that ran instead of coming from the cache
     failed_step: str = ""
     error: str = ""
     log: list[str] = field(default_factory=list)
@@ -131,6 +134,7 @@ class BakeRun:
             seconds=(max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
             steps=len(own),
             cached_steps=sum(s.cached for s in own),
+            ran_steps=sum(not s.cached and bool(INSTRUCTION.search(s.name)) for s in own),
         )
         if failed:
             step = failed[0]

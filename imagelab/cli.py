@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from imagelab.errors import ImagelabError
 from imagelab.terminal import terminal
@@ -51,6 +52,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_bases(args: argparse.Namespace) -> int:
+    from imagelab import bases
+
+    if bases.resolve(bases.check_base_set(args.bases)) == bases.LOCAL_SET:
+        ensure_engine()
+    return bases.cmd_bases(args)
+
+
+def add_bases_options(command: argparse.ArgumentParser) -> None:
+    from imagelab import bases
+
+    bases.add_arguments(command)
+
+
 def add_selectors(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--app",
@@ -78,6 +93,39 @@ def add_builder(command: argparse.ArgumentParser) -> None:
     command.add_argument("--builder", metavar="NAME", help="a buildx builder (e.g. a remote BuildKit)")
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from imagelab import compare
+    from imagelab.baseline import Thresholds
+
+    cells = selected(args)
+    ensure_engine()
+    thresholds = Thresholds(size_share=args.max_growth_percent / 100, size_bytes=int(args.max_growth_mb * 1000**2),
+                            packages_share=args.max_package_growth_percent / 100)
+    options = compare.Options(base_set=cells[0].base_set if cells else args.bases, builder=args.builder,
+                              baseline=args.baseline, update_baseline=args.update_baseline,
+                              update_readme=args.update_readme, fresh=args.fresh, cold=args.cold,
+                              thresholds=thresholds)
+    if options.baseline is not None and not options.update_baseline:
+        compare.gate.load(options.baseline)  # a bad baseline is refused before an hour of building
+    return compare.run(cells, options)
+
+
+def add_compare_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--baseline", type=Path, metavar="FILE",
+                         help="fail when the run regresses against this report (e.g. results/baseline.json)")
+    command.add_argument("--update-baseline", action="store_true",
+                         help="write this run as the baseline (--baseline FILE, default results/baseline.json)")
+    command.add_argument("--update-readme", action="store_true", help="write the tables into README.md")
+    command.add_argument("--fresh", action="store_true", help="measure and check every image again")
+    command.add_argument("--cold", action="store_true", help="empty the BuildKit cache first: cold build times")
+    command.add_argument("--max-growth-percent", type=float, default=5.0, metavar="P",
+                         help="an image may grow this much before the gate fails (with --max-growth-mb)")
+    command.add_argument("--max-growth-mb", type=float, default=2.0, metavar="MB",
+                         help="... and this many megabytes (default 2)")
+    command.add_argument("--max-package-growth-percent", type=float, default=10.0, metavar="P",
+                         help="how much an image's package count may grow (default 10)")
+
+
 #: name -> (handler, one-line help, options). Options are functions that add arguments to the command.
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "engine": (
@@ -85,8 +133,14 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         "make sure a Docker engine with buildx answers (install and start it on Debian)",
         (),
     ),
+    "compare": (
+        cmd_compare,
+        "build, smoke-test and measure the variants; report and gate against a baseline",
+        (add_selectors, add_builder, add_compare_options),
+    ),
     "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
+    "bases": (cmd_bases, "build the local debian base set (cached) or list a set's images", (add_bases_options,)),
 }
 
 

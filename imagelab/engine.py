@@ -221,3 +221,8 @@ def remove_labelled() -> tuple[list[str], list[str]]:
         with contextlib.suppress(docker.errors.NotFound):
             network.remove()
     return [c.name for c in containers], [n.name for n in networks]
+
+
+def prune_build_cache() -> None:
+    """Empty BuildKit's cache (images stay), so that the next build is cold."""
+    client().api.prune_builds(all=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from imagelab import engine
 from imagelab.apps import Variant
+from imagelab.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
 LARGEST_LAYERS = 3
@@ -82,29 +83,18 @@ class CompressedSizes:
         self.path = path
         self.known: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
 
-    def of_image(self, tag: str, saved: Path) -> int:
-        diff_ids = engine.client().images.get(tag).attrs["RootFS"]["Layers"]
-        missing = [d for d in diff_ids if d not in self.known]
+    def of_image(self, fs: ImageFS) -> int:
+        missing = [layer for layer in fs.layers if layer.diff_id not in self.known]
+        for layer in missing:
+            with fs.open_layer(layer.index) as stream:
+                self.known[layer.diff_id] = _gzip_size(stream)
         if missing:
-            self.known.update(_gzip_layers(saved, missing))
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps(self.known, indent=0, sort_keys=True))
-        return sum(self.known[d] for d in diff_ids)
+        return sum(self.known[layer.diff_id] for layer in fs.layers)
 
 
-def _gzip_layers(saved: Path, diff_ids: list[str]) -> dict[str, int]:
-    """Compress the wanted layers of a `docker save` tar, in step with the manifest's layer order."""
-    with tarfile.open(saved) as archive:
-        manifest = json.load(archive.extractfile("manifest.json"))[0]
-        config = json.load(archive.extractfile(manifest["Config"]))
-        sizes = {}
-        for member, diff_id in zip(manifest["Layers"], config["rootfs"]["diff_ids"], strict=True):
-            if diff_id in diff_ids and diff_id not in sizes:
-                sizes[diff_id] = _gzip_size(archive.extractfile(member))
-    return sizes
-
-
-def _gzip_size(stream) -> int:
+def _gzip_size(stream: IO[bytes]) -> int:
     packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: the gzip format
     total = 0
     while chunk := stream.read(1 << 20):
@@ -112,12 +102,12 @@ def _gzip_size(stream) -> int:
     return total + len(packer.flush())
 
 
-def measure_image(variant: Variant, build_args: dict[str, str], saved: Path,
+def measure_image(variant: Variant, build_args: dict[str, str], fs: ImageFS,
                   compressed: CompressedSizes) -> ImageMeasure:
     image = engine.client().images.get(variant.tag)
     layers = layers_of(variant.tag)
     return ImageMeasure(
-        image_id=image.id, size=image.attrs["Size"], compressed_size=compressed.of_image(variant.tag, saved),
+        image_id=image.id, size=image.attrs["Size"], compressed_size=compressed.of_image(fs),
         layers=len(image.attrs["RootFS"]["Layers"]),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
         base_images=base_images(variant, build_args))

@@ -184,3 +184,15 @@ def write_all(report: dict, folder: Path) -> list[Path]:
     for tmp, path in temporary:
         tmp.replace(path)
     return [path for _, path in temporary]
+
+
+def changes_table(changes: list) -> Table:
+    """The baseline gate's findings: old, new and change for what moved; regressions first."""
+    table = Table(title="against the baseline", title_justify="left")
+    for heading in ("image", "what", "old", "new", "change", "verdict"):
+        table.add_column(heading)
+    for change in sorted(changes, key=lambda c: not c.regression):
+        table.add_row(change.image, change.what, change.old, change.new, change.change,
+                      "REGRESSION" if change.regression else "within threshold",
+                      style="red" if change.regression else None)
+    return table
