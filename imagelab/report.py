@@ -55,7 +55,8 @@ def _user(row: dict) -> str:
     exposure = row.get("exposure")
     if not exposure:
         return "-"
-    return f"{exposure['user'] or 'root'}{' (root)' if exposure['root'] else ''}"
+    name = exposure["user"] or "root"
+    return f"{name} (root)" if exposure["root"] and name != "root" else name
 
 
 #: (heading, how to render one image's row). Shared by the terminal and Markdown tables.

@@ -67,8 +67,9 @@ def test_a_bad_field_is_named_with_its_file(tmp_path, edit, message):
 def test_a_job_needs_its_fixture(tmp_path):
     text = SERVICE.split("[service]")[0].replace('"service"', '"job"') + (
         '[job]\nfixture = "page.html"\nurl_env = "url"\noutput = "{}"\n')
-    with pytest.raises(ConfigError, match="field 'job.fixture' names page.html, which does not exist"):
+    with pytest.raises(ConfigError) as caught:
         apps.load_app(make_app(tmp_path, text))
+    assert "field 'job.fixture' names page.html, which does not exist" in caught.value.cause
 
 
 def test_unknown_selectors_name_the_valid_ones():

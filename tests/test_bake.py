@@ -1,0 +1,76 @@
+"""Reading buildx's rawjson progress stream, without an engine: which target failed, at which step."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from imagelab.bake import BakeRun, read_stream
+
+
+def vertex(digest: str, name: str, started: str = "", completed: str = "", **extra) -> dict:
+    found = {"digest": digest, "name": name, **extra}
+    if started:
+        found["started"] = f"2026-11-27T10:00:{started}.123456789Z"
+    if completed:
+        found["completed"] = f"2026-11-27T10:00:{completed}.123456789Z"
+    return {"vertexes": [found]}
+
+
+def stream(*items: dict | str) -> list[str]:
+    """The output as buildx writes it: pretty-printed objects, and plain lines between them."""
+    lines: list[str] = []
+    for item in items:
+        text = item if isinstance(item, str) else json.dumps(item, indent=2)
+        lines += [line + "\n" for line in text.splitlines()]
+    return lines
+
+
+EVENTS = [
+    vertex("a", "[internal] load local bake definitions", "00", "01"),
+    vertex("b", "[app-slim 1/3] FROM docker.io/library/python:3.13", "01", "01", cached=True),
+    vertex("c", "[app-slim 2/3] RUN pip install -r requirements.txt", "01", "20"),
+    vertex("d", "[app-slim] exporting to image", "20", "22"),
+    vertex("e", "[app-minimal build 3/5] RUN make", "01", "09",
+           error="process \"/bin/sh -c make\" did not complete successfully: exit code: 2"),
+    {"logs": [{"vertex": "e", "stream": 2, "data": base64.b64encode(b"cc: error: x.c\nmake: *** [all] Error 1\n")
+               .decode()}]},
+    vertex("f", "[app-naive 2/2] RUN pip install .", "01", "09", error="context canceled: context canceled"),
+    "ERROR: failed to solve: process \"/bin/sh -c make\" did not complete successfully: exit code: 2",
+]
+
+
+def test_the_stream_splits_into_objects_and_lines():
+    items = list(read_stream(stream(*EVENTS)))
+    assert len(items) == len(EVENTS)
+    assert items[-1].startswith("ERROR: failed to solve")
+
+
+def test_each_target_gets_its_outcome_step_timing_and_log():
+    done = []
+    run = BakeRun(["app-slim", "app-minimal", "app-naive"], on_done=done.append)
+    for item in read_stream(stream(*EVENTS)):
+        run.feed(item)
+
+    slim = run.result("app-slim")
+    assert slim.ok and [r.target for r in done] == ["app-slim"]
+    assert (slim.seconds, slim.steps, slim.cached_steps, slim.ran_steps) == (21.0, 3, 1, 1)
+
+    minimal = run.result("app-minimal")
+    assert not minimal.ok
+    assert minimal.failed_step == "[app-minimal build 3/5] RUN make"
+    assert minimal.log == ["cc: error: x.c", "make: *** [all] Error 1"]
+    assert minimal.describe_failure().startswith("app-minimal: step [app-minimal build 3/5] RUN make failed")
+
+    naive = run.result("app-naive")
+    assert not naive.ok and not naive.failed_step
+    assert naive.error == "canceled when another target failed"
+
+
+def test_a_single_target_bake_has_no_target_prefix():
+    run = BakeRun(["only"])
+    for item in read_stream(stream(vertex("x", "[2/2] COPY . .", "00", "03"),
+                                   vertex("y", "exporting to image", "03", "04"))):
+        run.feed(item)
+    result = run.result("only")
+    assert result.ok and result.steps == 2 and result.ran_steps == 1

@@ -1,0 +1,87 @@
+"""nox -s compare for real on one app (every variant), then the baseline gate on what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imagelab import ROOT
+
+pytestmark = pytest.mark.docker
+
+APP = "go-href"  # the quickest app to build and check; the full matrix is covered by test_smoke
+
+
+def compare(*args: str | Path, timeout: int = 1800) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "imagelab", "compare", "--app", APP, *map(str, args)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    results = tmp_path_factory.mktemp("results")
+    return compare("--results", results), results
+
+
+def test_compare_writes_the_table_markdown_json_and_chart(first_run):
+    done, results = first_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((results / "compare.json").read_text())
+    assert report["schema"] == 1 and report["base_set"] == "debian"
+    assert "stand-ins" in report["base_set_note"]
+    rows = {r["variant"]: r for r in report["images"]}
+    assert list(rows) == ["naive", "slim", "multistage", "distroless", "minimal"]
+    for row in rows.values():
+        assert row["built"] and row["smoke"] == "pass" and row["structure"] == "pass", row
+        assert 0 < row["compressed_size"] < row["size"]
+        assert row["closure_size"] > 0 and row["layers"] >= 1
+    assert rows["distroless"]["hardened"] == "pass" and rows["minimal"]["hardened"] == "pass"
+    assert rows["naive"]["size"] > rows["multistage"]["size"] > rows["distroless"]["size"] >= rows["minimal"]["size"]
+    assert rows["minimal"]["size"] < 10 * 1000**2
+    markdown = (results / "compare.md").read_text()
+    assert f"## {APP}" in markdown and "| minimal |" in markdown and "stand-ins" in markdown
+    assert (results / "sizes.svg").read_text().lstrip().startswith("<?xml")
+    assert f"{APP} (debian base set)" in done.stdout  # the terminal table
+
+
+def test_the_same_images_pass_their_own_baseline(first_run):
+    _, results = first_run
+    done = compare("--results", results / "again", "--baseline", results / "compare.json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "no regression" in done.stderr
+
+
+def test_a_baseline_that_expects_a_smaller_image_fails_and_names_it(first_run, tmp_path):
+    _, results = first_run
+    report = json.loads((results / "compare.json").read_text())
+    for row in report["images"]:
+        if row["variant"] == "minimal":
+            row["size"] = row["size"] // 2 - 3 * 1000**2
+    smaller = tmp_path / "baseline.json"
+    smaller.write_text(json.dumps(report))
+    done = compare("--results", tmp_path / "out", "--baseline", smaller)
+    assert done.returncode == 1
+    assert f"{APP}/minimal (debian) size" in done.stderr
+    assert "REGRESSION" in done.stdout
+
+
+def test_a_corrupt_baseline_is_refused_before_building(tmp_path):
+    broken = tmp_path / "baseline.json"
+    broken.write_text("{ not json")
+    done = compare("--baseline", broken, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: baseline {broken} is not valid JSON")
+
+
+def test_an_unknown_app_names_the_valid_ones():
+    done = subprocess.run([sys.executable, "-m", "imagelab", "compare", "--app", "nope"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == "error: unknown app 'nope'"
+    assert "valid apps: go-href, microblog, node-express" in done.stderr
