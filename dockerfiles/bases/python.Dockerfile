@@ -1,0 +1,22 @@
+# Stand-in for python:3.13 (PARENT = buildpack-deps) and python:3.13-slim (PARENT = debian-slim), made
+# from Debian's python3.13 instead of a Python compiled into /usr/local.
+ARG PARENT
+FROM ${PARENT}
+ARG PACKAGES
+# Debian marks its Python "externally managed" (PEP 668), so `pip install` outside a venv would refuse;
+# the official images let it install into the system, so removing the marker keeps their interface.
+# The links put python, python3 and pip where the official images have them, /usr/local/bin.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ${PACKAGES} \
+ && rm -rf /var/lib/apt/lists/* \
+ && rm -f /usr/lib/python3.13/EXTERNALLY-MANAGED \
+ && for name in python python3 python3.13 pip pip3 pip3.13; do \
+        ln -s "$(readlink -f "/usr/bin/${name}")" "/usr/local/bin/${name}"; \
+    done
+# pip in a venv (and a pip upgraded from PyPI) trusts certifi's bundle, not the system one: point it, and
+# requests, at the system bundle, which holds the extra CA certificates (e.g. a TLS-intercepting proxy).
+ENV LANG=C.UTF-8 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+CMD ["python3"]
