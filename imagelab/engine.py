@@ -82,10 +82,8 @@ def image_size(ref: str) -> int:
 
 def remove_image(ref: str) -> None:
     """Untag (and remove, when nothing else uses it) a local image; a missing one is fine."""
-    try:
+    with contextlib.suppress(docker.errors.ImageNotFound):
         client().images.remove(ref, noprune=False)
-    except docker.errors.ImageNotFound:
-        pass
 
 
 def save_image(ref: str, dest: Path) -> Path:
@@ -136,7 +134,7 @@ def build_image(
         command += ["--target", target]
     try:
         result = subprocess.run(
-            [*command, str(context)], capture_output=True, text=True, timeout=timeout_s
+            [*command, str(context)], check=False, capture_output=True, text=True, timeout=timeout_s
         )
     except subprocess.TimeoutExpired as exc:
         raise BuildError(f"building {tag} took longer than {timeout_s} s") from exc
