@@ -1,0 +1,408 @@
+"""An image's own files, read from a `docker save` tarball; nothing from the image ever runs.
+
+`docker save` writes a tar of tars: a manifest naming the image config and one tar per layer, oldest
+first. Engines before 25 (docker 20.10 here) write the docker-archive layout (`manifest.json`,
+`<id>/layer.tar`); newer ones write an OCI layout (`index.json`, `blobs/sha256/<hex>`) and most also a
+`manifest.json` pointing into it. Applying the layers in order, with overlayfs' whiteouts
+(`.wh.<name>` deletes a lower path, `.wh..wh..opq` empties a lower directory), gives the merged file
+system a container sees.
+
+Only metadata is kept, so a 1 GB image costs a few seconds and some megabytes: tar headers are read
+and file data is skipped by seeking. A file's bytes are read when asked, by seeking back to its header
+in the layer that holds it.
+
+Waste, two ways:
+- `Layer.wasted_bytes` / `wasted_files`: the bytes of a layer's files that a later layer deletes or
+  overwrites -- bytes every pull moves that no container can see. They add up exactly:
+  sum of layer sizes == visible bytes + wasted bytes.
+- `ImageFS.dive`: dive's "potential wasted space" and "image efficiency", computed as dive does, for
+  people who compare with it: every path that occurs in two or more layers counts with all its copies
+  (the surviving one included); a deleted file adds nothing for its whiteout, a deleted directory adds
+  its contents; only leaves of each layer's tree count, and opaque directories are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Self
+
+from imagelab import engine
+from imagelab.errors import ImagelabError
+
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+MAX_SYMLINK_HOPS = 40  # what Linux allows before ELOOP
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One path of the merged file system, as the tar header of its newest layer describes it."""
+
+    path: str  # absolute, normalized: "/usr/bin/python3"
+    kind: str  # "file", "dir", "symlink", "hardlink" or "other" (devices, fifos)
+    size: int  # bytes of a regular file; 0 for everything else
+    mode: int  # permission bits, setuid/setgid/sticky included
+    uid: int
+    gid: int
+    link: str  # a symlink's target as written, or a hardlink's target path; "" otherwise
+    layer: int  # index of the layer this version comes from
+    offset: int  # where its header starts in the layer tar; -1 for a directory implied by its children
+
+    @property
+    def executable(self) -> bool:
+        return self.kind in ("file", "hardlink") and bool(self.mode & 0o111)
+
+
+@dataclass
+class Layer:
+    """One layer of the image, with what a later layer made of it."""
+
+    index: int
+    member: str  # the layer's tar inside the archive
+    diff_id: str  # sha256 of the uncompressed tar, from the config's rootfs
+    created_by: str  # the build step that made it ("" when the history does not say)
+    size: int = 0  # bytes of the regular files it holds (what `docker history` shows)
+    files: int = 0  # paths other than directories and whiteouts
+    wasted_bytes: int = 0  # bytes of its files a later layer deletes or overwrites
+    wasted_files: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The parts of the image config that say how a container runs."""
+
+    user: str = ""
+    entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    working_dir: str = ""
+    exposed_ports: list[str] = field(default_factory=list)  # "8080/tcp"
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DiveWaste:
+    """dive's figures for the whole image (see the module docstring for how they are counted)."""
+
+    wasted_bytes: int
+    efficiency: float  # 1.0 when nothing is duplicated or deleted
+
+
+class ImageFS:
+    """The merged file system, layers and config of one saved image. Holds the archive open: use `with`."""
+
+    def __init__(self, archive: Path, outer: tarfile.TarFile, config: Config, layers: list[Layer]) -> None:
+        self.archive = archive
+        self.config = config
+        self.layers = layers
+        self.entries: dict[str, Entry] = {}
+        self.dive = DiveWaste(0, 1.0)
+        self._children: dict[str, set[str]] = {}
+        self._outer = outer
+        self._layer_tars: dict[int, tarfile.TarFile] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for tar in self._layer_tars.values():
+            tar.close()
+        self._layer_tars.clear()
+        self._outer.close()
+
+    @property
+    def size(self) -> int:
+        """Bytes of regular files in all layers, wasted ones included."""
+        return sum(layer.size for layer in self.layers)
+
+    @property
+    def wasted_bytes(self) -> int:
+        return sum(layer.wasted_bytes for layer in self.layers)
+
+    @property
+    def wasted_files(self) -> int:
+        return sum(layer.wasted_files for layer in self.layers)
+
+    def listdir(self, path: str) -> list[str]:
+        """The paths directly under a directory of the merged view (symlinks not followed), sorted."""
+        return sorted(self._children.get(path, ()))
+
+    def resolve(self, path: str) -> Entry | None:
+        """The entry `path` leads to, following symlinks inside the image (never the host's), or None."""
+        pending = [part for part in reversed(path.split("/")) if part]
+        current, hops = "/", 0
+        while pending:
+            name = pending.pop()
+            if name in (".", ".."):
+                current = posixpath.dirname(current) if name == ".." else current
+                continue
+            candidate = posixpath.join(current, name)
+            entry = self.entries.get(candidate)
+            if entry is None:
+                return None
+            if entry.kind == "symlink":
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    return None
+                if entry.link.startswith("/"):
+                    current = "/"
+                pending.extend(part for part in reversed(entry.link.split("/")) if part)
+                continue
+            current = candidate
+        entry = self.entries.get(current)
+        if entry is not None and entry.kind == "hardlink":
+            return self.entries.get(entry.link)
+        return entry
+
+    def read(self, path: str, limit: int = -1) -> bytes:
+        """The bytes of the regular file `path` leads to (the first `limit` bytes when limit >= 0)."""
+        entry = self.resolve(path)
+        if entry is None or entry.kind != "file":
+            raise FileNotFoundError(f"no regular file at {path} in {self.archive.name}")
+        tar = self._layer_tar(entry.layer)
+        tar.fileobj.seek(entry.offset)
+        member = tarfile.TarInfo.fromtarfile(tar)
+        with tar.extractfile(member) as data:
+            return data.read(limit)
+
+    @contextmanager
+    def open_layer(self, index: int) -> Iterator[IO[bytes]]:
+        """The layer's tar as stored in the archive (e.g. to gzip it and learn what a pull moves)."""
+        stream = self._outer.extractfile(self.layers[index].member)
+        if stream is None:
+            raise _corrupt(self.archive, f"layer {self.layers[index].member} is not a file")
+        with stream:
+            yield stream
+
+    def _layer_tar(self, index: int) -> tarfile.TarFile:
+        if index not in self._layer_tars:
+            stream = self._outer.extractfile(self.layers[index].member)
+            # Kept open until close(): reading many files of one layer then costs one seek each.
+            self._layer_tars[index] = tarfile.open(fileobj=stream, mode="r:*")  # noqa: SIM115
+        return self._layer_tars[index]
+
+    # -- building the merged view, one layer at a time ----------------------------------------------
+
+    def _add(self, entry: Entry) -> None:
+        old = self.entries.get(entry.path)
+        if old is not None:
+            if old.kind == "dir" and entry.kind != "dir":
+                self._remove_below(entry.path, entry.layer)
+            elif old.kind != "dir":
+                self._waste(old, entry.layer)
+        else:
+            self._imply_parents(entry)
+        self.entries[entry.path] = entry
+
+    def _imply_parents(self, entry: Entry) -> None:
+        """Hook the path under its parent, creating parent directories a hand-made tar left out."""
+        path = entry.path
+        while path != "/":
+            parent = posixpath.dirname(path)
+            known = parent == "/" or parent in self.entries
+            self._children.setdefault(parent, set()).add(path)
+            if known:
+                return
+            self.entries[parent] = Entry(parent, "dir", 0, 0o755, 0, 0, "", entry.layer, -1)
+            path = parent
+
+    def _remove(self, path: str, layer: int) -> None:
+        """Delete a path and everything under it (a whiteout)."""
+        self._remove_below(path, layer)
+        old = self.entries.pop(path, None)
+        if old is not None:
+            self._waste(old, layer)
+            self._children.get(posixpath.dirname(path), set()).discard(path)
+
+    def _remove_below(self, path: str, layer: int) -> None:
+        for child in self._children.pop(path, set()):
+            self._remove(child, layer)
+
+    def _waste(self, old: Entry, layer: int) -> None:
+        if old.kind != "dir" and old.layer < layer:
+            self.layers[old.layer].wasted_bytes += old.size
+            self.layers[old.layer].wasted_files += 1
+
+    def _tree_size(self, path: str) -> int:
+        entry = self.entries.get(path)
+        own = entry.size if entry is not None else 0
+        return own + sum(self._tree_size(child) for child in self._children.get(path, ()))
+
+
+class _DiveScore:
+    """dive's efficiency bookkeeping: per path, how often it occurs as a leaf, and its sizes."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, list[int]] = {}  # path -> [occurrences, cumulative size, smallest size]
+
+    def visit(self, image: ImageFS, added: list[Entry], deleted: list[str]) -> None:
+        """Count one layer's leaves; call before the layer is applied (whiteouts size the view below)."""
+        inner = set()
+        for path in [entry.path for entry in added] + deleted:
+            parent = posixpath.dirname(path)
+            while parent != "/" and parent not in inner:
+                inner.add(parent)
+                parent = posixpath.dirname(parent)
+        for entry in added:
+            if entry.path not in inner:
+                self._count(entry.path, entry.size)
+        for path in deleted:
+            below = image.entries.get(path)
+            self._count(path, image._tree_size(path) if below and below.kind == "dir" else 0)
+
+    def _count(self, path: str, size: int) -> None:
+        seen = self.paths.setdefault(path, [0, 0, size])
+        seen[0] += 1
+        seen[1] += size
+        seen[2] = min(seen[2], size)
+
+    def result(self) -> DiveWaste:
+        wasted = sum(cumulative for count, cumulative, _ in self.paths.values() if count >= 2)
+        discovered = sum(cumulative for _, cumulative, _ in self.paths.values())
+        smallest = sum(minimum for _, _, minimum in self.paths.values())
+        return DiveWaste(wasted, smallest / discovered if discovered else 1.0)
+
+
+def open_archive(archive: Path, ref: str = "") -> ImageFS:
+    """Read the metadata of the image `ref` (or the only / first one) in a `docker save` tarball."""
+    try:
+        outer = tarfile.open(archive)  # noqa: SIM115 -- the ImageFS owns it and closes it
+    except (OSError, tarfile.TarError) as exc:
+        raise _corrupt(archive, f"not a readable tar ({exc})") from exc
+    try:
+        config_member, layer_members = _manifest(outer, archive, ref)
+        raw = _load_json(outer, archive, config_member)
+        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members))
+        dive = _DiveScore()
+        for layer in image.layers:
+            _apply_layer(image, layer, dive)
+        image.dive = dive.result()
+    except BaseException:
+        outer.close()
+        raise
+    return image
+
+
+@contextmanager
+def saved(ref: str) -> Iterator[ImageFS]:
+    """`docker save` an image of the engine into a temporary file and read it; the file goes afterwards."""
+    with tempfile.TemporaryDirectory(prefix="imagelab-save-") as work:
+        archive = engine.save_image(ref, Path(work) / "image.tar")
+        with open_archive(archive, ref) as image:
+            yield image
+
+
+def _apply_layer(image: ImageFS, layer: Layer, dive: _DiveScore) -> None:
+    added, deleted, emptied = [], [], []
+    with image.open_layer(layer.index) as stream, tarfile.open(fileobj=stream, mode="r:*") as tar:
+        for member in tar:
+            path = posixpath.normpath("/" + member.name.lstrip("/"))
+            parent, name = posixpath.split(path)
+            if name == OPAQUE:
+                emptied.append(parent)
+            elif name.startswith(WHITEOUT):
+                deleted.append(posixpath.join(parent, name[len(WHITEOUT):]))
+            elif path != "/":
+                added.append(_entry(path, member, layer.index))
+    dive.visit(image, added, deleted)
+    # Whiteouts only ever hide what lower layers hold, so removing first cannot touch this layer's paths.
+    for path in emptied:
+        image._remove_below(path, layer.index)
+    for path in deleted:
+        image._remove(path, layer.index)
+    for entry in added:
+        image._add(entry)
+        if entry.kind != "dir":
+            layer.files += 1
+            layer.size += entry.size
+
+
+def _entry(path: str, member: tarfile.TarInfo, layer: int) -> Entry:
+    if member.isreg():
+        kind, link = "file", ""
+    elif member.isdir():
+        kind, link = "dir", ""
+    elif member.issym():
+        kind, link = "symlink", member.linkname
+    elif member.islnk():
+        kind, link = "hardlink", posixpath.normpath("/" + member.linkname.lstrip("/"))
+    else:
+        kind, link = "other", ""
+    size = member.size if kind == "file" else 0
+    return Entry(path, kind, size, member.mode & 0o7777, member.uid, member.gid, link, layer, member.offset)
+
+
+def _manifest(outer: tarfile.TarFile, archive: Path, ref: str) -> tuple[str, list[str]]:
+    """The config and layer members of the image: from manifest.json, else from the OCI index."""
+    names = set(outer.getnames())
+    if "manifest.json" in names:
+        images = _load_json(outer, archive, "manifest.json")
+        if not images:
+            raise _corrupt(archive, "manifest.json lists no image")
+        chosen = next((i for i in images if ref and ref in (i.get("RepoTags") or [])), images[0])
+        return chosen["Config"], list(chosen["Layers"])
+    if "index.json" in names:
+        descriptor = _load_json(outer, archive, "index.json")["manifests"][0]
+        manifest = _load_json(outer, archive, _blob(descriptor))
+        while "manifests" in manifest:  # an index of per-platform manifests
+            chosen = next((m for m in manifest["manifests"]
+                           if m.get("platform", {}).get("architecture") == "amd64"), manifest["manifests"][0])
+            manifest = _load_json(outer, archive, _blob(chosen))
+        return _blob(manifest["config"]), [_blob(layer) for layer in manifest["layers"]]
+    raise _corrupt(archive, "neither manifest.json nor index.json at its top")
+
+
+def _blob(descriptor: dict) -> str:
+    algorithm, digest = descriptor["digest"].split(":", 1)
+    return f"blobs/{algorithm}/{digest}"
+
+
+def _config(raw: dict) -> Config:
+    run = raw.get("config") or {}
+    env = dict(item.split("=", 1) if "=" in item else (item, "") for item in run.get("Env") or [])
+    return Config(
+        user=run.get("User") or "",
+        entrypoint=list(run.get("Entrypoint") or []),
+        cmd=list(run.get("Cmd") or []),
+        env=env,
+        working_dir=run.get("WorkingDir") or "",
+        exposed_ports=sorted(run.get("ExposedPorts") or {}),
+        labels=dict(run.get("Labels") or {}),
+    )
+
+
+def _layers(raw: dict, members: list[str]) -> list[Layer]:
+    diff_ids = (raw.get("rootfs") or {}).get("diff_ids") or []
+    steps = [step.get("created_by", "") for step in raw.get("history") or [] if not step.get("empty_layer")]
+    if len(steps) != len(members):  # a history that does not match the layers names none of them
+        steps = [""] * len(members)
+    return [Layer(index, member, diff_ids[index] if index < len(diff_ids) else "", steps[index])
+            for index, member in enumerate(members)]
+
+
+def _load_json(outer: tarfile.TarFile, archive: Path, name: str):
+    try:
+        stream = outer.extractfile(name)
+    except KeyError:
+        stream = None
+    if stream is None:
+        raise _corrupt(archive, f"{name} is missing")
+    try:
+        return json.load(stream)
+    except ValueError as exc:
+        raise _corrupt(archive, f"{name} is not JSON ({exc})") from exc
+
+
+def _corrupt(archive: Path, what: str) -> ImagelabError:
+    return ImagelabError(f"{archive.name} is not a docker save archive: {what}",
+                         hint="make it with `docker save IMAGE -o FILE` (or imagelab.engine.save_image)")
