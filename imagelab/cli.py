@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from imagelab.errors import ImagelabError
+from imagelab.errors import ConfigError, ImagelabError
 from imagelab.terminal import terminal
 
 
@@ -64,6 +65,55 @@ def add_bases_options(command: argparse.ArgumentParser) -> None:
     from imagelab import bases
 
     bases.add_arguments(command)
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    from imagelab import engine, smoke, structure
+
+    cells = selected(args)
+    if not cells:
+        raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
+    ensure_engine()
+    run_id, failed = smoke.new_run_id(), 0
+    for variant in cells:
+        if not engine.image_id(variant.tag):  # smoke builds nothing: compare builds, then smokes
+            terminal.error(f"missing image {variant.tag}: build it with `{smoke.build_command(variant)}`")
+            failed += 1
+            continue
+        terminal.step(variant.tag)
+        result, contract = smoke.check(variant, run_id), structure.check(variant)
+        for line in smoke.summary(result) + structure.summary(contract):
+            terminal.info(f"  {line}")
+        failed += not (result.passed and contract.passed)
+    terminal.info(f"{len(cells) - failed} of {len(cells)} images passed (run {run_id})")
+    return 1 if failed else 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from imagelab import lint
+
+    result = lint.lint()
+    for line in lint.summary(result):
+        (terminal.info if result.passed or not line.startswith("FAIL") else terminal.error)(line)
+    return 0 if result.passed else 1
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from imagelab import engine
+
+    ensure_engine()
+    containers, networks = engine.remove_labelled(args.run)
+    removed = ", ".join(containers + networks)
+    label = f"{engine.RUN_LABEL}={args.run}" if args.run else engine.RUN_LABEL
+    terminal.info(
+        f"removed {len(containers)} containers and {len(networks)} networks labelled {label}"
+        + (f": {removed}" if removed else "")
+    )
+    return 0
+
+
+def add_run(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--run", default="", metavar="ID", help="only what this run left (default: any run)")
 
 
 def add_selectors(command: argparse.ArgumentParser) -> None:
@@ -141,6 +191,13 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
     "bases": (cmd_bases, "build the local debian base set (cached) or list a set's images", (add_bases_options,)),
+    "smoke": (
+        cmd_smoke,
+        "run, probe and structure-test the selected images (builds nothing)",
+        (add_selectors,),
+    ),
+    "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),
+    "clean": (cmd_clean, "remove the containers and networks labelled imagelab.run (of any run, or --run ID)", (add_run,)),
 }
 
 
@@ -154,9 +211,15 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     handler = COMMANDS[args.command][0]
+    # `kill`, a CI timeout, or nox giving up on a Ctrl-C'd command send SIGTERM: clean up as for Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return handler(args)
     except ImagelabError as exc:
@@ -165,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         terminal.error("interrupted: containers this run started were removed")
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

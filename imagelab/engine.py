@@ -209,12 +209,12 @@ def labelled_containers(run_id: str = "") -> list[docker.models.containers.Conta
     return client().containers.list(all=True, filters={"label": label})
 
 
-def remove_labelled() -> tuple[list[str], list[str]]:
-    """Remove every container, then every network, that any run of the harness left; their names."""
-    containers = labelled_containers()
+def remove_labelled(run_id: str = "") -> tuple[list[str], list[str]]:
+    """Remove the containers, then the networks, that one run (any run when run_id is "") left; their names."""
+    containers = labelled_containers(run_id)
     for container in containers:
         remove_container(container.id)
-    networks = client().networks.list(filters={"label": RUN_LABEL})
+    networks = client().networks.list(filters={"label": f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL})
     for network in networks:
         with contextlib.suppress(docker.errors.NotFound):
             network.remove()
