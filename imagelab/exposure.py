@@ -22,7 +22,7 @@ from imagelab.imagefs import Entry, ImageFS
 DPKG_STATUS = "/var/lib/dpkg/status"
 DPKG_STATUS_D = "/var/lib/dpkg/status.d"  # one file per package in distroless images; no Status field
 INSTALLED = "install ok installed"
-SITE_DIRS = ("site-packages", "dist-packages")
+VENDORED = "/_vendor/"  # distributions bundled inside another one (setuptools') are part of it
 GO_MAGIC = b"\xff Go buildinf:"
 GO_MAX_BINARY = 50 * 1024 * 1024  # bigger executables are not read (Go programs are rarely over 50 MB)
 
@@ -124,11 +124,14 @@ def parse_dpkg_status(text: str) -> list[Package]:
 # -- language packages ------------------------------------------------------------------------------
 
 def python_packages(image: ImageFS) -> list[Package]:
-    """Python distributions installed in any site-packages or dist-packages (system, venv or --user)."""
+    """Python distributions installed anywhere: site-packages, dist-packages, a venv, `pip --target`.
+
+    Not only site-packages: images that copy `pip install --target` output keep their distributions
+    in an application folder on PYTHONPATH."""
     found = []
     for path, entry in image.entries.items():
-        parent, name = posixpath.split(path)
-        if posixpath.basename(parent) not in SITE_DIRS:
+        name = posixpath.basename(path)
+        if VENDORED in path:
             continue
         if name.endswith(".dist-info") and entry.kind == "dir":
             found.append(_python_metadata(image, f"{path}/METADATA", name))

@@ -45,12 +45,12 @@ def test_status_and_status_d_together_count_each_package_once(tmp_path: Path):
         assert exposure.assess(image).counts["deb"] == 5
 
 
-def test_python_distributions_in_site_and_dist_packages(tmp_path: Path):
+def test_python_distributions_in_site_packages_dist_packages_and_pip_target_folders(tmp_path: Path):
     with open_image(tmp_path, tree(FIXTURES / "python")) as image:
         packages = exposure.python_packages(image)
 
     assert sorted(packages) == [
-        Package("python", "Flask", "3.1.0"), Package("python", "legacy-pkg", "0.9"),
+        Package("python", "Flask", "3.1.0"), Package("python", "click", "8.1.8"), Package("python", "legacy-pkg", "0.9"),
         Package("python", "no_metadata", "2.0"), Package("python", "single-file", "1.2"),
         Package("python", "six", "1.17.0")]
 
@@ -183,8 +183,8 @@ def test_an_inventory_counts_each_kind(tmp_path: Path):
     with open_image(tmp_path, *layers) as image:
         found = exposure.assess(image)
 
-    assert found.counts == {"deb": 3, "python": 5, "npm": 5, "go": 0}
-    assert (found.os_packages, found.language_packages) == (3, 10)
+    assert found.counts == {"deb": 3, "python": 6, "npm": 5, "go": 0}
+    assert (found.os_packages, found.language_packages) == (3, 11)
     assert found.packages == sorted(found.packages)
 
 
