@@ -231,8 +231,9 @@ def _local_base(role: str) -> str:
 
 
 @pytest.mark.docker
-def test_the_dpkg_count_agrees_with_dpkg_query_inside_the_image():
-    tag = _local_base("python-slim")
+@pytest.mark.parametrize("role", ["python-slim", "python"])
+def test_the_dpkg_count_agrees_with_dpkg_query_inside_the_image(role: str):
+    tag = _local_base(role)
     listed = engine.client().containers.run(tag, entrypoint=["dpkg-query"], command=["-W"], remove=True,
                                             network_disabled=True, labels={engine.RUN_LABEL: "test-exposure"})
 
@@ -241,6 +242,7 @@ def test_the_dpkg_count_agrees_with_dpkg_query_inside_the_image():
 
     assert found.os_packages == len(listed.decode().splitlines())
     assert found.has_shell and "pip" in found.package_managers and not found.non_root
+    assert ("gcc" in found.compilers) == (role == "python"), "the full image carries a compiler, slim does not"
 
 
 @pytest.mark.docker
