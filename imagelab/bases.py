@@ -8,6 +8,8 @@ builds from Debian 13 packages (dockerfiles/bases/), `auto` the official ones wh
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import graphlib
 import hashlib
 import json
@@ -15,11 +17,12 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +48,7 @@ DEFAULT_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_ENV = "IMAGELAB_EXTRA_CA"
 MIRROR_ENV = "IMAGELAB_DEBIAN_MIRROR"
 NPM_TIMEOUT_S = 300
+LOCK_WAIT_S = 1800  # a cold build of the whole set takes a few minutes
 
 LABEL = "org.imagelab"
 KEY_LABEL = f"{LABEL}.bases.key"
@@ -256,31 +260,58 @@ def build_local(
     sets = sets or load()
     order = _build_order(sets, [sets.role(name).name for name in roles] or list(sets.roles))
     extra_ca = read_extra_ca(ca_file)
-    node = _node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    results = []
-    for name in order:
-        role = sets.roles[name]
-        started = time.monotonic()
-        key = _key(role, sets, extra_ca, node)
-        labels = engine.image_labels(role.debian)
-        cached = not rebuild and labels is not None and labels.get(KEY_LABEL) == key
-        if cached:
-            versions = {k.removeprefix(f"{LABEL}.version."): v for k, v in labels.items() if ".version." in k}
-        else:
-            log(f"building {role.debian} (stands in for {role.official})")
-            versions = _build(role, sets, key, extra_ca, node)
-        results.append(
-            Built(
-                name,
-                role.debian,
-                cached,
-                time.monotonic() - started,
-                engine.image_size(role.debian),
-                versions,
-            )
-        )
-    return results
+    with _one_builder_at_a_time(log):
+        node = _node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
+        return [_build_or_reuse(sets.roles[name], sets, extra_ca, node, rebuild, log) for name in order]
+
+
+@contextlib.contextmanager
+def _one_builder_at_a_time(log: Callable[[str], None]) -> Iterator[None]:
+    """Hold a lock on WORK_DIR while building: a second `nox -s bases` (or a compare run that needs
+    the set) waits, then finds the images up to date instead of building them twice."""
+    with open(WORK_DIR / ".lock", "w") as lock:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise BuildError(
+                        f"another build of the local base set held {WORK_DIR} for {LOCK_WAIT_S} s",
+                        hint="is a `nox -s bases` stuck? stop it, then run again",
+                    ) from None
+                if deadline - time.monotonic() > LOCK_WAIT_S - 1:
+                    log("another build of the local base set is running: waiting for it")
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build_or_reuse(
+    role: Role,
+    sets: BaseSets,
+    extra_ca: bytes,
+    node: NodeRelease | None,
+    rebuild: bool,
+    log: Callable[[str], None],
+) -> Built:
+    started = time.monotonic()
+    key = _key(role, sets, extra_ca, node)
+    labels = engine.image_labels(role.debian)
+    if not rebuild and labels is not None and labels.get(KEY_LABEL) == key:
+        versions = {k.removeprefix(f"{LABEL}.version."): v for k, v in labels.items() if ".version." in k}
+        cached = True
+    else:
+        log(f"building {role.debian} (stands in for {role.official})")
+        versions = _build(role, sets, key, extra_ca, node)
+        cached = False
+    return Built(
+        role.name, role.debian, cached, time.monotonic() - started, engine.image_size(role.debian), versions
+    )
 
 
 def read_extra_ca(ca_file: Path | None) -> bytes:
@@ -323,7 +354,9 @@ def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
 
 def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
-    recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile", Path(rootfs.__file__)]
+    recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
+    if role.recipe != "dockerfile":  # the code that writes the root file system is part of the recipe
+        recipe_files.append(Path(rootfs.__file__))
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     inputs = {
@@ -340,9 +373,7 @@ def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) 
 
 def _build(role: Role, sets: BaseSets, key: str, extra_ca: bytes, node: NodeRelease | None) -> dict[str, str]:
     suite = sets.debian.suite
-    context = WORK_DIR / "context" / role.name
-    shutil.rmtree(context, ignore_errors=True)
-    context.mkdir(parents=True)
+    context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
     scratch_tag = f"imagelab-scratch/bases-{role.name}:build"
     build_args: dict[str, str] = {}
     archive_date = ""
@@ -552,19 +583,23 @@ def cmd_bases(args: argparse.Namespace) -> int:
 def _print_table(built: list[Built]) -> None:
     from rich.table import Table
 
-    table = Table(title="local base set (debian)", title_justify="left")
-    for column in ("role", "image", "size", "state", "seconds", "versions"):
+    table = Table(title="local base set debian: imagelab-bases/<role>:debian13", title_justify="left")
+    for column in ("role", "size", "state", "seconds", "version"):
         table.add_column(column, justify="right" if column in ("size", "seconds") else "left")
     for b in built:
-        shown = ", ".join(
-            f"{k} {v}" for k, v in b.versions.items() if k in ("python3.13", "node", "golang-1.24-go")
-        )
         table.add_row(
             b.role,
-            b.tag,
             f"{b.size / 1e6:.1f} MB",
             "cached" if b.cached else "built",
             f"{b.seconds:.1f}",
-            shown,
+            _headline(b),
         )
     terminal.out.print(table)
+
+
+def _headline(built: Built) -> str:
+    """The version a user of the role asks about first."""
+    for key in ("node", "golang-1.24-go", "python3.13"):
+        if key in built.versions:
+            return f"{key} {built.versions[key]}"
+    return ""

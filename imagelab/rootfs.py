@@ -146,7 +146,11 @@ def distroless(
         _mmdebstrap("extract", suite, mirror, [*wanted, CA_PACKAGE], root, ["--skip=cleanup/apt/cache"])
         archive_date = _archive_date(root)
         debs = {_deb_field(deb, "Package"): deb for deb in (root / "var/cache/apt/archives").glob("*.deb")}
-        kept = {name: debs[name] for name in sorted(_closure(wanted, debs, excluded))}
+        depends = {
+            name: ", ".join(filter(None, (_deb_field(deb, f) for f in ("Pre-Depends", "Depends"))))
+            for name, deb in debs.items()
+        }
+        kept = {name: debs[name] for name in sorted(_closure(wanted, depends, excluded))}
         versions = {name: _deb_field(deb, "Version") for name, deb in kept.items()}
         ca_deb = debs[CA_PACKAGE]
         versions[CA_PACKAGE] = _deb_field(ca_deb, "Version")
@@ -174,9 +178,9 @@ def distroless(
     return Rootfs(out, versions, archive_date)
 
 
-def _closure(wanted: list[str], debs: dict[str, Path], excluded: set[str]) -> set[str]:
-    """`wanted` and what they depend on (Depends, Pre-Depends) among the downloaded `debs`, never
-    entering an excluded package: excluding one also leaves out what only it needed."""
+def _closure(wanted: list[str], depends: dict[str, str], excluded: set[str]) -> set[str]:
+    """`wanted` and what they depend on, among the packages in `depends` (name -> its Pre-Depends and
+    Depends), never entering an excluded package: excluding one also leaves out what only it needed."""
     kept: set[str] = set()
     todo = [name for name in wanted if name not in excluded]
     while todo:
@@ -184,11 +188,10 @@ def _closure(wanted: list[str], debs: dict[str, Path], excluded: set[str]) -> se
         if name in kept:
             continue
         kept.add(name)
-        relations = ", ".join(filter(None, (_deb_field(debs[name], f) for f in ("Pre-Depends", "Depends"))))
-        for clause in filter(None, (c.strip() for c in relations.split(","))):
+        for clause in filter(None, (c.strip() for c in depends[name].split(","))):
             # "a (>= 1) | b": the first alternative apt downloaded; ":any" is an architecture qualifier.
             names = [alt.split()[0].split(":")[0] for alt in clause.split("|")]
-            chosen = next((alt for alt in names if alt in debs), None)
+            chosen = next((alt for alt in names if alt in depends), None)
             if chosen and chosen not in excluded:
                 todo.append(chosen)
     return kept

@@ -1,0 +1,401 @@
+"""Base sets: bases.toml, base-set selection, and the local `debian` set built for real (marker docker).
+
+The docker tests build the images they need through bases.build_local, the code path `nox -s bases`
+uses, so they are cached: on a machine where the set is built they take seconds.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imagelab import bases, engine, rootfs, structure
+from imagelab.errors import BuildError, ConfigError
+
+CONTRACTS = bases.BASES_DIR / "tests"
+REQUIRED_ROLES = {
+    "python": ("PYTHON_IMAGE", "python:3.13"),
+    "python-slim": ("PYTHON_SLIM_IMAGE", "python:3.13-slim"),
+    "python-distroless": ("PYTHON_DISTROLESS_IMAGE", "gcr.io/distroless/python3-debian13:nonroot"),
+    "node": ("NODE_IMAGE", "node:22"),
+    "node-slim": ("NODE_SLIM_IMAGE", "node:22-slim"),
+    "node-distroless": ("NODE_DISTROLESS_IMAGE", "gcr.io/distroless/nodejs22-debian13:nonroot"),
+    "golang": ("GOLANG_IMAGE", "golang:1.24"),
+    "static": ("STATIC_IMAGE", "gcr.io/distroless/static-debian13:nonroot"),
+    "base": ("BASE_IMAGE", "gcr.io/distroless/base-debian13:nonroot"),
+    "cc": ("CC_IMAGE", "gcr.io/distroless/cc-debian13:nonroot"),
+    "debian-slim": ("DEBIAN_SLIM_IMAGE", "debian:trixie-slim"),
+}
+
+# --- bases.toml ------------------------------------------------------------------------------------
+
+
+def test_every_role_has_its_arg_official_image_and_local_stand_in() -> None:
+    sets = bases.load()
+    official, debian = bases.build_args("official", sets), bases.build_args("debian", sets)
+    for role, (arg, image) in REQUIRED_ROLES.items():
+        assert official[arg] == image
+        assert debian[arg] == f"imagelab-bases/{role}:debian13"
+
+
+def test_unknown_base_set_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        bases.build_args("ubuntu")
+    assert "ubuntu" in caught.value.cause
+    assert "official, debian, auto" in caught.value.hint
+
+
+def test_unknown_role_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        bases.load().role("pyhton")
+    assert "pyhton" in caught.value.cause
+    assert "python-slim" in caught.value.hint
+
+
+def test_build_args_needs_auto_resolved_first() -> None:
+    with pytest.raises(ConfigError):
+        bases.build_args("auto")
+
+
+GOOD = """
+[debian]
+suite = "trixie"
+mirror = "http://deb.debian.org/debian"
+node = "22"
+npm = "10"
+
+[roles.debian-slim]
+official = "debian:trixie-slim"
+debian = "imagelab-bases/debian-slim:debian13"
+recipe = "rootfs"
+dockerfile = "debian-slim.Dockerfile"
+"""
+
+
+def write_bases(tmp_path: Path, text: str) -> Path:
+    shutil.copy(bases.BASES_DIR / "debian-slim.Dockerfile", tmp_path)
+    path = tmp_path / "bases.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_minimal_file_loads(tmp_path: Path) -> None:
+    sets = bases.load(write_bases(tmp_path, GOOD))
+    assert sets.debian.suite == "trixie"
+    assert sets.roles["debian-slim"].arg == "DEBIAN_SLIM_IMAGE"
+
+
+@pytest.mark.parametrize(
+    ("change", "names"),
+    [
+        (lambda t: t.replace('suite = "trixie"\n', ""), "debian.suite"),
+        (lambda t: t.replace('recipe = "rootfs"', 'recipe = "docker"'), "roles.debian-slim.recipe"),
+        (lambda t: t.replace('recipe = "rootfs"', 'recipe = "dockerfile"'), "no `from` role"),
+        (lambda t: t + 'from = "nowhere"\n', "unknown role 'nowhere'"),
+        (lambda t: t + 'packages = "bash"\n', "roles.debian-slim.packages"),
+        (lambda t: t + 'pacakges = ["bash"]\n', "unknown field 'pacakges'"),
+        (lambda t: t.replace("debian-slim.Dockerfile", "missing.Dockerfile"), "missing.Dockerfile"),
+        (lambda t: t.replace("[debian]", "[debian"), "not valid TOML"),
+    ],
+)
+def test_a_bad_file_is_named_with_its_field(tmp_path: Path, change, names: str) -> None:
+    path = write_bases(tmp_path, change(GOOD))
+    with pytest.raises(ConfigError) as caught:
+        bases.load(path)
+    assert str(path) in caught.value.cause
+    assert names in caught.value.cause + caught.value.hint
+
+
+def test_the_mirror_can_be_overridden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(bases.MIRROR_ENV, "http://127.0.0.1:9/debian")
+    assert bases.load(write_bases(tmp_path, GOOD)).debian.mirror == "http://127.0.0.1:9/debian"
+
+
+def test_parents_are_built_first() -> None:
+    sets = bases.load()
+    order = bases._build_order(sets, ["python", "golang"])
+    assert order == ["debian-slim", "buildpack-deps", "python", "golang"]
+
+
+# --- auto: a registry check that is never made for real in tests ----------------------------------
+
+
+def test_auto_is_official_when_a_registry_answers() -> None:
+    assert bases.resolve("auto", registry_answers=lambda: True) == "official"
+    assert bases.resolve("auto", registry_answers=lambda: False) == "debian"
+
+
+def test_a_named_set_asks_no_registry() -> None:
+    def never() -> bool:
+        raise AssertionError("no registry check for a named set")
+
+    assert bases.resolve("official", registry_answers=never) == "official"
+    assert bases.resolve("debian", registry_answers=never) == "debian"
+
+
+class _Registry(http.server.BaseHTTPRequestHandler):
+    """Answers like a registry (401 with the API version header) or like something else."""
+
+    registry = True
+
+    def do_HEAD(self) -> None:
+        self.send_response(401 if self.registry else 200)
+        if self.registry:
+            self.send_header(bases.REGISTRY_HEADER, "registry/2.0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def local_server() -> Iterator[tuple[str, type[_Registry]]]:
+    handler = type("Handler", (_Registry,), {})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v2/", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_registry_check_wants_a_registry_answer(local_server) -> None:
+    url, handler = local_server
+    assert bases.docker_hub_answers(url, timeout_s=3)
+    handler.registry = False  # e.g. a proxy's own page
+    assert not bases.docker_hub_answers(url, timeout_s=3)
+
+
+def test_the_registry_check_is_false_when_nothing_listens() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert not bases.docker_hub_answers(f"http://127.0.0.1:{port}/v2/", timeout_s=3)
+
+
+# --- pieces of the build that need no engine -------------------------------------------------------
+
+
+def test_excluding_a_package_leaves_out_what_only_it_needs() -> None:
+    depends = {
+        "base-files": "awk",
+        "mawk": "libc6 (>= 2.38)",
+        "libc6": "libgcc-s1",
+        "libgcc-s1": "",
+        "tzdata": "debconf (>= 0.5) | debconf-2.0",
+        "debconf": "perl-base",
+        "perl-base": "",
+        "python3.13": "libc6:any, libexpat1",
+        "libexpat1": "",
+    }
+    # awk is virtual (mawk provides it) and was not downloaded under that name: nothing follows it.
+    assert rootfs._closure(["base-files", "tzdata"], depends, {"debconf"}) == {"base-files", "tzdata"}
+    assert rootfs._closure(["python3.13"], depends, set()) == {
+        "python3.13",
+        "libc6",
+        "libgcc-s1",
+        "libexpat1",
+    }
+
+
+def test_the_bundle_takes_only_certificates_debian_lacks() -> None:
+    debian = {"b.crt": _pem("BBBB"), "a.crt": _pem("AAAA")}
+    bundle = rootfs.ca_bundle(debian, _pem("AAAA") + _pem("PROXY"))
+    assert bundle == _pem("AAAA") + _pem("BBBB") + _pem("PROXY")
+
+
+def _pem(body: str) -> bytes:
+    return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n".encode()
+
+
+def test_a_missing_package_is_named_with_the_suite() -> None:
+    error = rootfs.package_failure("E: Unable to locate package pyhton3.13\n", "trixie", "mmdebstrap")
+    assert error.cause == "package pyhton3.13 is not in Debian trixie"
+
+
+def test_a_failed_download_is_named_with_the_suite() -> None:
+    log = (
+        "E: Failed to fetch http://deb.debian.org/debian/pool/main/p/python3.13/"
+        "python3.13-minimal_3.13.5-2_amd64.deb  Connection failed [IP: 127.0.0.1 80]\n"
+    )
+    error = rootfs.package_failure(log, "trixie", "mmdebstrap")
+    assert error.cause == "downloading package python3.13-minimal from Debian trixie failed"
+
+
+def test_the_extra_ca_file_must_hold_certificates(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the extra CA file"):
+        bases.read_extra_ca(tmp_path / "missing.pem")
+    (tmp_path / "empty.pem").write_text("not a certificate\n")
+    with pytest.raises(ConfigError, match="holds no PEM certificate"):
+        bases.read_extra_ca(tmp_path / "empty.pem")
+
+
+def test_an_image_whose_key_matches_is_not_built_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    sets = bases.load()
+    monkeypatch.setattr(bases, "_key", lambda role, *rest: f"key-{role.name}")
+    monkeypatch.setattr(engine, "image_labels", lambda ref: {bases.KEY_LABEL: "key-debian-slim"})
+    monkeypatch.setattr(engine, "image_size", lambda ref: 1)
+    built: list[str] = []
+    monkeypatch.setattr(bases, "_build", lambda role, *rest: built.append(role.name) or {})
+    results = bases.build_local(["static"], ca_file=None, sets=sets, log=lambda line: None)
+    assert built == ["static"]
+    assert [r.cached for r in results] == [False]
+    results = bases.build_local(["debian-slim"], ca_file=None, sets=sets, log=lambda line: None)
+    assert built == ["static"]
+    assert [r.cached for r in results] == [True]
+
+
+# --- the real images (engine, mmdebstrap, root) ----------------------------------------------------
+
+needs_builder = pytest.mark.skipif(
+    shutil.which("mmdebstrap") is None or os.geteuid() != 0,
+    reason="building the local base set needs mmdebstrap and root (nox -s engine installs it)",
+)
+
+
+@pytest.fixture(scope="session")
+def local_set() -> bases.BaseSets:
+    """The whole local set, built (or found up to date) by the code `nox -s bases` runs."""
+    if not engine.answers():
+        pytest.skip("no Docker engine answers")
+    bases.build_local()
+    return bases.load()
+
+
+CONTRACT_FILES = {
+    "static": ["distroless.yaml", "static.yaml"],
+    "base": ["distroless.yaml", "base.yaml"],
+    "cc": ["distroless.yaml", "cc.yaml"],
+    "python-distroless": ["distroless.yaml", "cc.yaml", "python3.yaml"],
+    "node-distroless": ["distroless.yaml", "cc.yaml", "nodejs.yaml"],
+    "python": ["python.yaml"],
+    "python-slim": ["python.yaml", "slim.yaml"],
+    "node": ["node.yaml"],
+    "node-slim": ["node.yaml", "slim.yaml"],
+    "golang": ["golang.yaml"],
+}
+
+
+@pytest.mark.docker
+@needs_builder
+@pytest.mark.parametrize("role", list(CONTRACT_FILES))
+def test_the_stand_in_keeps_the_official_contract(local_set: bases.BaseSets, role: str) -> None:
+    checks = structure.run_tool(
+        local_set.roles[role].debian, [CONTRACTS / name for name in CONTRACT_FILES[role]]
+    )
+    failed = [f"{c.name}: {c.detail}" for c in checks if not c.passed]
+    assert checks and not failed
+
+
+@pytest.mark.docker
+@needs_builder
+def test_every_stand_in_says_what_it_stands_in_for(local_set: bases.BaseSets) -> None:
+    for role in local_set.roles.values():
+        labels = engine.image_labels(role.debian)
+        assert labels[f"{bases.LABEL}.stands-in-for"] == role.official
+        assert labels[f"{bases.LABEL}.base-set"] == "debian"
+        assert labels[f"{bases.LABEL}.debian.suite"] == "trixie"
+        assert labels[f"{bases.LABEL}.debian.archive-date"]
+        assert labels[bases.KEY_LABEL]
+    assert engine.image_labels("imagelab-bases/python-distroless:debian13")[
+        f"{bases.LABEL}.version.python3.13"
+    ]
+    assert engine.image_labels("imagelab-bases/node-distroless:debian13")[f"{bases.LABEL}.version.node"]
+    assert engine.image_labels("imagelab-bases/golang:debian13")[f"{bases.LABEL}.version.golang-1.24-go"]
+
+
+@pytest.mark.docker
+@needs_builder
+def test_a_second_build_finds_everything_up_to_date(local_set: bases.BaseSets) -> None:
+    results = bases.build_local(log=lambda line: None)
+    assert all(r.cached for r in results), [r.role for r in results if not r.cached]
+
+
+VENV_APP = """\
+ARG PYTHON_IMAGE
+ARG PYTHON_DISTROLESS_IMAGE
+FROM ${PYTHON_IMAGE} AS build
+RUN /usr/bin/python3 -m venv /venv
+FROM ${PYTHON_DISTROLESS_IMAGE}
+COPY --from=build /venv /venv
+ENTRYPOINT ["/venv/bin/python", "-c", "import sys, pip; print(sys.prefix, pip.__file__)"]
+"""
+
+NODE_APP = """\
+ARG NODE_IMAGE
+ARG NODE_DISTROLESS_IMAGE
+FROM ${NODE_IMAGE} AS build
+COPY greet /src/greet
+WORKDIR /app
+RUN cd /src/greet && npm pack --silent --pack-destination /tmp \\
+ && cd /app && npm init -y > /dev/null \\
+ && npm install --offline --no-audit --no-fund /tmp/greet-1.0.0.tgz
+COPY main.js /app/
+FROM ${NODE_DISTROLESS_IMAGE}
+COPY --from=build /app /app
+CMD ["/app/main.js"]
+"""
+
+
+def build_and_run(context: Path, dockerfile: str, tag: str) -> str:
+    (context / "Dockerfile").write_text(dockerfile)
+    engine.build_image(context, context / "Dockerfile", tag, build_args=bases.build_args("debian"))
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", tag],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.docker
+@needs_builder
+def test_a_venv_from_the_python_image_runs_in_the_distroless_one(
+    local_set: bases.BaseSets, tmp_path: Path, scratch_tag: str
+) -> None:
+    output = build_and_run(tmp_path, VENV_APP, scratch_tag)
+    assert output.startswith("/venv /venv/lib/python3.13/site-packages/pip/")
+
+
+@pytest.mark.docker
+@needs_builder
+def test_node_modules_from_the_node_image_run_in_the_distroless_one(
+    local_set: bases.BaseSets, tmp_path: Path, scratch_tag: str
+) -> None:
+    (tmp_path / "greet").mkdir()
+    (tmp_path / "greet/package.json").write_text('{"name": "greet", "version": "1.0.0", "main": "index.js"}')
+    (tmp_path / "greet/index.js").write_text("module.exports = (who) => `hello ${who}`;\n")
+    (tmp_path / "main.js").write_text("console.log(require('greet')('distroless'), process.version);\n")
+    output = build_and_run(tmp_path, NODE_APP, scratch_tag)
+    assert output.startswith("hello distroless v22.")
+
+
+@pytest.mark.docker
+@needs_builder
+def test_a_bad_package_names_itself_and_leaves_the_image_alone(
+    local_set: bases.BaseSets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = bases.BASES_TOML.read_text().replace(
+        '"media-types"]', '"media-types", "no-such-package-imagelab"]', 1
+    )
+    for name in os.listdir(bases.BASES_DIR):
+        if name.endswith(".Dockerfile"):
+            shutil.copy(bases.BASES_DIR / name, tmp_path)
+    (tmp_path / "bases.toml").write_text(text)
+    broken = bases.load(tmp_path / "bases.toml")
+    before = engine.image_id("imagelab-bases/static:debian13")
+    with pytest.raises(BuildError) as caught:
+        bases.build_local(["static"], sets=broken, log=lambda line: None)
+    assert caught.value.cause == "package no-such-package-imagelab is not in Debian trixie"
+    assert engine.image_id("imagelab-bases/static:debian13") == before
