@@ -12,12 +12,17 @@
 # Look at: distance to the runtime closure, size against distroless, and the time to first answer.
 ARG PYTHON_IMAGE=python:3.13
 
-FROM ${PYTHON_IMAGE} AS build
+# The production dependencies, in a plain folder (as in distroless.Dockerfile) and without .pyc files.
+FROM ${PYTHON_IMAGE} AS deps
 WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir --no-compile --target /app/packages -r requirements.txt \
  && rm -rf /app/packages/bin \
  && find /app/packages/babel/locale-data -type f ! -name root.dat ! -name en.dat ! -name es.dat -delete
+
+# The app with its compiled translations (the .po sources stay behind). The only stage a source
+# change reaches, besides the last COPY: the closure below depends on the dependencies alone.
+FROM deps AS app
 COPY microblog/ microblog/
 RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d microblog/translations \
  && rm microblog/translations/*/LC_MESSAGES/*.po
@@ -28,12 +33,12 @@ RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d micro
 # (cffi.libs/...) are already in place and are skipped. One library ldd cannot see: glibc dlopen()s
 # libgcc_s.so.1 when a thread exits, and Argon2 hashes with threads, so it is added by name (without
 # it a worker aborts at the first password: "libgcc_s.so.1 must be installed for pthread_exit to
-# work"). The official image's python sits in
-# /usr/local/bin, Debian's in /usr/bin: a link gives both the same entrypoint, /usr/bin/python3.13.
+# work"). The official image's python sits in /usr/local/bin, Debian's in /usr/bin: a link gives
+# both the same entrypoint, /usr/bin/python3.13.
 FROM ${PYTHON_IMAGE} AS closure
 # pipefail: a failing ldd or tar in the middle of a pipe fails the build.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-COPY --from=build /app /closure/app
+COPY --from=deps /app/packages /closure/app/packages
 RUN set -eu \
  && python=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))') \
  && stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))') \
@@ -58,6 +63,7 @@ RUN set -eu \
 FROM scratch
 COPY --from=closure /closure/ /
 WORKDIR /app
+COPY --from=app /app/microblog microblog/
 ENV PYTHONPATH=/app/packages:/app \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

@@ -2,7 +2,7 @@
 # the translations) into a virtual environment at /opt/venv; then start again from python:3.13-slim
 # and copy in only the venv and the app.
 # Saves: the compiler, the headers and the build tools never reach the runtime image, and no purge
-#   dance is needed. The `test` stage runs the app's own tests on the very venv that ships; the
+#   dance is needed. The `test` stage runs the app's own tests on the venv that ships (plus pytest); the
 #   harness builds it as the target `microblog-test`.
 # Costs: a longer file; the runtime still has apt, pip and a shell. The venv only works where its
 #   interpreter link points: `python3 -m venv` records the interpreter's path (/usr/local/bin/python3
