@@ -1,6 +1,6 @@
 # multistage: the Docker documentation's first multi-stage example. Build (and test) on
 # golang:1.24, then start again from debian:trixie-slim and copy in the binary and the CA bundle.
-# Saves: the toolchain, the module cache and the build cache: hundreds of MB, for two COPY lines.
+# Saves: the toolchain, the module cache and the build cache: over 1 GB, for two COPY lines.
 #   The `test` stage runs the app's own tests (go test) on the build stage; the harness builds it
 #   as the target `go-href-test`.
 # Costs: the runtime still has a shell, apt and dpkg, which a Go binary never uses. With cgo on
