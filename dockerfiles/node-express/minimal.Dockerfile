@@ -2,8 +2,9 @@
 # shared libraries it loads (listed by ldd in the builder), the app and its production
 # node_modules. No CA bundle (node carries its own root certificates), no tzdata, no /etc/passwd,
 # no shell.
-# Saves: what distroless still ships for every program (CA bundle, tzdata, libssl, libgomp, the
-#   Debian package metadata): a few MB on top of node itself, which is most of the image.
+# Saves: what distroless ships besides node's own closure (the rest of glibc's package, libssl,
+#   libgomp, CA bundle, tzdata, Debian's package metadata): about 20 MB. node itself, about
+#   125 MB, is most of the image either way.
 # Costs: it is hand-made: a new dependency with a native addon needs its libraries added by hand,
 #   and nothing here is a Debian package a scanner can recognise. Times are UTC only (no tzdata).
 # Look at: its distance to the runtime closure (it is the closure), and size against distroless.
