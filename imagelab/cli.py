@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from imagelab import ROOT
 from imagelab.errors import ConfigError, ImagelabError
 from imagelab.terminal import terminal
 
@@ -154,7 +155,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     options = compare.Options(base_set=cells[0].base_set if cells else args.bases, builder=args.builder,
                               baseline=args.baseline, update_baseline=args.update_baseline,
                               update_readme=args.update_readme, fresh=args.fresh, cold=args.cold,
-                              thresholds=thresholds)
+                              thresholds=thresholds, results=args.results)
     if options.baseline is not None and not options.update_baseline:
         compare.gate.load(options.baseline)  # a bad baseline is refused before an hour of building
     return compare.run(cells, options)
@@ -166,6 +167,8 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--update-baseline", action="store_true",
                          help="write this run as the baseline (--baseline FILE, default results/baseline.json)")
     command.add_argument("--update-readme", action="store_true", help="write the tables into README.md")
+    command.add_argument("--results", type=Path, default=ROOT / "results", metavar="DIR",
+                         help="where compare.md, compare.json and sizes.svg go (default results/)")
     command.add_argument("--fresh", action="store_true", help="measure and check every image again")
     command.add_argument("--cold", action="store_true", help="empty the BuildKit cache first: cold build times")
     command.add_argument("--max-growth-percent", type=float, default=5.0, metavar="P",

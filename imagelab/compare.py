@@ -159,7 +159,7 @@ def _measure(variant: Variant) -> dict:
     with imagefs.saved(variant.tag) as fs:
         facts = measure.measure_image(variant, bases.build_args(variant.base_set), fs, compressed)
         needs = closure.runtime_closure(fs)
-        exposed = exposure.inspect(fs)
+        exposed = exposure.assess(fs)
         wasted_bytes, wasted_files = fs.wasted_bytes, fs.wasted_files
     return {
         **asdict(facts),
@@ -168,7 +168,25 @@ def _measure(variant: Variant) -> dict:
         "closure": {"program": needs.program, "parts": needs.parts, "unresolved": needs.unresolved},
         "wasted_bytes": wasted_bytes,
         "wasted_files": wasted_files,
-        "exposure": exposure.to_json(exposed),
+        "exposure": _exposure(exposed),
+    }
+
+
+def _exposure(found: exposure.Exposure) -> dict:
+    """Counts and flags for the tables and the gate; the inventory for whoever wants the list."""
+    return {
+        "os_packages": found.os_packages,
+        "language_packages": found.language_packages,
+        "counts": found.counts,
+        "shell": found.has_shell,
+        "shells": found.shells,
+        "package_managers": found.package_managers,
+        "compilers": found.compilers,
+        "setuid_files": found.setuid_files,
+        "user": found.user,
+        "uid": found.uid,
+        "root": not found.non_root,
+        "inventory": [{"kind": p.kind, "name": p.name, "version": p.version} for p in found.packages],
     }
 
 
@@ -185,7 +203,7 @@ def _checks(variant: Variant, run_id: str) -> dict:
         "first_answer_seconds": (round(smoked.seconds_to_first_answer, 2)
                                  if smoked.seconds_to_first_answer is not None else None),
         "memory_bytes": smoked.memory_bytes,
-        "checks": {"smoke": smoke.summary(smoked), "structure": contract.summary()},
+        "checks": {"smoke": smoke.summary(smoked), "structure": structure.summary(contract)},
         "error": "; ".join(problems),
     }
 
