@@ -307,7 +307,7 @@ def _build_or_reuse(
         cached = True
     else:
         log(f"building {role.debian} (stands in for {role.official})")
-        versions = _build(role, sets, key, extra_ca, node)
+        versions = _build(role, sets, key, extra_ca, node, rebuild)
         cached = False
     return Built(
         role.name, role.debian, cached, time.monotonic() - started, engine.image_size(role.debian), versions
@@ -371,7 +371,9 @@ def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) 
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def _build(role: Role, sets: BaseSets, key: str, extra_ca: bytes, node: NodeRelease | None) -> dict[str, str]:
+def _build(
+    role: Role, sets: BaseSets, key: str, extra_ca: bytes, node: NodeRelease | None, rebuild: bool
+) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
     scratch_tag = f"imagelab-scratch/bases-{role.name}:build"
@@ -406,6 +408,7 @@ def _build(role: Role, sets: BaseSets, key: str, extra_ca: bytes, node: NodeRele
                 scratch_tag,
                 build_args=build_args,
                 target=role.target or None,
+                no_cache=rebuild,  # run apt-get again: a rebuild is how Debian's updates get in
             )
         except BuildError as exc:
             raise rootfs.package_failure("\n".join(exc.log), suite, f"building {role.debian}") from exc
@@ -556,7 +559,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ca-file", type=Path, help=f"extra CA certificates to trust (PEM; default ${CA_ENV} or the host's)"
     )
-    parser.add_argument("--rebuild", action="store_true", help="build even when nothing changed")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build again without caches, e.g. to take Debian's updates"
+    )
 
 
 def cmd_bases(args: argparse.Namespace) -> int:

@@ -122,10 +122,13 @@ def build_image(
     build_args: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
     target: str | None = None,
+    no_cache: bool = False,
     timeout_s: int = 1800,
 ) -> None:
     """`docker buildx build` one image into the engine's image store, tagged `tag` only on success."""
     command = ["docker", "buildx", "build", "--progress=plain", "--load", "-t", tag, "-f", str(dockerfile)]
+    if no_cache:
+        command.append("--no-cache")
     for key, value in (build_args or {}).items():
         command += ["--build-arg", f"{key}={value}"]
     for key, value in (labels or {}).items():

@@ -271,9 +271,9 @@ def local_set() -> bases.BaseSets:
 
 
 CONTRACT_FILES = {
-    "static": ["distroless.yaml", "static.yaml"],
-    "base": ["distroless.yaml", "base.yaml"],
-    "cc": ["distroless.yaml", "cc.yaml"],
+    "static": ["distroless.yaml", "plain.yaml", "static.yaml"],
+    "base": ["distroless.yaml", "plain.yaml", "base.yaml"],
+    "cc": ["distroless.yaml", "plain.yaml", "cc.yaml"],
     "python-distroless": ["distroless.yaml", "cc.yaml", "python3.yaml"],
     "node-distroless": ["distroless.yaml", "cc.yaml", "nodejs.yaml"],
     "python": ["python.yaml"],
