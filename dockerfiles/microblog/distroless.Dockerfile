@@ -19,8 +19,11 @@ COPY requirements.txt ./
 # bin/ holds console scripts whose first line names the builder's python: useless at run time.
 RUN pip install --no-cache-dir --target /app/packages -r requirements.txt \
  && rm -rf /app/packages/bin
-COPY microblog/ microblog/
+# Translations before the rest of the source: compiling them is a build step of its own, redone
+# only when a catalogue changes, not at every code change.
+COPY microblog/translations/ microblog/translations/
 RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d microblog/translations
+COPY microblog/ microblog/
 
 FROM ${PYTHON_DISTROLESS_IMAGE}
 WORKDIR /app

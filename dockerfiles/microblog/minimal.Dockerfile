@@ -34,7 +34,8 @@ RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d micro
 # libgcc_s.so.1 when a thread exits, and Argon2 hashes with threads, so it is added by name (without
 # it a worker aborts at the first password: "libgcc_s.so.1 must be installed for pthread_exit to
 # work"). The official image's python sits in /usr/local/bin, Debian's in /usr/bin: a link gives
-# both the same entrypoint, /usr/bin/python3.13.
+# both the same entrypoint, /usr/bin/python3.13. (The official one loads /usr/local/lib/libpython3.13.so
+# through its RUNPATH, $ORIGIN/../lib, so the image needs no ld.so.cache.)
 FROM ${PYTHON_IMAGE} AS closure
 # pipefail: a failing ldd or tar in the middle of a pipe fails the build.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]

@@ -22,8 +22,11 @@ WORKDIR /app
 # Dependencies before the source: a source-only change reuses this layer.
 COPY requirements.txt ./
 RUN pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt
-COPY microblog/ microblog/
+# Translations before the rest of the source: compiling them is a build step of its own, redone
+# only when a catalogue changes, not at every code change.
+COPY microblog/translations/ microblog/translations/
 RUN pybabel compile -d microblog/translations
+COPY microblog/ microblog/
 
 FROM build AS test
 COPY requirements-dev.txt pytest.ini ./
