@@ -121,8 +121,8 @@ def test_the_mirror_can_be_overridden(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_parents_are_built_first() -> None:
     sets = bases.load()
-    order = bases._build_order(sets, ["python", "golang"])
-    assert order == ["debian-slim", "buildpack-deps", "python", "golang"]
+    order = bases._build_order(sets, ["python", "node-slim"])
+    assert order == ["debian-slim", "buildpack-deps", "node-slim", "python"]
 
 
 # --- auto: a registry check that is never made for real in tests ----------------------------------

@@ -1,4 +1,5 @@
-# Stand-in for golang:1.24, with Debian's golang-1.24 (PARENT = buildpack-deps, as for the official image).
+# Stand-in for golang:1.24, with Debian's golang-1.24 on debian-slim plus the scm tools and C toolchain
+# the official image has (bases.toml lists them).
 ARG PARENT
 FROM ${PARENT}
 ARG PACKAGES
