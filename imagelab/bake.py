@@ -88,7 +88,8 @@ class BakeRun:
 
     def __init__(self, targets: Iterable[str], on_done: Callable[[TargetResult], None] | None = None) -> None:
         self.targets = set(targets)
-        self.steps: dict[str, Step] = {}
+        # By digest and name: BuildKit gives every target's "exporting to image" step one digest.
+        self.steps: dict[tuple[str, str], Step] = {}
         self.messages: list[str] = []
         self.on_done = on_done
         self._reported: set[str] = set()
@@ -98,7 +99,8 @@ class BakeRun:
             self.messages.append(item)
             return
         for vertex in item.get("vertexes") or ():
-            step = self.steps.setdefault(vertex["digest"], Step(vertex["digest"], vertex.get("name", "")))
+            name = vertex.get("name", "")
+            step = self.steps.setdefault((vertex["digest"], name), Step(vertex["digest"], name))
             step.started = _timestamp(vertex.get("started")) or step.started
             step.completed = _timestamp(vertex.get("completed")) or step.completed
             step.cached = step.cached or bool(vertex.get("cached"))
@@ -106,9 +108,9 @@ class BakeRun:
             if step.completed and "exporting to image" in step.name and not step.error:
                 self._report(self.target_of(step))
         for log in item.get("logs") or ():
-            step = self.steps.get(log["vertex"])
-            if step is not None:
-                step.log.extend(base64.b64decode(log.get("data") or ""))
+            for step in self.steps.values():
+                if step.digest == log["vertex"]:
+                    step.log.extend(base64.b64decode(log.get("data") or ""))
 
     def target_of(self, step: Step) -> str:
         """BuildKit prefixes step names with the target only when a bake has several targets."""

@@ -31,12 +31,24 @@ EVENTS = [
     vertex("b", "[app-slim 1/3] FROM docker.io/library/python:3.13", "01", "01", cached=True),
     vertex("c", "[app-slim 2/3] RUN pip install -r requirements.txt", "01", "20"),
     vertex("d", "[app-slim] exporting to image", "20", "22"),
-    vertex("e", "[app-minimal build 3/5] RUN make", "01", "09",
-           error="process \"/bin/sh -c make\" did not complete successfully: exit code: 2"),
-    {"logs": [{"vertex": "e", "stream": 2, "data": base64.b64encode(b"cc: error: x.c\nmake: *** [all] Error 1\n")
-               .decode()}]},
+    vertex(
+        "e",
+        "[app-minimal build 3/5] RUN make",
+        "01",
+        "09",
+        error='process "/bin/sh -c make" did not complete successfully: exit code: 2',
+    ),
+    {
+        "logs": [
+            {
+                "vertex": "e",
+                "stream": 2,
+                "data": base64.b64encode(b"cc: error: x.c\nmake: *** [all] Error 1\n").decode(),
+            }
+        ]
+    },
     vertex("f", "[app-naive 2/2] RUN pip install .", "01", "09", error="context canceled: context canceled"),
-    "ERROR: failed to solve: process \"/bin/sh -c make\" did not complete successfully: exit code: 2",
+    'ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2',
 ]
 
 
@@ -67,10 +79,28 @@ def test_each_target_gets_its_outcome_step_timing_and_log():
     assert naive.error == "canceled when another target failed"
 
 
+def test_targets_that_share_the_export_step_digest_each_finish():
+    """BuildKit v0.8 gives every target's export step the same digest; only the name tells them apart."""
+    done = []
+    run = BakeRun(["a", "b"], on_done=done.append)
+    for item in read_stream(
+        stream(
+            vertex("x", "[a] exporting to image", "00"),
+            vertex("x", "[b] exporting to image", "00"),
+            vertex("x", "[a] exporting to image", "00", "01"),
+            vertex("x", "[b] exporting to image", "00", "02"),
+        )
+    ):
+        run.feed(item)
+    assert [r.target for r in done] == ["a", "b"]
+    assert run.result("a").ok and run.result("b").ok
+
+
 def test_a_single_target_bake_has_no_target_prefix():
     run = BakeRun(["only"])
-    for item in read_stream(stream(vertex("x", "[2/2] COPY . .", "00", "03"),
-                                   vertex("y", "exporting to image", "03", "04"))):
+    for item in read_stream(
+        stream(vertex("x", "[2/2] COPY . .", "00", "03"), vertex("y", "exporting to image", "03", "04"))
+    ):
         run.feed(item)
     result = run.result("only")
     assert result.ok and result.steps == 2 and result.ran_steps == 1
