@@ -570,6 +570,9 @@ def cmd_bases(args: argparse.Namespace) -> int:
     for name in args.role:
         sets.role(name)
     base_set = resolve(check_base_set(args.bases))
+    if args.bases == "auto":
+        answer = "a registry answers" if base_set == "official" else "no registry answers"
+        terminal.info(f"base set auto: {base_set} ({answer})")
     if base_set == "official":
         terminal.info(f"base set {args.bases}: the official images; nothing to build")
         for role in sets.roles.values():
