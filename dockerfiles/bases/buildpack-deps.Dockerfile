@@ -4,6 +4,9 @@
 ARG PARENT
 FROM ${PARENT}
 ARG PACKAGES
+# Versions are not pinned: `nox -s bases --rebuild` is how Debian's updates get in, and the image's
+# labels record the versions that went in.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ${PACKAGES} \
  && rm -rf /var/lib/apt/lists/*

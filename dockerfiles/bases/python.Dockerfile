@@ -6,6 +6,9 @@ ARG PACKAGES
 # Debian marks its Python "externally managed" (PEP 668), so `pip install` outside a venv would refuse;
 # the official images let it install into the system, so removing the marker keeps their interface.
 # The links put python, python3 and pip where the official images have them, /usr/local/bin.
+# Versions are not pinned: `nox -s bases --rebuild` is how Debian's updates get in, and the image's
+# labels record the versions that went in.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ${PACKAGES} \
  && rm -rf /var/lib/apt/lists/* \
