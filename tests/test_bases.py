@@ -238,8 +238,11 @@ def test_the_extra_ca_file_must_hold_certificates(tmp_path: Path) -> None:
         bases.read_extra_ca(tmp_path / "empty.pem")
 
 
-def test_an_image_whose_key_matches_is_not_built_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_image_whose_key_matches_is_not_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sets = bases.load()
+    monkeypatch.setattr(bases, "WORK_DIR", tmp_path)  # its own lock: a real build may be running
     monkeypatch.setattr(bases, "_key", lambda role, *rest: f"key-{role.name}")
     monkeypatch.setattr(engine, "image_labels", lambda ref: {bases.KEY_LABEL: "key-debian-slim"})
     monkeypatch.setattr(engine, "image_size", lambda ref: 1)
