@@ -307,8 +307,11 @@ def _build_or_reuse(
         cached = True
     else:
         log(f"building {role.debian} (stands in for {role.official})")
+        replaced = engine.image_id(role.debian)
         versions = _build(role, sets, key, extra_ca, node, rebuild)
         cached = False
+        if replaced and replaced != engine.image_id(role.debian):
+            engine.remove_image_if_unused(replaced)  # the old version, unless images built on it remain
     return Built(
         role.name, role.debian, cached, time.monotonic() - started, engine.image_size(role.debian), versions
     )

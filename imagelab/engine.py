@@ -86,6 +86,15 @@ def remove_image(ref: str) -> None:
         client().images.remove(ref, noprune=False)
 
 
+def remove_image_if_unused(image_id: str) -> bool:
+    """Remove an image by id unless a tag, a container or another image still uses it; True if removed."""
+    try:
+        client().images.remove(image_id, noprune=False)
+    except (docker.errors.ImageNotFound, docker.errors.APIError):
+        return False
+    return True
+
+
 def save_image(ref: str, dest: Path) -> Path:
     """`docker save` one image into the file `dest` (docker-archive, or OCI layout on engines >= 25).
 
