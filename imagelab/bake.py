@@ -19,8 +19,9 @@ from pathlib import Path
 from imagelab.errors import tail
 
 TARGET_OF_STEP = re.compile(r"^\[(?P<target>[A-Za-z0-9_.-]+)[ \]]")
-#: A Dockerfile instruction, "[build 3/5] RUN ...", as opposed to BuildKit's own "[internal] ..." steps.
-INSTRUCTION = re.compile(r"\d+/\d+\] ")
+#: A Dockerfile instruction that makes a layer, "[build 3/5] RUN ...", as opposed to BuildKit's own
+#: "[internal] ..." steps and FROM, which only resolves an image and is never reported as cached.
+INSTRUCTION = re.compile(r"\d+/\d+\] (?!FROM )")
 CANCELED = "context canceled"
 
 

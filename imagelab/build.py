@@ -104,8 +104,9 @@ def _report(result: TargetResult) -> None:
     )
 
 
-def _bake(definition: dict, name: str, builder: str | None) -> dict[str, TargetResult]:
-    results = bake_all(write_bake_file(definition, name), list(definition["target"]), builder, _report)
+def _bake(definition: dict, name: str, builder: str | None, quiet: bool = False) -> dict[str, TargetResult]:
+    targets = list(definition["target"])
+    results = bake_all(write_bake_file(definition, name), targets, builder, None if quiet else _report)
     for result in results.values():
         if not result.ok:
             terminal.error(result.describe_failure() + "".join(f"\n  | {line}" for line in result.log))
@@ -150,5 +151,5 @@ def time_rebuild(variants: list[Variant], base_set: str, builder: str | None = N
     definition = bake_definition(variants, base_set)
     with source_changed(apps):
         changed = _bake(definition, "docker-bake.rebuild.json", builder)
-    _bake(definition, "docker-bake.json", builder)
+    _bake(definition, "docker-bake.json", builder, quiet=True)  # back to the committed source, from the cache
     return changed

@@ -235,7 +235,7 @@ def _finish(result: dict, options: Options) -> int:
         terminal.out.print(table)
     terminal.info(report.base_set_line(result))
     written = report.write_all(result, options.results)
-    terminal.info("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in written))
+    terminal.info("wrote " + ", ".join(_shown(p) for p in written))
     if options.update_readme:
         update_readme(result)
     status = 0
@@ -253,6 +253,10 @@ def _finish(result: dict, options: Options) -> int:
     terminal.info(f"compare took {result['timings']['total_seconds']:.0f} s "
                   f"(build phase {result['timings']['build_phase_seconds']:.0f} s)")
     return status
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _gate(result: dict, options: Options) -> int:

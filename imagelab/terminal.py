@@ -11,7 +11,10 @@ from rich.console import Console
 class Terminal:
     def __init__(self) -> None:
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)  # one cause, one line
-        self.out = Console(highlight=False, soft_wrap=True)
+        self.out = Console(highlight=False)
+        if not self.out.is_terminal:
+            # A log or a pipe has no width: let a table be as wide as its columns need.
+            self.out = Console(highlight=False, width=240)
 
     @property
     def interactive(self) -> bool:
