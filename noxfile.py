@@ -75,3 +75,11 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("python", "-m", "imagelab", "engine")
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time the harness's build against a bare docker buildx bake: -- [--app A] [--cold] [--rounds N]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "imagelab", "engine")
+    session.run("python", "benchmarks/bake_overhead.py", *session.posargs)
