@@ -70,7 +70,8 @@ class ProbeResult:
 
 @dataclass
 class SmokeResult:
-    """One image started once; for hardened variants `hardened` holds the --read-only run."""
+    """One image started once. For a hardened variant `hardened` holds its --read-only run, which is
+    skipped (None) when the plain run failed already."""
 
     app: str
     variant: str
