@@ -26,6 +26,8 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LIBRARY_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib",
                 "/usr/lib", "/usr/local/lib")
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt",)
+SHELLS = ("sh", "dash", "bash", "ash")
+MAX_SCRIPTS = 4  # wrapper -> script -> interpreter is as deep as images go
 PYTHON_NAME = re.compile(r"^python(?P<version>\d\.\d+)?$")
 ELF_MAGIC = b"\x7fELF"
 
@@ -85,25 +87,20 @@ class _Collector:
 def runtime_closure(fs: ImageFS) -> Closure:
     collector = _Collector(fs)
     config = fs.config
-    argv = [*config.entrypoint, *config.cmd]
-    env_path = config.env.get("PATH", DEFAULT_PATH)
-    if not argv:
+    found = _program(fs, [*config.entrypoint, *config.cmd], config.env.get("PATH", DEFAULT_PATH),
+                     config.working_dir)
+    if found is None:
         return collector.closure
-    started = _which(fs, argv[0], env_path, config.working_dir)
-    program, script = started, None
-    if started is not None and _shebang(fs, started.path):
-        script, program = started, _which(fs, _shebang(fs, started.path), env_path, config.working_dir)
-    if program is None:
-        return collector.closure
+    program, called_as, scripts = found
     collector.closure.program = program.path
     collector.add("program", program)
-    collector.add("app", script)
+    for script in scripts:
+        collector.add("app", script)
     elf_files = [program.path]
     app_dir = config.working_dir if config.working_dir not in ("", "/") else ""
-    deps: list[str] = []
     python = PYTHON_NAME.match(posixpath.basename(program.path))
     if python:
-        stdlib, site_dirs = _python_layout(fs, program.path, started.path if started else "", config.env)
+        stdlib, site_dirs = _python_layout(fs, program.path, called_as, config.env)
         deps = [d for d in site_dirs if fs.entries.get(d)]
         collector.add_tree("runtime", stdlib, skip=[posixpath.join(stdlib, n) for n in ("site-packages",
                                                                                        "dist-packages")])
@@ -111,6 +108,8 @@ def runtime_closure(fs: ImageFS) -> Closure:
     elif app_dir:
         deps = [p for p in _walk_dirs(fs, app_dir) if posixpath.basename(p) == "node_modules"]
         deps = [d for d in deps if not any(d.startswith(o + "/") for o in deps if o != d)]
+    else:
+        deps = []
     for folder in deps:
         collector.add_tree("dependencies", folder)
         elf_files += [p for p in _walk(fs, folder) if p.endswith((".so", ".node"))]
@@ -121,6 +120,31 @@ def runtime_closure(fs: ImageFS) -> Closure:
         collector.add("ca bundle", fs.resolve(bundle))
     return collector.closure
 
+
+def _program(fs: ImageFS, argv: list[str], env_path: str, working_dir: str
+             ) -> tuple[Entry, str, list[Entry]] | None:
+    """The executable a container really runs, the path it was called by, and the scripts on the way.
+
+    A script leads to the interpreter its shebang names. A shell script run with a command after it is
+    an entrypoint wrapper (the official node image's docker-entrypoint.sh ends in `exec "$@"`): the
+    command is the program, the wrapper a script on the way.
+    """
+    scripts: list[Entry] = []
+    words = list(argv)
+    for _ in range(MAX_SCRIPTS):
+        if not words:
+            return None
+        called_as, entry = _which(fs, words.pop(0), env_path, working_dir)
+        if entry is None:
+            return None
+        interpreter = _shebang(fs, entry.path)
+        if not interpreter:
+            return entry, called_as, scripts
+        scripts.append(entry)
+        wrapper = posixpath.basename(interpreter) in SHELLS and words and not words[0].startswith("-")
+        if not wrapper:
+            words = [interpreter]
+    return None
 
 def _walk(fs: ImageFS, root: str) -> list[str]:
     """Every path below `root` (not following symlinks), depth first."""
@@ -136,14 +160,17 @@ def _walk_dirs(fs: ImageFS, root: str) -> list[str]:
     return [p for p in _walk(fs, root) if (e := fs.entries.get(p)) is not None and e.kind == "dir"]
 
 
-def _which(fs: ImageFS, name: str, env_path: str, working_dir: str) -> Entry | None:
+def _which(fs: ImageFS, name: str, env_path: str, working_dir: str) -> tuple[str, Entry | None]:
+    """Where a command is found (before symlinks: a venv's bin/python is a link) and the file it is."""
     if "/" in name:
-        return fs.resolve(posixpath.join(working_dir or "/", name))
+        path = posixpath.join(working_dir or "/", name)
+        return path, fs.resolve(path)
     for folder in env_path.split(":"):
-        found = fs.resolve(posixpath.join(folder, name))
+        path = posixpath.join(folder, name)
+        found = fs.resolve(path)
         if found is not None and found.kind == "file":
-            return found
-    return None
+            return path, found
+    return name, None
 
 
 def _shebang(fs: ImageFS, path: str) -> str:
@@ -160,16 +187,18 @@ def _shebang(fs: ImageFS, path: str) -> str:
     return words[0] if words else ""
 
 
-def _python_layout(fs: ImageFS, interpreter: str, started: str, env: dict[str, str]) -> tuple[str, list[str]]:
+def _python_layout(fs: ImageFS, interpreter: str, called_as: str, env: dict[str, str]) -> tuple[str, list[str]]:
     """The standard library of `interpreter` and the folders its imports search for packages."""
     version = PYTHON_NAME.match(posixpath.basename(interpreter))["version"] or ""
     prefix = posixpath.dirname(posixpath.dirname(interpreter))
     stdlib = posixpath.join(prefix, "lib", f"python{version}")
     sites = [posixpath.join(stdlib, "site-packages")]
     if prefix == "/usr":
-        sites.append("/usr/lib/python3/dist-packages")  # Debian's place for packaged modules
-    venv = posixpath.dirname(posixpath.dirname(started)) if started else ""
-    if venv and fs.entries.get(posixpath.join(venv, "pyvenv.cfg")):
+        # Debian's Python: its own packages in dist-packages, and `pip install` outside a venv goes to
+        # /usr/local/lib/pythonX.Y/dist-packages.
+        sites += ["/usr/lib/python3/dist-packages", f"/usr/local/lib/python{version}/dist-packages"]
+    venv = posixpath.dirname(posixpath.dirname(called_as))
+    if fs.entries.get(posixpath.join(venv, "pyvenv.cfg")):
         sites = [posixpath.join(venv, "lib", f"python{version}", "site-packages")]
     sites += [p for p in env.get("PYTHONPATH", "").split(":") if p]
     return stdlib, sites

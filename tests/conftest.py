@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import engine
+from imagelab import apps, bases, build, engine
 
 
 def _apt_download(package: str, dest: Path) -> Path:
@@ -48,3 +48,19 @@ def scratch_tag() -> Iterator[str]:
     yield tag
     if engine.image_id(tag):
         engine.client().images.remove(tag, force=True)
+
+
+@pytest.fixture(scope="session")
+def debian_images() -> dict[str, build.Built]:
+    """Every variant of every app on the debian base set, built through the harness (cached when built)."""
+    bases.build_local()
+    return {b.variant.tag: b for b in build.build(apps.select(apps.discover(), base_set="debian"), "debian")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_container_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the whole suite, no container the harness labelled may remain (when an engine ran)."""
+    yield
+    if engine.answers():
+        left = engine.client().containers.list(all=True, filters={"label": engine.RUN_LABEL})
+        assert not left, f"containers left behind: {[c.name for c in left]}"

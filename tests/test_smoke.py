@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, build, cli, engine, smoke
+from imagelab import ROOT, apps, cli, engine, smoke
 from imagelab.apps import App, Job, Probe, Service, Variant
 
 BASE_SET = "debian"  # the fake apps' images are tagged as if built on it, so the CLI's paths accept them
@@ -413,12 +413,6 @@ def test_an_interrupt_during_the_wait_removes_the_container(images, sig: signal.
 
 
 MATRIX = apps.select(apps.discover(), base_set=BASE_SET)
-
-
-@pytest.fixture(scope="session")
-def debian_images() -> dict[str, build.Built]:
-    """Every variant of every app on the debian set, built (cached when it already is)."""
-    return {b.variant.tag: b for b in build.build(MATRIX, BASE_SET)}
 
 
 @pytest.mark.docker

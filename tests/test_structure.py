@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, build, engine, structure
+from imagelab import ROOT, apps, engine, structure
 from imagelab.apps import App, Job, Probe, Service, Variant
 
 BASE_SET = "debian"
@@ -208,12 +208,6 @@ def test_a_missing_image_says_how_to_build_it():
 
 
 MATRIX = apps.select(apps.discover(), base_set=BASE_SET)
-
-
-@pytest.fixture(scope="session")
-def debian_images() -> dict[str, build.Built]:
-    """Every variant of every app on the debian set, built (cached when it already is)."""
-    return {b.variant.tag: b for b in build.build(MATRIX, BASE_SET)}
 
 
 @pytest.mark.docker
