@@ -203,7 +203,16 @@ def test_the_fixture_server_serves_the_fixture_on_loopback(tmp_path: Path):
         assert smoke.send(Probe("GET", "/page%20one.html", 200), port, 5) == smoke.Answer(200, "<a href='x'>x</a>")
 
 
-def test_signals_held_during_cleanup_are_delivered_after_it():
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the suite runs as a background job
+    (a non-interactive shell starts those with SIGINT ignored, and Python then leaves it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_signals_held_during_cleanup_are_delivered_after_it(ctrl_c_raises):
     reached_the_end = False
     with pytest.raises(KeyboardInterrupt), smoke.signals_held():
         os.kill(os.getpid(), signal.SIGINT)
@@ -375,8 +384,10 @@ def test_the_cli_names_a_missing_image_with_the_build_command_and_checks_the_oth
 
 
 SCRIPT = """
+import signal
 import sys
 from imagelab import cli
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, however the suite was started
 from imagelab.apps import App, Probe, Service, Variant
 from imagelab import ROOT
 app = App(name="scratch-silent", folder=ROOT, description="", language="go", kind="service",
