@@ -33,7 +33,12 @@ class Step:
     completed: datetime | None = None
     cached: bool = False
     error: str = ""
+    inputs: tuple[str, ...] = ()  # digests of the steps this one builds on
     log: bytearray = field(default_factory=bytearray)
+
+    @property
+    def seconds(self) -> float:
+        return (self.completed - self.started).total_seconds() if self.started and self.completed else 0.0
 
     @property
     def canceled(self) -> bool:
@@ -45,9 +50,8 @@ class TargetResult:
     """What one bake target did.
 
     In a parallel bake every target starts at once and shares two cores, so its wall-clock span says
-    little about the target itself. `seconds` adds up the durations of the steps it ran instead: what
-    building it cost. A step that several targets share (BuildKit runs it once) counts for the one
-    target whose name BuildKit gave it.
+    little about the target itself. `seconds` adds up the durations of the steps it needs instead: what
+    building it cost. A step that several targets share (BuildKit runs it once) counts for each of them.
     """
 
     target: str
@@ -113,6 +117,7 @@ class BakeRun:
             step.completed = _timestamp(vertex.get("completed")) or step.completed
             step.cached = step.cached or bool(vertex.get("cached"))
             step.error = vertex.get("error", step.error)
+            step.inputs = tuple(vertex.get("inputs") or step.inputs)
             if step.completed and "exporting to image" in step.name and not step.error:
                 self._report(self.target_of(step))
         for log in item.get("logs") or ():
@@ -132,6 +137,21 @@ class BakeRun:
             self._reported.add(target)
             self.on_done(self.result(target))
 
+    def needed_by(self, own: list[Step]) -> list[Step]:
+        """`own` and every step it builds on: a step shared with other targets, which BuildKit runs
+        once under one target's name, counts for each target that needs it."""
+        by_digest: dict[str, list[Step]] = {}
+        for step in self.steps.values():
+            by_digest.setdefault(step.digest, []).append(step)
+        needed = {id(s): s for s in own}
+        pending = [d for s in own for d in s.inputs]
+        while pending:
+            for step in by_digest.get(pending.pop(), ()):
+                if id(step) not in needed:
+                    needed[id(step)] = step
+                    pending.extend(step.inputs)
+        return list(needed.values())
+
     def result(self, target: str) -> TargetResult:
         own = [s for s in self.steps.values() if self.target_of(s) == target]
         failed = [s for s in own if s.error and not s.canceled]
@@ -141,7 +161,7 @@ class BakeRun:
         result = TargetResult(
             target=target,
             ok=exported and not failed,
-            seconds=sum((s.completed - s.started).total_seconds() for s in own if s.started and s.completed),
+            seconds=sum(s.seconds for s in self.needed_by(own)),
             span_seconds=(max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
             steps=len(own),
             cached_steps=sum(s.cached for s in own),

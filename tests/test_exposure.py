@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from saved_images import FIXTURES, file, folder, symlink, tree, write_docker_archive
 
-from imagelab import engine, exposure, imagefs
+from imagelab import apps, engine, exposure, imagefs
 from imagelab.exposure import Package
 
 PASSWD = b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n" \
@@ -252,3 +252,34 @@ def test_the_local_python_distroless_base_keeps_the_contract():
 
     assert (found.has_shell, found.package_managers, found.uid) == (False, [], 65532)
     assert found.os_packages > 0, "distroless records its packages in status.d/"
+
+
+# -- the matrix's own images --------------------------------------------------------------------------
+
+MATRIX = apps.select(apps.discover(), base_set="debian")
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("variant", [v for v in MATRIX if v.name in ("naive", "slim")], ids=lambda v: v.target)
+def test_the_matrix_dpkg_count_agrees_with_dpkg_query(debian_images, variant):
+    assert debian_images[variant.tag].result.ok
+    listed = engine.client().containers.run(variant.tag, entrypoint=["dpkg-query"], command=["-W"], remove=True,
+                                            user="0", network_disabled=True,
+                                            labels={engine.RUN_LABEL: "test-exposure"})
+    with imagefs.saved(variant.tag) as image:
+        found = exposure.assess(image)
+    assert found.os_packages == len(listed.decode().splitlines())
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("variant", MATRIX, ids=lambda v: v.target)
+def test_the_flags_agree_with_the_variant_contract(debian_images, variant):
+    """distroless and minimal promise no shell and no package manager (dockerfiles/contracts); every
+    variant but naive promises a non-root user."""
+    assert debian_images[variant.tag].result.ok
+    with imagefs.saved(variant.tag) as image:
+        found = exposure.assess(image)
+    assert found.has_shell == (not variant.hardened), found.shells
+    if variant.hardened:
+        assert found.package_managers == [] and found.uid == 65532
+    assert found.non_root == (variant.name != "naive"), (found.user, found.uid)
