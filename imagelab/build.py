@@ -122,6 +122,20 @@ def build(variants: list[Variant], base_set: str, builder: str | None = None) ->
     ]
 
 
+def cold_builds(variants: list[Variant], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
+    """Each variant built alone from an empty BuildKit cache: what its Dockerfile costs on its own.
+
+    In one parallel bake BuildKit runs a step that several Dockerfiles share once and reports it as
+    cached for the others, and they share a download cache; alone, each pays for all of its steps.
+    """
+    terminal.step(f"building {len(variants)} images one by one from an empty cache, for cold build times")
+    results = {}
+    for variant in variants:
+        engine.prune_build_cache()
+        results.update(_bake(bake_definition([variant], base_set), "docker-bake.cold.json", builder))
+    return results
+
+
 def test_apps(apps: list[App], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
     """Run each app's own test suite by building its `test` stage; results by app name."""
     terminal.step(f"running the test suites of {', '.join(a.name for a in apps)} in their build images")

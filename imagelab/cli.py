@@ -170,7 +170,7 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--results", type=Path, default=ROOT / "results", metavar="DIR",
                          help="where compare.md, compare.json and sizes.svg go (default results/)")
     command.add_argument("--fresh", action="store_true", help="measure and check every image again")
-    command.add_argument("--cold", action="store_true", help="empty the BuildKit cache first: cold build times")
+    command.add_argument("--cold", action="store_true", help="build each image alone from an empty cache first: cold build times")
     command.add_argument("--max-growth-percent", type=float, default=5.0, metavar="P",
                          help="an image may grow this much before the gate fails (with --max-growth-mb)")
     command.add_argument("--max-growth-mb", type=float, default=2.0, metavar="MB",
