@@ -158,12 +158,15 @@ def source_changed(apps: list[App]) -> Iterator[None]:
 
 
 def time_rebuild(variants: list[Variant], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
-    """Rebuild after a source-only change, then rebuild the unchanged source (from the cache) so that the
-    tags point at images of the committed source again. Results of the first rebuild, by target."""
+    """Rebuild each variant alone after a one-line source change, as `cold_builds` builds it alone, so
+    that the two compare; then rebuild the committed source (from the cache) so that the tag points at
+    it again. Results of the changed builds, by target."""
     apps = list({v.app.name: v.app for v in variants}.values())
-    terminal.step(f"timing a rebuild after a one-line change to {', '.join(a.name for a in apps)}")
-    definition = bake_definition(variants, base_set)
-    with source_changed(apps):
-        changed = _bake(definition, "docker-bake.rebuild.json", builder)
-    _bake(definition, "docker-bake.json", builder, quiet=True)  # back to the committed source, from the cache
+    terminal.step(f"timing a rebuild after a one-line change to {', '.join(a.name for a in apps)}, image by image")
+    changed = {}
+    for variant in variants:
+        definition = bake_definition([variant], base_set)
+        with source_changed([variant.app]):
+            changed.update(_bake(definition, "docker-bake.rebuild.json", builder))
+        _bake(definition, "docker-bake.rebuild.json", builder, quiet=True)
     return changed
