@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import engine, rootfs
+from imagelab import aptsources, engine, rootfs
 from imagelab.errors import BuildError, ConfigError, tail
 from imagelab.terminal import terminal
 
@@ -46,7 +46,7 @@ REGISTRY_HEADER = "Docker-Distribution-Api-Version"
 REGISTRY_TIMEOUT_S = 3
 DEFAULT_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_ENV = "IMAGELAB_EXTRA_CA"
-MIRROR_ENV = "IMAGELAB_DEBIAN_MIRROR"
+MIRROR_ENV = aptsources.MIRROR_ENV
 NPM_TIMEOUT_S = 300
 LOCK_WAIT_S = 1800  # a cold build of the whole set takes a few minutes
 
@@ -109,7 +109,7 @@ def load(path: Path = BASES_TOML) -> BaseSets:
     debian = _table(data, "debian", path)
     settings = Debian(
         suite=_text(debian, "suite", path, "debian"),
-        mirror=os.environ.get(MIRROR_ENV) or _text(debian, "mirror", path, "debian"),
+        mirror=os.environ.get(MIRROR_ENV) or debian.get("mirror") or aptsources.debian_mirror(),
         node=_text(debian, "node", path, "debian"),
         npm=_text(debian, "npm", path, "debian"),
     )

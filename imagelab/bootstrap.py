@@ -16,10 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import engine
+from imagelab import aptsources, engine
 from imagelab.errors import EngineError, tail
 
-DEBIAN_MIRROR = os.environ.get("IMAGELAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
 DEBIAN_VERSION_FILE = Path("/etc/debian_version")
@@ -141,9 +140,12 @@ def _install_buildx(log) -> None:
         work = Path(tmp)
         (work / "lists" / "partial").mkdir(parents=True)
         sources = work / "sources.list"
+        mirror = aptsources.debian_mirror()
+        if not mirror:
+            raise EngineError("no Debian mirror in this machine's apt sources to fetch docker-buildx from",
+                              hint=f"set {aptsources.MIRROR_ENV} to a Debian mirror's URL")
         sources.write_text(
-            f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-            f"{DEBIAN_MIRROR} {BUILDX_SUITE} main\n"
+            f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} {BUILDX_SUITE} main\n"
         )
         apt = [
             "apt-get",

@@ -41,6 +41,19 @@ def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def build_busybox_image(rootfs: Path, context: Path, dockerfile: str, name: str,
+                        files: dict[str, bytes] | None = None) -> str:
+    """Build a FROM-scratch image from `dockerfile`, with busybox (and `files`) in its context; its tag
+    is imagelab-scratch/<name>:<random>, for the caller to remove."""
+    shutil.copy2(rootfs / "bin" / "busybox", context / "busybox")
+    for relative, content in (files or {}).items():
+        (context / relative).write_bytes(content)
+    (context / "Dockerfile").write_text(dockerfile)
+    tag = f"imagelab-scratch/{name}:{uuid.uuid4().hex[:12]}"
+    engine.build_image(context, context / "Dockerfile", tag, timeout_s=300)
+    return tag
+
+
 @pytest.fixture
 def scratch_tag() -> Iterator[str]:
     """A unique tag for a throw-away image, removed after the test."""

@@ -68,7 +68,6 @@ def test_build_args_needs_auto_resolved_first() -> None:
 GOOD = """
 [debian]
 suite = "trixie"
-mirror = "http://deb.debian.org/debian"
 node = "22"
 npm = "10"
 
@@ -223,7 +222,7 @@ def test_a_missing_package_is_named_with_the_suite() -> None:
 
 def test_a_failed_download_is_named_with_the_suite() -> None:
     log = (
-        "E: Failed to fetch http://deb.debian.org/debian/pool/main/p/python3.13/"
+        "E: Failed to fetch http://127.0.0.1:9/debian/pool/main/p/python3.13/"
         "python3.13-minimal_3.13.5-2_amd64.deb  Connection failed [IP: 127.0.0.1 80]\n"
     )
     error = rootfs.package_failure(log, "trixie", "mmdebstrap")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import build_busybox_image
 from saved_images import FIXTURES, file, folder, symlink, tree, write_docker_archive
 
 from imagelab import apps, engine, exposure, imagefs
@@ -201,11 +201,8 @@ USER 65532
 
 @pytest.fixture(scope="module")
 def busybox_image(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    context = tmp_path_factory.mktemp("exposure-context")
-    shutil.copy2(busybox_rootfs / "bin" / "busybox", context / "busybox")
-    (context / "Dockerfile").write_text(DOCKERFILE)
-    tag = f"imagelab-scratch/exposure:{uuid.uuid4().hex[:12]}"
-    engine.build_image(context, context / "Dockerfile", tag, timeout_s=300)
+    tag = build_busybox_image(busybox_rootfs, tmp_path_factory.mktemp("exposure-context"), DOCKERFILE,
+                              "exposure")
     yield tag
     engine.remove_image(tag)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import build_busybox_image
 from saved_images import (
     file,
     folder,
@@ -171,12 +170,8 @@ USER 65532
 
 @pytest.fixture(scope="module")
 def busybox_image(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    context = tmp_path_factory.mktemp("imagefs-context")
-    shutil.copy2(busybox_rootfs / "bin" / "busybox", context / "busybox")
-    (context / "filler.bin").write_bytes(b"f" * FILLER)
-    (context / "Dockerfile").write_text(DOCKERFILE)
-    tag = f"imagelab-scratch/imagefs:{uuid.uuid4().hex[:12]}"
-    engine.build_image(context, context / "Dockerfile", tag, timeout_s=300)
+    tag = build_busybox_image(busybox_rootfs, tmp_path_factory.mktemp("imagefs-context"), DOCKERFILE,
+                              "imagefs", files={"filler.bin": b"f" * FILLER})
     yield tag
     engine.remove_image(tag)
 
