@@ -28,11 +28,10 @@ BASE_SET_NOTES = {
 
 @dataclass
 class Built:
-    """One variant after the build: the bake result and, when it built, the image id."""
+    """One variant after the build, and what its bake target did."""
 
     variant: Variant
     result: TargetResult
-    image_id: str = ""
 
 
 def git_revision() -> str:
@@ -117,9 +116,7 @@ def build(variants: list[Variant], base_set: str, builder: str | None = None) ->
     """Bake the variants in one bake; a failed target does not stop the others."""
     terminal.step(f"building {len(variants)} images on the '{base_set}' base set with docker buildx bake")
     results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder)
-    return [
-        Built(v, results[v.target], engine.image_id(v.tag) if results[v.target].ok else "") for v in variants
-    ]
+    return [Built(v, results[v.target]) for v in variants]
 
 
 def cold_builds(variants: list[Variant], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:

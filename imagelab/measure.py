@@ -1,4 +1,4 @@
-"""What an image costs, from the engine's own records: size, what a pull transfers, layers, base images.
+"""What an image costs: size, what a pull transfers, layers, base images.
 
 Compressed size is what a registry push or pull moves: each layer as a gzip'd tar. We gzip the layers of
 `docker save` ourselves (no registry here) and remember the result by layer digest, so layers shared by
@@ -53,13 +53,6 @@ def _instruction(created_by: str) -> str:
     return re.sub(r"\s+", " ", text)[:120]
 
 
-def layers_of(tag: str) -> list[Layer]:
-    """The image's layers that hold files, oldest first, with the instruction that made each."""
-    history = engine.client().images.get(tag).history()
-    return [Layer(_instruction(h.get("CreatedBy", "")), h.get("Size", 0))
-            for h in reversed(history) if h.get("Size", 0) > 0]
-
-
 def base_images(variant: Variant, build_args: dict[str, str]) -> list[BaseImage]:
     """The images the Dockerfile's stages start from, with their ARG defaults overridden as bake does."""
     text = variant.app.dockerfile(variant.name).read_text()
@@ -105,9 +98,10 @@ def _gzip_size(stream: IO[bytes]) -> int:
 def measure_image(variant: Variant, build_args: dict[str, str], fs: ImageFS,
                   compressed: CompressedSizes) -> ImageMeasure:
     image = engine.client().images.get(variant.tag)
-    layers = layers_of(variant.tag)
+    # The saved image's history already names the step that made each layer (as `docker history` does).
+    layers = [Layer(_instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
     return ImageMeasure(
         image_id=image.id, size=image.attrs["Size"], compressed_size=compressed.of_image(fs),
-        layers=len(image.attrs["RootFS"]["Layers"]),
+        layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
         base_images=base_images(variant, build_args))

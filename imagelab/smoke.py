@@ -93,9 +93,13 @@ class SmokeResult:
     log_tail: list[str] = field(default_factory=list)
 
     @property
+    def passed_itself(self) -> bool:
+        """This run alone, without the hardened run it may hold."""
+        return self.started_ok and not self.error and all(p.passed for p in self.probes)
+
+    @property
     def passed(self) -> bool:
-        own = self.started_ok and not self.error and all(p.passed for p in self.probes)
-        return own and (self.hardened is None or self.hardened.passed)
+        return self.passed_itself and (self.hardened is None or self.hardened.passed)
 
     def problems(self) -> list[str]:
         """One line per failure, the hardened run's included."""
