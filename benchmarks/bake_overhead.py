@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from imagelab import apps, bases, bootstrap, build, engine
+from imagelab import apps, bootstrap, build, engine
 
 
 def bare_bake(definition: dict) -> float:
@@ -44,7 +44,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     bootstrap.ensure_engine()
-    bases.build_local()
+    build.ensure_bases("debian")
     cells = apps.select(apps.discover(), args.app, base_set="debian")
     definition = build.bake_definition(cells, "debian")
     bare_bake(definition)  # a first build of everything, so that warm rounds start warm

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import subprocess
 import uuid
@@ -89,6 +90,13 @@ def tests_definition(apps: list[App], base_set: str) -> dict:
     return {"group": {"default": {"targets": list(targets)}}, "target": targets}
 
 
+@functools.cache  # once a process: the check itself reads every base image's labels
+def ensure_bases(base_set: str) -> None:
+    """The local base set must exist before anything builds FROM it (cached: about a second when it does)."""
+    if base_set == bases.LOCAL_SET:
+        bases.build_local()
+
+
 def write_bake_file(definition: dict, name: str = "docker-bake.json") -> Path:
     SCRATCH.mkdir(exist_ok=True)
     path = SCRATCH / name
@@ -114,6 +122,7 @@ def _bake(definition: dict, name: str, builder: str | None, quiet: bool = False)
 
 def build(variants: list[Variant], base_set: str, builder: str | None = None) -> list[Built]:
     """Bake the variants in one bake; a failed target does not stop the others."""
+    ensure_bases(base_set)
     terminal.step(f"building {len(variants)} images on the '{base_set}' base set with docker buildx bake")
     results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder)
     return [Built(v, results[v.target]) for v in variants]
@@ -125,6 +134,7 @@ def cold_builds(variants: list[Variant], base_set: str, builder: str | None = No
     In one parallel bake BuildKit runs a step that several Dockerfiles share once and reports it as
     cached for the others, and they share a download cache; alone, each pays for all of its steps.
     """
+    ensure_bases(base_set)
     terminal.step(f"building {len(variants)} images one by one from an empty cache, for cold build times")
     results = {}
     for variant in variants:
@@ -135,6 +145,7 @@ def cold_builds(variants: list[Variant], base_set: str, builder: str | None = No
 
 def test_apps(apps: list[App], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
     """Run each app's own test suite by building its `test` stage; results by app name."""
+    ensure_bases(base_set)
     terminal.step(f"running the test suites of {', '.join(a.name for a in apps)} in their build images")
     results = _bake(tests_definition(apps, base_set), "docker-bake.tests.json", builder)
     return {app.name: results[f"{app.name}-{TEST_STAGE}"] for app in apps}

@@ -85,8 +85,7 @@ def run(cells: list[Variant], options: Options) -> int:
     """The whole job; returns the exit status. Results replace the previous ones only when complete."""
     started = time.monotonic()
     memory = Memory(CACHE / "images.json", forget=options.fresh)
-    if options.base_set == "debian":
-        bases.build_local()
+    build.ensure_bases(options.base_set)  # before the clock starts: the build phase times the images only
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     built = build.build(cells, options.base_set, options.builder)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import apps, bases, build, engine
+from imagelab import apps, build, engine
 
 
 def _apt_download(package: str, dest: Path) -> Path:
@@ -66,7 +66,6 @@ def scratch_tag() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def debian_images() -> dict[str, build.Built]:
     """Every variant of every app on the debian base set, built through the harness (cached when built)."""
-    bases.build_local()
     return {b.variant.tag: b for b in build.build(apps.select(apps.discover(), base_set="debian"), "debian")}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagelab import apps, bases, build
+from imagelab import apps, build
 
 pytestmark = pytest.mark.docker
 
@@ -14,7 +14,6 @@ APPS = apps.discover()
 
 @pytest.fixture(scope="module")
 def suites() -> dict:
-    bases.build_local()
     with_tests = [a for a in APPS.values() if "AS test" in a.dockerfile("multistage").read_text()]
     return build.test_apps(with_tests, "debian")
 
