@@ -16,7 +16,8 @@ import subprocess
 import sys
 import time
 
-from imagelab import apps, bootstrap, build, engine
+from imagelab import apps, build, engine
+from imagelab.engine import bootstrap
 
 
 def bare_bake(definition: dict) -> float:

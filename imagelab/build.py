@@ -13,7 +13,7 @@ from pathlib import Path
 
 from imagelab import ROOT, bases, engine
 from imagelab.apps import App, Variant
-from imagelab.bake import TargetResult, bake_all
+from imagelab.engine.bake import TargetResult, bake_all
 from imagelab.terminal import terminal
 
 #: Scratch space of the harness (git ignores it): bake files and exported images.

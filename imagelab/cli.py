@@ -21,7 +21,7 @@ def cmd_engine(args: argparse.Namespace) -> int:
 
 def ensure_engine():
     """Every command that needs the engine starts here, so a fresh machine needs nothing run before."""
-    from imagelab import bootstrap
+    from imagelab.engine import bootstrap
 
     return bootstrap.ensure_engine(log=terminal.step)
 
@@ -56,20 +56,22 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_bases(args: argparse.Namespace) -> int:
     from imagelab import bases
+    from imagelab.bases import command
 
     if bases.resolve(bases.check_base_set(args.bases)) == bases.LOCAL_SET:
         ensure_engine()
-    return bases.cmd_bases(args)
+    return command.cmd_bases(args)
 
 
 def add_bases_options(command: argparse.ArgumentParser) -> None:
-    from imagelab import bases
+    from imagelab.bases import command as bases_command
 
-    bases.add_arguments(command)
+    bases_command.add_arguments(command)
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
-    from imagelab import engine, smoke, structure
+    from imagelab import engine
+    from imagelab.checks import smoke, structure
 
     cells = selected(args)
     if not cells:
@@ -91,7 +93,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from imagelab import lint
+    from imagelab.checks import lint
 
     result = lint.lint()
     for line in lint.summary(result):
@@ -146,7 +148,7 @@ def add_builder(command: argparse.ArgumentParser) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from imagelab import compare
-    from imagelab.baseline import Thresholds
+    from imagelab.report.gate import Thresholds
 
     cells = selected(args)
     ensure_engine()

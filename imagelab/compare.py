@@ -15,24 +15,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import (
-    ROOT,
-    __version__,
-    bases,
-    build,
-    closure,
-    engine,
-    exposure,
-    imagefs,
-    measure,
-    report,
-    smoke,
-    structure,
-)
-from imagelab import baseline as gate
+from imagelab import ROOT, __version__, bases, build, engine
 from imagelab.apps import Variant
-from imagelab.bake import TargetResult
+from imagelab.checks import smoke, structure
+from imagelab.engine.bake import TargetResult
 from imagelab.errors import ImagelabError
+from imagelab.inspect import closure, exposure, imagefs, measure
+from imagelab.report import gate
+from imagelab.report import render as report
 from imagelab.terminal import terminal
 
 SCHEMA = gate.SCHEMA

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import aptsources
+from imagelab.bases import aptsources
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from imagelab.bake import BakeRun, read_stream
+from imagelab.engine.bake import BakeRun, read_stream
 
 
 def vertex(digest: str, name: str, started: str = "", completed: str = "", **extra) -> dict:

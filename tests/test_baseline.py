@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from imagelab import baseline
 from imagelab.errors import ConfigError
+from imagelab.report import gate as baseline
 
 MB = 1000**2
 

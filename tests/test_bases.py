@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import bases, engine, rootfs, structure
+from imagelab import bases, engine
+from imagelab.bases import local, recipes, rootfs, sets
+from imagelab.checks import structure
 from imagelab.errors import BuildError, ConfigError
 
-CONTRACTS = bases.BASES_DIR / "tests"
+CONTRACTS = recipes.BASES_DIR / "tests"
 REQUIRED_ROLES = {
     "python": ("PYTHON_IMAGE", "python:3.13"),
     "python-slim": ("PYTHON_SLIM_IMAGE", "python:3.13-slim"),
@@ -80,7 +82,7 @@ dockerfile = "debian-slim.Dockerfile"
 
 
 def write_bases(tmp_path: Path, text: str) -> Path:
-    shutil.copy(bases.BASES_DIR / "debian-slim.Dockerfile", tmp_path)
+    shutil.copy(recipes.BASES_DIR / "debian-slim.Dockerfile", tmp_path)
     path = tmp_path / "bases.toml"
     path.write_text(text)
     return path
@@ -114,13 +116,13 @@ def test_a_bad_file_is_named_with_its_field(tmp_path: Path, change, names: str) 
 
 
 def test_the_mirror_can_be_overridden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(bases.MIRROR_ENV, "http://127.0.0.1:9/debian")
+    monkeypatch.setenv(recipes.MIRROR_ENV, "http://127.0.0.1:9/debian")
     assert bases.load(write_bases(tmp_path, GOOD)).debian.mirror == "http://127.0.0.1:9/debian"
 
 
 def test_parents_are_built_first() -> None:
     sets = bases.load()
-    order = bases._build_order(sets, ["python", "node-slim"])
+    order = local._build_order(sets, ["python", "node-slim"])
     assert order == ["debian-slim", "buildpack-deps", "node-slim", "python"]
 
 
@@ -148,7 +150,7 @@ class _Registry(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.send_response(401 if self.registry else 200)
         if self.registry:
-            self.send_header(bases.REGISTRY_HEADER, "registry/2.0")
+            self.send_header(sets.REGISTRY_HEADER, "registry/2.0")
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
@@ -168,16 +170,16 @@ def local_server() -> Iterator[tuple[str, type[_Registry]]]:
 
 def test_the_registry_check_wants_a_registry_answer(local_server) -> None:
     url, handler = local_server
-    assert bases.docker_hub_answers(url, timeout_s=3)
+    assert sets.docker_hub_answers(url, timeout_s=3)
     handler.registry = False  # e.g. a proxy's own page
-    assert not bases.docker_hub_answers(url, timeout_s=3)
+    assert not sets.docker_hub_answers(url, timeout_s=3)
 
 
 def test_the_registry_check_is_false_when_nothing_listens() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    assert not bases.docker_hub_answers(f"http://127.0.0.1:{port}/v2/", timeout_s=3)
+    assert not sets.docker_hub_answers(f"http://127.0.0.1:{port}/v2/", timeout_s=3)
 
 
 # --- pieces of the build that need no engine -------------------------------------------------------
@@ -231,22 +233,22 @@ def test_a_failed_download_is_named_with_the_suite() -> None:
 
 def test_the_extra_ca_file_must_hold_certificates(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the extra CA file"):
-        bases.read_extra_ca(tmp_path / "missing.pem")
+        local.read_extra_ca(tmp_path / "missing.pem")
     (tmp_path / "empty.pem").write_text("not a certificate\n")
     with pytest.raises(ConfigError, match="holds no PEM certificate"):
-        bases.read_extra_ca(tmp_path / "empty.pem")
+        local.read_extra_ca(tmp_path / "empty.pem")
 
 
 def test_an_image_whose_key_matches_is_not_built_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sets = bases.load()
-    monkeypatch.setattr(bases, "WORK_DIR", tmp_path)  # its own lock: a real build may be running
-    monkeypatch.setattr(bases, "_key", lambda role, *rest: f"key-{role.name}")
-    monkeypatch.setattr(engine, "image_labels", lambda ref: {bases.KEY_LABEL: "key-debian-slim"})
+    monkeypatch.setattr(local, "WORK_DIR", tmp_path)  # its own lock: a real build may be running
+    monkeypatch.setattr(local, "_key", lambda role, *rest: f"key-{role.name}")
+    monkeypatch.setattr(engine, "image_labels", lambda ref: {local.KEY_LABEL: "key-debian-slim"})
     monkeypatch.setattr(engine, "image_size", lambda ref: 1)
     built: list[str] = []
-    monkeypatch.setattr(bases, "_build", lambda role, *rest: built.append(role.name) or {})
+    monkeypatch.setattr(local, "_build", lambda role, *rest: built.append(role.name) or {})
     results = bases.build_local(["static"], ca_file=None, sets=sets, log=lambda line: None)
     assert built == ["static"]
     assert [r.cached for r in results] == [False]
@@ -302,16 +304,16 @@ def test_the_stand_in_keeps_the_official_contract(local_set: bases.BaseSets, rol
 def test_every_stand_in_says_what_it_stands_in_for(local_set: bases.BaseSets) -> None:
     for role in local_set.roles.values():
         labels = engine.image_labels(role.debian)
-        assert labels[f"{bases.LABEL}.stands-in-for"] == role.official
-        assert labels[f"{bases.LABEL}.base-set"] == "debian"
-        assert labels[f"{bases.LABEL}.debian.suite"] == "trixie"
-        assert labels[f"{bases.LABEL}.debian.archive-date"]
-        assert labels[bases.KEY_LABEL]
+        assert labels[f"{local.LABEL}.stands-in-for"] == role.official
+        assert labels[f"{local.LABEL}.base-set"] == "debian"
+        assert labels[f"{local.LABEL}.debian.suite"] == "trixie"
+        assert labels[f"{local.LABEL}.debian.archive-date"]
+        assert labels[local.KEY_LABEL]
     assert engine.image_labels("imagelab-bases/python-distroless:debian13")[
-        f"{bases.LABEL}.version.python3.13"
+        f"{local.LABEL}.version.python3.13"
     ]
-    assert engine.image_labels("imagelab-bases/node-distroless:debian13")[f"{bases.LABEL}.version.node"]
-    assert engine.image_labels("imagelab-bases/golang:debian13")[f"{bases.LABEL}.version.golang-1.24-go"]
+    assert engine.image_labels("imagelab-bases/node-distroless:debian13")[f"{local.LABEL}.version.node"]
+    assert engine.image_labels("imagelab-bases/golang:debian13")[f"{local.LABEL}.version.golang-1.24-go"]
 
 
 @pytest.mark.docker
@@ -388,12 +390,12 @@ def test_node_modules_from_the_node_image_run_in_the_distroless_one(
 def test_a_bad_package_names_itself_and_leaves_the_image_alone(
     local_set: bases.BaseSets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = bases.BASES_TOML.read_text().replace(
+    text = recipes.BASES_TOML.read_text().replace(
         '"media-types"]', '"media-types", "no-such-package-imagelab"]', 1
     )
-    for name in os.listdir(bases.BASES_DIR):
+    for name in os.listdir(recipes.BASES_DIR):
         if name.endswith(".Dockerfile"):
-            shutil.copy(bases.BASES_DIR / name, tmp_path)
+            shutil.copy(recipes.BASES_DIR / name, tmp_path)
     (tmp_path / "bases.toml").write_text(text)
     broken = bases.load(tmp_path / "bases.toml")
     before = engine.image_id("imagelab-bases/static:debian13")

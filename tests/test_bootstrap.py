@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import bootstrap, engine
+from imagelab import engine
+from imagelab.engine import bootstrap
 from imagelab.errors import EngineError
 
 MISSING_SOCKET = "unix:///nonexistent/imagelab-test/docker.sock"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import bake, engine
+from imagelab import engine
+from imagelab.engine import bake
 
 pytestmark = pytest.mark.docker
 

@@ -12,8 +12,9 @@ import pytest
 from conftest import build_busybox_image
 from saved_images import FIXTURES, file, folder, symlink, tree, write_docker_archive
 
-from imagelab import apps, engine, exposure, imagefs
-from imagelab.exposure import Package
+from imagelab import apps, engine
+from imagelab.inspect import exposure, imagefs
+from imagelab.inspect.exposure import Package
 
 PASSWD = b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n" \
          b"nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"

@@ -21,8 +21,9 @@ from saved_images import (
     write_tar,
 )
 
-from imagelab import engine, imagefs
+from imagelab import engine
 from imagelab.errors import ImagelabError
+from imagelab.inspect import imagefs
 
 BUSYBOX = b"\x7fELF" + b"b" * 6
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import cli, lint
+from imagelab import cli
+from imagelab.checks import lint
 
 NAIVE = """\
 ARG PYTHON_IMAGE=python:3.13

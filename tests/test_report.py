@@ -6,7 +6,7 @@ import json
 
 from rich.console import Console
 
-from imagelab import report
+from imagelab.report import render as report
 
 MiB = 1024 * 1024
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, cli, engine, smoke
+from imagelab import ROOT, apps, cli, engine
 from imagelab.apps import App, Job, Probe, Service, Variant
+from imagelab.checks import smoke
 
 BASE_SET = "debian"  # the fake apps' images are tagged as if built on it, so the CLI's paths accept them
 PORT = 8080

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, engine, structure
+from imagelab import ROOT, apps, engine
 from imagelab.apps import App, Job, Probe, Service, Variant
+from imagelab.checks import structure
 
 BASE_SET = "debian"
 

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import aptsources, engine
+from imagelab import engine
+from imagelab.bases import aptsources
 from imagelab.errors import EngineError, tail
 
 BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx

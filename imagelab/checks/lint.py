@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagelab import ROOT
+from imagelab.checks.tools import tool
 from imagelab.errors import ConfigError, tail
-from imagelab.tools import tool
 
 DOCKERFILES = ROOT / "dockerfiles"
 TOOL_TIMEOUT_S = 120

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab.errors import ConfigError
-from imagelab.report import human_size
+from imagelab.report.render import human_size
 
 SCHEMA = 1
 CHECKS = ("smoke", "structure", "hardened")

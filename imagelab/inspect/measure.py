@@ -16,7 +16,7 @@ from typing import IO
 
 from imagelab import engine
 from imagelab.apps import Variant
-from imagelab.imagefs import ImageFS
+from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
 LARGEST_LAYERS = 3

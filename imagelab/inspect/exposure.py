@@ -17,7 +17,7 @@ import posixpath
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 
-from imagelab.imagefs import Entry, ImageFS
+from imagelab.inspect.imagefs import Entry, ImageFS
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 DPKG_STATUS_D = "/var/lib/dpkg/status.d"  # one file per package in distroless images; no Status field

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from imagelab import ROOT, engine
 from imagelab.apps import Variant
+from imagelab.checks.smoke import build_command, signals_held
+from imagelab.checks.tools import tool
 from imagelab.errors import tail
-from imagelab.smoke import build_command, signals_held
-from imagelab.tools import tool
 
 CONTRACTS = ROOT / "dockerfiles" / "contracts"
 TOOL_TIMEOUT_S = 300
