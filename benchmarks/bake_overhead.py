@@ -23,8 +23,13 @@ from imagelab.engine import bootstrap
 def bare_bake(definition: dict) -> float:
     path = build.write_bake_file(definition, "docker-bake.bench.json")
     started = time.monotonic()
-    subprocess.run(["docker", "buildx", "bake", "--file", str(path), "--progress", "quiet"],
-                   cwd=path.parent, check=True, capture_output=True, timeout=3600)
+    subprocess.run(
+        ["docker", "buildx", "bake", "--file", str(path), "--progress", "quiet"],
+        cwd=path.parent,
+        check=True,
+        capture_output=True,
+        timeout=3600,
+    )
     return time.monotonic() - started
 
 
@@ -60,8 +65,10 @@ def main() -> int:
             print(f"round {round_number + 1}: {side:9} {seconds:7.1f} s", flush=True)
     bare, ours = statistics.median(times["bare bake"]), statistics.median(times["harness"])
     state = "cold" if args.cold else "warm"
-    print(f"{len(cells)} targets, {state}, median of {args.rounds}: bare bake {bare:.1f} s, "
-          f"harness {ours:.1f} s, ratio {ours / bare:.2f}x")
+    print(
+        f"{len(cells)} targets, {state}, median of {args.rounds}: bare bake {bare:.1f} s, "
+        f"harness {ours:.1f} s, ratio {ours / bare:.2f}x"
+    )
     return 0
 
 

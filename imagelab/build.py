@@ -128,7 +128,9 @@ def build(variants: list[Variant], base_set: str, builder: str | None = None) ->
     return [Built(v, results[v.target]) for v in variants]
 
 
-def cold_builds(variants: list[Variant], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
+def cold_builds(
+    variants: list[Variant], base_set: str, builder: str | None = None
+) -> dict[str, TargetResult]:
     """Each variant built alone from an empty BuildKit cache: what its Dockerfile costs on its own.
 
     In one parallel bake BuildKit runs a step that several Dockerfiles share once and reports it as
@@ -165,12 +167,16 @@ def source_changed(apps: list[App]) -> Iterator[None]:
             path.write_bytes(content)
 
 
-def time_rebuild(variants: list[Variant], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
+def time_rebuild(
+    variants: list[Variant], base_set: str, builder: str | None = None
+) -> dict[str, TargetResult]:
     """Rebuild each variant alone after a one-line source change, as `cold_builds` builds it alone, so
     that the two compare; then rebuild the committed source (from the cache) so that the tag points at
     it again. Results of the changed builds, by target."""
     apps = list({v.app.name: v.app for v in variants}.values())
-    terminal.step(f"timing a rebuild after a one-line change to {', '.join(a.name for a in apps)}, image by image")
+    terminal.step(
+        f"timing a rebuild after a one-line change to {', '.join(a.name for a in apps)}, image by image"
+    )
     changed = {}
     for variant in variants:
         definition = bake_definition([variant], base_set)

@@ -152,33 +152,74 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     cells = selected(args)
     ensure_engine()
-    thresholds = Thresholds(size_share=args.max_growth_percent / 100, size_bytes=int(args.max_growth_mb * 1000**2),
-                            packages_share=args.max_package_growth_percent / 100)
-    options = compare.Options(base_set=cells[0].base_set if cells else args.bases, builder=args.builder,
-                              baseline=args.baseline, update_baseline=args.update_baseline,
-                              update_readme=args.update_readme, fresh=args.fresh, cold=args.cold,
-                              thresholds=thresholds, results=args.results)
+    thresholds = Thresholds(
+        size_share=args.max_growth_percent / 100,
+        size_bytes=int(args.max_growth_mb * 1000**2),
+        packages_share=args.max_package_growth_percent / 100,
+    )
+    options = compare.Options(
+        base_set=cells[0].base_set if cells else args.bases,
+        builder=args.builder,
+        baseline=args.baseline,
+        update_baseline=args.update_baseline,
+        update_readme=args.update_readme,
+        fresh=args.fresh,
+        cold=args.cold,
+        thresholds=thresholds,
+        results=args.results,
+    )
     if options.baseline is not None and not options.update_baseline:
         compare.gate.load(options.baseline)  # a bad baseline is refused before an hour of building
     return compare.run(cells, options)
 
 
 def add_compare_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--baseline", type=Path, metavar="FILE",
-                         help="fail when the run regresses against this report (e.g. results/baseline.json)")
-    command.add_argument("--update-baseline", action="store_true",
-                         help="write this run as the baseline (--baseline FILE, default results/baseline.json)")
+    command.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="fail when the run regresses against this report (e.g. results/baseline.json)",
+    )
+    command.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write this run as the baseline (--baseline FILE, default results/baseline.json)",
+    )
     command.add_argument("--update-readme", action="store_true", help="write the tables into README.md")
-    command.add_argument("--results", type=Path, default=ROOT / "results", metavar="DIR",
-                         help="where compare.md, compare.json and sizes.svg go (default results/)")
+    command.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "results",
+        metavar="DIR",
+        help="where compare.md, compare.json and sizes.svg go (default results/)",
+    )
     command.add_argument("--fresh", action="store_true", help="measure and check every image again")
-    command.add_argument("--cold", action="store_true", help="build each image alone from an empty cache first: cold build times")
-    command.add_argument("--max-growth-percent", type=float, default=5.0, metavar="P",
-                         help="an image may grow this much before the gate fails (with --max-growth-mb)")
-    command.add_argument("--max-growth-mb", type=float, default=2.0, metavar="MB",
-                         help="... and this many megabytes (default 2)")
-    command.add_argument("--max-package-growth-percent", type=float, default=10.0, metavar="P",
-                         help="how much an image's package count may grow (default 10)")
+    command.add_argument(
+        "--cold",
+        action="store_true",
+        help="build each image alone from an empty cache first: cold build times",
+    )
+    command.add_argument(
+        "--max-growth-percent",
+        type=float,
+        default=5.0,
+        metavar="P",
+        help="an image may grow this much before the gate fails (with --max-growth-mb)",
+    )
+    command.add_argument(
+        "--max-growth-mb",
+        type=float,
+        default=2.0,
+        metavar="MB",
+        help="... and this many megabytes (default 2)",
+    )
+    command.add_argument(
+        "--max-package-growth-percent",
+        type=float,
+        default=10.0,
+        metavar="P",
+        help="how much an image's package count may grow (default 10)",
+    )
 
 
 #: name -> (handler, one-line help, options). Options are functions that add arguments to the command.
@@ -195,14 +236,22 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     ),
     "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
-    "bases": (cmd_bases, "build the local debian base set (cached) or list a set's images", (add_bases_options,)),
+    "bases": (
+        cmd_bases,
+        "build the local debian base set (cached) or list a set's images",
+        (add_bases_options,),
+    ),
     "smoke": (
         cmd_smoke,
         "run, probe and structure-test the selected images (builds nothing)",
         (add_selectors,),
     ),
     "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),
-    "clean": (cmd_clean, "remove the containers and networks labelled imagelab.run (of any run, or --run ID)", (add_run,)),
+    "clean": (
+        cmd_clean,
+        "remove the containers and networks labelled imagelab.run (of any run, or --run ID)",
+        (add_run,),
+    ),
 }
 
 

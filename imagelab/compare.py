@@ -105,8 +105,10 @@ def run(cells: list[Variant], options: Options) -> int:
         "base_set": options.base_set,
         "base_set_note": build.BASE_SET_NOTES[options.base_set],
         "engine": _engine_name(),
-        "timings": {"build_phase_seconds": round(build_seconds, 1),
-                    "total_seconds": round(time.monotonic() - started, 1)},
+        "timings": {
+            "build_phase_seconds": round(build_seconds, 1),
+            "total_seconds": round(time.monotonic() - started, 1),
+        },
         "images": rows,
     }
     return _finish(result, options)
@@ -117,11 +119,23 @@ IDENTITY = ("app", "variant", "base_set", "tag", "built")
 CHECKS = ("smoke", "structure", "hardened")
 
 
-def _row(item: build.Built, remembered: dict, cold: TargetResult | None, rebuild: TargetResult | None,
-         run_id: str, compressed: measure.CompressedSizes) -> dict:
+def _row(
+    item: build.Built,
+    remembered: dict,
+    cold: TargetResult | None,
+    rebuild: TargetResult | None,
+    run_id: str,
+    compressed: measure.CompressedSizes,
+) -> dict:
     variant, result = item.variant, item.result
-    row: dict = {"app": variant.app.name, "variant": variant.name, "base_set": variant.base_set,
-                 "tag": variant.tag, "built": result.ok, "error": "" if result.ok else result.describe_failure()}
+    row: dict = {
+        "app": variant.app.name,
+        "variant": variant.name,
+        "base_set": variant.base_set,
+        "tag": variant.tag,
+        "built": result.ok,
+        "error": "" if result.ok else result.describe_failure(),
+    }
     if not result.ok:
         return row
     if remembered:
@@ -189,23 +203,33 @@ def _checks(variant: Variant, run_id: str) -> dict:
     return {
         # The plain run's own verdict: a failed hardened run shows under "hardened", not twice.
         "smoke": "pass" if smoked.passed_itself else "fail",
-        "hardened": ("n/a" if not variant.hardened else
-                     "pass" if smoked.hardened is not None and smoked.hardened.passed else "fail"),
+        "hardened": (
+            "n/a"
+            if not variant.hardened
+            else "pass"
+            if smoked.hardened is not None and smoked.hardened.passed
+            else "fail"
+        ),
         "structure": "pass" if contract.passed else "fail",
         "graceful_stop": smoked.graceful_stop,
-        "first_answer_seconds": (round(smoked.seconds_to_first_answer, 2)
-                                 if smoked.seconds_to_first_answer is not None else None),
+        "first_answer_seconds": (
+            round(smoked.seconds_to_first_answer, 2) if smoked.seconds_to_first_answer is not None else None
+        ),
         "memory_bytes": smoked.memory_bytes,
         "checks": {"smoke": smoke.summary(smoked), "structure": structure.summary(contract)},
         "error": "; ".join(problems),
     }
 
 
-def _time_rebuilds(built: list[build.Built], keys: dict[str, str], memory: Memory,
-                   options: Options) -> dict[str, TargetResult]:
+def _time_rebuilds(
+    built: list[build.Built], keys: dict[str, str], memory: Memory, options: Options
+) -> dict[str, TargetResult]:
     """Time a source-only rebuild of the images whose rebuild time is not known yet."""
-    wanted = [b.variant for b in built if b.result.ok
-              and memory.rows.get(keys[b.variant.target], {}).get("rebuild_seconds") is None]
+    wanted = [
+        b.variant
+        for b in built
+        if b.result.ok and memory.rows.get(keys[b.variant.target], {}).get("rebuild_seconds") is None
+    ]
     if not wanted:
         return {}
     return build.time_rebuild(wanted, options.base_set, options.builder)
@@ -243,8 +267,10 @@ def _finish(result: dict, options: Options) -> int:
         terminal.info(f"wrote the baseline {baseline_path}")
     elif options.baseline is not None:
         status = max(status, _gate(result, options))
-    terminal.info(f"compare took {result['timings']['total_seconds']:.0f} s "
-                  f"(build phase {result['timings']['build_phase_seconds']:.0f} s)")
+    terminal.info(
+        f"compare took {result['timings']['total_seconds']:.0f} s "
+        f"(build phase {result['timings']['build_phase_seconds']:.0f} s)"
+    )
     return status
 
 
@@ -259,8 +285,10 @@ def _gate(result: dict, options: Options) -> int:
         terminal.out.print(report.changes_table(changes))
     failed = [c for c in changes if c.regression]
     if failed:
-        terminal.error(f"baseline {options.baseline}: {len(failed)} regression(s): "
-                       + "; ".join(f"{c.image} {c.what} {c.change}" for c in failed))
+        terminal.error(
+            f"baseline {options.baseline}: {len(failed)} regression(s): "
+            + "; ".join(f"{c.image} {c.what} {c.change}" for c in failed)
+        )
         return 1
     terminal.info(f"baseline {options.baseline}: no regression ({len(changes)} change(s) within thresholds)")
     return 0
@@ -269,8 +297,10 @@ def _gate(result: dict, options: Options) -> int:
 def update_readme(result: dict) -> None:
     text = README.read_text()
     if README_BEGIN not in text or README_END not in text:
-        raise ImagelabError(f"{README} has no {README_BEGIN} ... {README_END} section",
-                            hint="put the two markers where the results belong")
+        raise ImagelabError(
+            f"{README} has no {README_BEGIN} ... {README_END} section",
+            hint="put the two markers where the results belong",
+        )
     head, rest = text.split(README_BEGIN, 1)
     _, tail = rest.split(README_END, 1)
     tables = report.markdown(result).split("\n", 2)[2]  # without the document title

@@ -19,8 +19,14 @@ from imagelab import apps, build, engine
 def _apt_download(package: str, dest: Path) -> Path:
     """Fetch one .deb with apt (refreshing the package lists once if they are stale)."""
     for attempt in range(2):
-        done = subprocess.run(["apt-get", "download", package], cwd=dest, check=False,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["apt-get", "download", package],
+            cwd=dest,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         debs = sorted(dest.glob(f"{package}_*.deb"))
         if done.returncode == 0 and debs:
             return debs[0]
@@ -41,8 +47,9 @@ def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def build_busybox_image(rootfs: Path, context: Path, dockerfile: str, name: str,
-                        files: dict[str, bytes] | None = None) -> str:
+def build_busybox_image(
+    rootfs: Path, context: Path, dockerfile: str, name: str, files: dict[str, bytes] | None = None
+) -> str:
     """Build a FROM-scratch image from `dockerfile`, with busybox (and `files`) in its context; its tag
     is imagelab-scratch/<name>:<random>, for the caller to remove."""
     shutil.copy2(rootfs / "bin" / "busybox", context / "busybox")

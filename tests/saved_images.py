@@ -80,22 +80,35 @@ def image_config(layers: list[bytes], config: dict | None = None, steps: list[st
         history.append({"created_by": steps[index] if steps else f"step {index}"})
         history.append({"created_by": "ENV nothing=1", "empty_layer": True})
     return {
-        "architecture": "amd64", "os": "linux", "config": config or {},
+        "architecture": "amd64",
+        "os": "linux",
+        "config": config or {},
         "rootfs": {"type": "layers", "diff_ids": [_digest(layer) for layer in layers]},
         "history": history,
     }
 
 
-def write_docker_archive(dest: Path, layers: list[list[Member]], config: dict | None = None,
-                         steps: list[str] | None = None, tag: str = "imagelab-scratch/test:1") -> Path:
+def write_docker_archive(
+    dest: Path,
+    layers: list[list[Member]],
+    config: dict | None = None,
+    steps: list[str] | None = None,
+    tag: str = "imagelab-scratch/test:1",
+) -> Path:
     """A docker-archive (`docker save` of engines before 25): manifest.json, <id>/layer.tar, <id>.json."""
     tars = [layer_tar(members) for members in layers]
     raw_config = json.dumps(image_config(tars, config, steps)).encode()
     config_name = f"{_digest(raw_config).split(':')[1]}.json"
     names = [f"{_digest(data).split(':')[1]}{index}/layer.tar" for index, data in enumerate(tars)]
     manifest = [{"Config": config_name, "RepoTags": [tag], "Layers": names}]
-    write_tar(dest, {"manifest.json": json.dumps(manifest).encode(), config_name: raw_config,
-                  **dict(zip(names, tars, strict=True))})
+    write_tar(
+        dest,
+        {
+            "manifest.json": json.dumps(manifest).encode(),
+            config_name: raw_config,
+            **dict(zip(names, tars, strict=True)),
+        },
+    )
     return dest
 
 
@@ -108,14 +121,35 @@ def write_oci_archive(dest: Path, layers: list[list[Member]], config: dict | Non
     for data in tars:
         packed = gzip.compress(data)
         blobs[_digest(packed)] = packed
-        layer_descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                                  "digest": _digest(packed), "size": len(packed)})
-    manifest = json.dumps({"schemaVersion": 2, "layers": layer_descriptors,
-                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                      "digest": _digest(raw_config), "size": len(raw_config)}}).encode()
+        layer_descriptors.append(
+            {
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": _digest(packed),
+                "size": len(packed),
+            }
+        )
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "layers": layer_descriptors,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": _digest(raw_config),
+                "size": len(raw_config),
+            },
+        }
+    ).encode()
     blobs[_digest(manifest)] = manifest
-    index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                                "digest": _digest(manifest), "size": len(manifest)}]}
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": _digest(manifest),
+                "size": len(manifest),
+            }
+        ],
+    }
     files = {"oci-layout": b'{"imageLayoutVersion": "1.0.0"}', "index.json": json.dumps(index).encode()}
     files |= {f"blobs/sha256/{digest.split(':')[1]}": data for digest, data in blobs.items()}
     write_tar(dest, files)

@@ -47,15 +47,24 @@ def test_a_service_loads_with_its_probes(tmp_path):
     assert app.service.start_timeout == 30.0
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda t: t.replace('kind = "service"\n', ""), "field 'kind' is missing"),
-    (lambda t: t.replace('kind = "service"', 'kind = "daemon"'), "field 'kind' is 'daemon'; valid: service, job"),
-    (lambda t: t.replace("port = 3000", 'port = "3000"'), "field 'service.port' must be int, not str"),
-    (lambda t: t.replace("port = 3000", "port = 70000"), "field 'service.port' is 70000"),
-    (lambda t: t.replace("status = 200", "status = true"), "field 'service.probes[0].status' must be int"),
-    (lambda t: t.replace('"server.js"', '"missing.js"'), "field 'source_file' names missing.js"),
-    (lambda t: t + "oops = [", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace('kind = "service"\n', ""), "field 'kind' is missing"),
+        (
+            lambda t: t.replace('kind = "service"', 'kind = "daemon"'),
+            "field 'kind' is 'daemon'; valid: service, job",
+        ),
+        (lambda t: t.replace("port = 3000", 'port = "3000"'), "field 'service.port' must be int, not str"),
+        (lambda t: t.replace("port = 3000", "port = 70000"), "field 'service.port' is 70000"),
+        (
+            lambda t: t.replace("status = 200", "status = true"),
+            "field 'service.probes[0].status' must be int",
+        ),
+        (lambda t: t.replace('"server.js"', '"missing.js"'), "field 'source_file' names missing.js"),
+        (lambda t: t + "oops = [", "not valid TOML"),
+    ],
+)
 def test_a_bad_field_is_named_with_its_file(tmp_path, edit, message):
     folder = make_app(tmp_path, edit(SERVICE))
     with pytest.raises(ConfigError) as caught:
@@ -66,7 +75,8 @@ def test_a_bad_field_is_named_with_its_file(tmp_path, edit, message):
 
 def test_a_job_needs_its_fixture(tmp_path):
     text = SERVICE.split("[service]")[0].replace('"service"', '"job"') + (
-        '[job]\nfixture = "page.html"\nurl_env = "url"\noutput = "{}"\n')
+        '[job]\nfixture = "page.html"\nurl_env = "url"\noutput = "{}"\n'
+    )
     with pytest.raises(ConfigError) as caught:
         apps.load_app(make_app(tmp_path, text))
     assert "field 'job.fixture' names page.html, which does not exist" in caught.value.cause

@@ -22,18 +22,30 @@ def apt_dir(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_a_one_line_source_with_options(tmp_path):
-    folder = apt_dir(tmp_path, {"sources.list": (
-        "# deb http://commented.example/debian bookworm main\n"
-        "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian-security bookworm-security main\n"
-        "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n")})
+    folder = apt_dir(
+        tmp_path,
+        {
+            "sources.list": (
+                "# deb http://commented.example/debian bookworm main\n"
+                "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian-security bookworm-security main\n"
+                "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n"
+            )
+        },
+    )
     assert aptsources.debian_mirror(folder) == "http://mirror.example/debian"
 
 
 def test_a_deb822_source_skips_disabled_and_source_stanzas(tmp_path):
-    folder = apt_dir(tmp_path, {"sources.list.d/debian.sources": (
-        "Types: deb-src\nURIs: http://src.example/debian\nSuites: trixie\n\n"
-        "Types: deb\nURIs: http://off.example/debian\nSuites: trixie\nEnabled: no\n\n"
-        "Types: deb\nURIs: http://on.example/debian\nSuites: trixie\nComponents: main\n")})
+    folder = apt_dir(
+        tmp_path,
+        {
+            "sources.list.d/debian.sources": (
+                "Types: deb-src\nURIs: http://src.example/debian\nSuites: trixie\n\n"
+                "Types: deb\nURIs: http://off.example/debian\nSuites: trixie\nEnabled: no\n\n"
+                "Types: deb\nURIs: http://on.example/debian\nSuites: trixie\nComponents: main\n"
+            )
+        },
+    )
     assert aptsources.debian_mirror(folder) == "http://on.example/debian"
 
 

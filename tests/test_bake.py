@@ -99,12 +99,15 @@ def test_targets_that_share_the_export_step_digest_each_finish():
 def test_a_step_shared_by_targets_counts_for_each():
     """BuildKit runs an identical step once and names it after one target; the other needs it too."""
     run = BakeRun(["a", "b"])
-    for item in read_stream(stream(
-        vertex("dep", "[a build 2/3] RUN npm ci", "00", "30"),
-        vertex("ca", "[a 2/2] COPY --from=build /app /app", "30", "31", inputs=["dep"]),
-        vertex("cb", "[b 2/2] COPY --from=build /app /app", "30", "32", inputs=["dep"]),
-        vertex("x", "[a] exporting to image", "31", "33"), vertex("x", "[b] exporting to image", "32", "33"),
-    )):
+    for item in read_stream(
+        stream(
+            vertex("dep", "[a build 2/3] RUN npm ci", "00", "30"),
+            vertex("ca", "[a 2/2] COPY --from=build /app /app", "30", "31", inputs=["dep"]),
+            vertex("cb", "[b 2/2] COPY --from=build /app /app", "30", "32", inputs=["dep"]),
+            vertex("x", "[a] exporting to image", "31", "33"),
+            vertex("x", "[b] exporting to image", "32", "33"),
+        )
+    ):
         run.feed(item)
     assert run.result("a").seconds == 33.0  # 30 + 1 + 2
     assert run.result("b").seconds == 33.0  # 30 + 2 + 1

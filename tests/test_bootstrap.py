@@ -79,11 +79,15 @@ def test_off_debian_it_says_what_to_install(monkeypatch, no_engine, forbid_insta
 def test_an_answering_engine_with_buildx_is_only_reported(tmp_path, monkeypatch, forbid_install):
     monkeypatch.setattr(engine, "answers", lambda: True)
     monkeypatch.setattr(engine, "versions", lambda: {"Version": "20.10.24", "ApiVersion": "1.41"})
-    fake_docker(tmp_path, monkeypatch, """
+    fake_docker(
+        tmp_path,
+        monkeypatch,
+        """
 case "$2" in
   version) echo "github.com/docker/buildx 0.13.1 abc" ;;
   inspect) printf 'Name: default\\nBuildKit version: v0.8.0\\n' ;;
-esac""")
+esac""",
+    )
     info = bootstrap.ensure_engine(log=lambda _: None)
     assert info.describe() == "Docker engine 20.10.24 (API 1.41), buildx 0.13.1, BuildKit v0.8.0"
 
@@ -91,8 +95,14 @@ esac""")
 def test_the_cli_names_the_cause_in_one_line_and_exits_non_zero():
     """The real command, with DOCKER_HOST at a socket that does not exist: no install, one line, exit 1."""
     env = {**os.environ, "DOCKER_HOST": MISSING_SOCKET}
-    done = subprocess.run([sys.executable, "-m", "imagelab", "engine"], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "imagelab", "engine"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1
     first = done.stderr.strip().splitlines()[0]
     assert first == f"error: no Docker engine answers at DOCKER_HOST={MISSING_SOCKET}"

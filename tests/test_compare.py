@@ -19,8 +19,15 @@ APP = "go-href"  # the quickest app to build and check; the full matrix is cover
 
 def compare(*args: str | Path, timeout: int = 1800) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "imagelab", "compare", "--app", APP, *map(str, args)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "imagelab", "compare", "--app", APP, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +49,12 @@ def test_compare_writes_the_table_markdown_json_and_chart(first_run):
         assert 0 < row["compressed_size"] < row["size"]
         assert row["closure_size"] > 0 and row["layers"] >= 1
     assert rows["distroless"]["hardened"] == "pass" and rows["minimal"]["hardened"] == "pass"
-    assert rows["naive"]["size"] > rows["multistage"]["size"] > rows["distroless"]["size"] >= rows["minimal"]["size"]
+    assert (
+        rows["naive"]["size"]
+        > rows["multistage"]["size"]
+        > rows["distroless"]["size"]
+        >= rows["minimal"]["size"]
+    )
     assert rows["minimal"]["size"] < 10 * 1000**2
     markdown = (results / "compare.md").read_text()
     assert f"## {APP}" in markdown and "| minimal |" in markdown and "stand-ins" in markdown
@@ -80,8 +92,14 @@ def test_a_corrupt_baseline_is_refused_before_building(tmp_path):
 
 
 def test_an_unknown_app_names_the_valid_ones():
-    done = subprocess.run([sys.executable, "-m", "imagelab", "compare", "--app", "nope"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "imagelab", "compare", "--app", "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == "error: unknown app 'nope'"
     assert "valid apps: go-href, microblog, node-express" in done.stderr

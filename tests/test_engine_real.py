@@ -39,18 +39,30 @@ def test_bake_then_run_a_scratch_image(busybox_rootfs: Path, tmp_path: Path, scr
 
 
 def test_a_failing_step_is_named_with_its_log_and_the_other_target_still_builds(
-        busybox_rootfs: Path, tmp_path: Path, scratch_tag: str):
+    busybox_rootfs: Path, tmp_path: Path, scratch_tag: str
+):
     context = tmp_path / "context"
     (context / "bin").mkdir(parents=True)
     shutil.copy2(busybox_rootfs / "bin" / "busybox", context / "bin" / "busybox")
     (context / "good.Dockerfile").write_text(DOCKERFILE)
     (context / "bad.Dockerfile").write_text(
-        'FROM scratch\nCOPY bin/busybox /busybox\nRUN ["/busybox", "sh", "-c", "echo broken step >&2; exit 3"]\n')
+        'FROM scratch\nCOPY bin/busybox /busybox\nRUN ["/busybox", "sh", "-c", "echo broken step >&2; exit 3"]\n'
+    )
     bake_file = tmp_path / "docker-bake.json"
-    bake_file.write_text(json.dumps({"target": {
-        "good": {"context": "context", "dockerfile": "good.Dockerfile", "tags": [scratch_tag]},
-        "bad": {"context": "context", "dockerfile": "bad.Dockerfile", "tags": [f"{scratch_tag}-bad"]},
-    }}))
+    bake_file.write_text(
+        json.dumps(
+            {
+                "target": {
+                    "good": {"context": "context", "dockerfile": "good.Dockerfile", "tags": [scratch_tag]},
+                    "bad": {
+                        "context": "context",
+                        "dockerfile": "bad.Dockerfile",
+                        "tags": [f"{scratch_tag}-bad"],
+                    },
+                }
+            }
+        )
+    )
 
     results = bake.bake_all(bake_file, ["good", "bad"])
 

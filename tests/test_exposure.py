@@ -16,8 +16,10 @@ from imagelab import apps, engine
 from imagelab.inspect import exposure, imagefs
 from imagelab.inspect.exposure import Package
 
-PASSWD = b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n" \
-         b"nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
+PASSWD = (
+    b"root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+    b"nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
+)
 
 
 def open_image(tmp_path: Path, *layers: list, config: dict | None = None) -> imagefs.ImageFS:
@@ -26,12 +28,15 @@ def open_image(tmp_path: Path, *layers: list, config: dict | None = None) -> ima
 
 # -- packages -------------------------------------------------------------------------------------
 
+
 def test_dpkg_status_counts_installed_packages_only():
     text = (FIXTURES / "dpkg/var/lib/dpkg/status").read_text()
 
     assert exposure.parse_dpkg_status(text) == [
-        Package("deb", "base-files", "13.8"), Package("deb", "libc6", "2.41-12"),
-        Package("deb", "tzdata", "2025b-4")]
+        Package("deb", "base-files", "13.8"),
+        Package("deb", "libc6", "2.41-12"),
+        Package("deb", "tzdata", "2025b-4"),
+    ]
 
 
 def test_distroless_status_d_files_hold_one_or_more_packages_each(tmp_path: Path):
@@ -51,9 +56,13 @@ def test_python_distributions_in_site_packages_dist_packages_and_pip_target_fold
         packages = exposure.python_packages(image)
 
     assert sorted(packages) == [
-        Package("python", "Flask", "3.1.0"), Package("python", "click", "8.1.8"), Package("python", "legacy-pkg", "0.9"),
-        Package("python", "no_metadata", "2.0"), Package("python", "single-file", "1.2"),
-        Package("python", "six", "1.17.0")]
+        Package("python", "Flask", "3.1.0"),
+        Package("python", "click", "8.1.8"),
+        Package("python", "legacy-pkg", "0.9"),
+        Package("python", "no_metadata", "2.0"),
+        Package("python", "single-file", "1.2"),
+        Package("python", "six", "1.17.0"),
+    ]
 
 
 def test_npm_packages_are_package_folders_with_a_name_and_version(tmp_path: Path):
@@ -61,9 +70,12 @@ def test_npm_packages_are_package_folders_with_a_name_and_version(tmp_path: Path
         packages = exposure.npm_packages(image)
 
     assert sorted(packages) == [
-        Package("npm", "@types/node", "22.10.2"), Package("npm", "debug", "2.6.9"),
-        Package("npm", "debug", "4.4.0"), Package("npm", "express", "4.21.2"),
-        Package("npm", "resolve", "1.22.10")]
+        Package("npm", "@types/node", "22.10.2"),
+        Package("npm", "debug", "2.6.9"),
+        Package("npm", "debug", "4.4.0"),
+        Package("npm", "express", "4.21.2"),
+        Package("npm", "resolve", "1.22.10"),
+    ]
 
 
 def _buildinfo_blob(version: str, modinfo: str) -> bytes:
@@ -75,8 +87,15 @@ def _buildinfo_blob(version: str, modinfo: str) -> bytes:
         return out + bytes([n])
 
     framed = ("0" * 16 + modinfo + "1" * 16).encode()
-    return exposure.GO_MAGIC + bytes([8, 2]) + bytes(16) + uvarint(len(version)) + version.encode() \
-        + uvarint(len(framed)) + framed
+    return (
+        exposure.GO_MAGIC
+        + bytes([8, 2])
+        + bytes(16)
+        + uvarint(len(version))
+        + version.encode()
+        + uvarint(len(framed))
+        + framed
+    )
 
 
 def test_go_build_info_is_found_past_a_decoy_and_parsed():
@@ -90,7 +109,9 @@ def test_go_build_info_is_found_past_a_decoy_and_parsed():
     assert len(modinfo) > 127, "a two-byte length exercises the varint"
     assert info.go_version == "go1.24.4"
     assert info.path == "example.com/tool"
-    assert info.modules == [("example.com/tool", "v0.3.0")] + [(f"example.com/dep{n}", f"v1.{n}.0") for n in range(8)]
+    assert info.modules == [("example.com/tool", "v0.3.0")] + [
+        (f"example.com/dep{n}", f"v1.{n}.0") for n in range(8)
+    ]
     assert exposure.parse_go_buildinfo(b"\x7fELF no Go here") is None
 
 
@@ -102,23 +123,38 @@ def go_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("needs the go toolchain on the host to build a Go binary")
     source = tmp_path_factory.mktemp("hello")
     (source / "greeting").mkdir()
-    (source / "go.mod").write_text("module example.com/hello\n\ngo 1.22\n\nrequire example.com/greeting v1.2.3\n\n"
-                                   "replace example.com/greeting => ./greeting\n")
-    (source / "main.go").write_text('package main\n\nimport "example.com/greeting"\n\n'
-                                    "func main() { println(greeting.Hello()) }\n")
+    (source / "go.mod").write_text(
+        "module example.com/hello\n\ngo 1.22\n\nrequire example.com/greeting v1.2.3\n\n"
+        "replace example.com/greeting => ./greeting\n"
+    )
+    (source / "main.go").write_text(
+        'package main\n\nimport "example.com/greeting"\n\nfunc main() { println(greeting.Hello()) }\n'
+    )
     (source / "greeting" / "go.mod").write_text("module example.com/greeting\n\ngo 1.22\n")
-    (source / "greeting" / "greeting.go").write_text('package greeting\n\nfunc Hello() string { return "hi" }\n')
-    env = os.environ | {"GOPROXY": "off", "GOFLAGS": "-mod=mod -buildvcs=false", "GOTOOLCHAIN": "local",
-                        "GOWORK": "off", "CGO_ENABLED": "0"}
-    subprocess.run([go, "build", "-o", "hello", "."], cwd=source, env=env, check=True, timeout=300,
-                   capture_output=True)
+    (source / "greeting" / "greeting.go").write_text(
+        'package greeting\n\nfunc Hello() string { return "hi" }\n'
+    )
+    env = os.environ | {
+        "GOPROXY": "off",
+        "GOFLAGS": "-mod=mod -buildvcs=false",
+        "GOTOOLCHAIN": "local",
+        "GOWORK": "off",
+        "CGO_ENABLED": "0",
+    }
+    subprocess.run(
+        [go, "build", "-o", "hello", "."], cwd=source, env=env, check=True, timeout=300, capture_output=True
+    )
     return source / "hello"
 
 
 def test_go_modules_come_from_the_binaries_in_the_image(tmp_path: Path, go_binary: Path):
     not_go = Path(shutil.which("true") or "/bin/true").read_bytes()
-    layer = [folder("usr/local/bin"), file("usr/local/bin/hello", go_binary.read_bytes(), 0o755),
-             file("usr/local/bin/true", not_go, 0o755), file("srv/hello.copy", go_binary.read_bytes(), 0o644)]
+    layer = [
+        folder("usr/local/bin"),
+        file("usr/local/bin/hello", go_binary.read_bytes(), 0o755),
+        file("usr/local/bin/true", not_go, 0o755),
+        file("srv/hello.copy", go_binary.read_bytes(), 0o644),
+    ]
 
     with open_image(tmp_path, layer) as image:
         binaries = exposure.go_binaries(image)
@@ -127,22 +163,34 @@ def test_go_modules_come_from_the_binaries_in_the_image(tmp_path: Path, go_binar
     assert [path for path, _ in binaries] == ["/usr/local/bin/hello"], "only executable files are read"
     info = binaries[0][1]
     assert info.path == "example.com/hello" and info.go_version.startswith("go1.")
-    assert packages == [Package("go", "stdlib", info.go_version), Package("go", "example.com/hello", "(devel)"),
-                        Package("go", "example.com/greeting", "v1.2.3")]
+    assert packages == [
+        Package("go", "stdlib", info.go_version),
+        Package("go", "example.com/hello", "(devel)"),
+        Package("go", "example.com/greeting", "v1.2.3"),
+    ]
 
 
 # -- flags ----------------------------------------------------------------------------------------
 
 DEBIAN_LIKE = [
-    folder("usr/bin"), folder("usr/sbin"), symlink("bin", "usr/bin"), symlink("sbin", "usr/sbin"),
-    file("usr/bin/dash", b"sh", 0o755), symlink("usr/bin/sh", "dash"),
-    file("usr/bin/apt-get", b"apt", 0o755), file("usr/bin/dpkg", b"dpkg", 0o755),
-    file("usr/bin/gcc-14", b"gcc", 0o755), symlink("usr/bin/gcc", "gcc-14"),
-    folder("etc/alternatives"), symlink("etc/alternatives/cc", "/usr/bin/gcc"),
+    folder("usr/bin"),
+    folder("usr/sbin"),
+    symlink("bin", "usr/bin"),
+    symlink("sbin", "usr/sbin"),
+    file("usr/bin/dash", b"sh", 0o755),
+    symlink("usr/bin/sh", "dash"),
+    file("usr/bin/apt-get", b"apt", 0o755),
+    file("usr/bin/dpkg", b"dpkg", 0o755),
+    file("usr/bin/gcc-14", b"gcc", 0o755),
+    symlink("usr/bin/gcc", "gcc-14"),
+    folder("etc/alternatives"),
+    symlink("etc/alternatives/cc", "/usr/bin/gcc"),
     symlink("usr/bin/cc", "/etc/alternatives/cc"),
-    file("usr/local/go/bin/go", b"go", 0o755), file("usr/local/bin/pip3", b"not executable", 0o644),
+    file("usr/local/go/bin/go", b"go", 0o755),
+    file("usr/local/bin/pip3", b"not executable", 0o644),
     file("opt/venv/bin/pip", b"pip", 0o755),
-    file("usr/bin/passwd", b"p", 0o4755), file("usr/bin/expiry", b"e", 0o2755),
+    file("usr/bin/passwd", b"p", 0o4755),
+    file("usr/bin/expiry", b"e", 0o2755),
     file("etc/passwd", PASSWD),
 ]
 
@@ -164,14 +212,26 @@ def test_a_distroless_like_image_has_no_shell_and_runs_as_nonroot(tmp_path: Path
     with open_image(tmp_path, layer, config={"User": "65532:65532"}) as image:
         found = exposure.assess(image)
 
-    assert (found.has_shell, found.package_managers, found.compilers, found.setuid_files) == (False, [], [], [])
+    assert (found.has_shell, found.package_managers, found.compilers, found.setuid_files) == (
+        False,
+        [],
+        [],
+        [],
+    )
     assert (found.uid, found.non_root) == (65532, True)
     assert (found.os_packages, found.language_packages) == (4, 0)
 
 
-@pytest.mark.parametrize(("user", "uid", "non_root"), [
-    ("", 0, False), ("root", 0, False), ("0:0", 0, False), ("nobody", 65534, True), ("ghost", None, False),
-])
+@pytest.mark.parametrize(
+    ("user", "uid", "non_root"),
+    [
+        ("", 0, False),
+        ("root", 0, False),
+        ("0:0", 0, False),
+        ("nobody", 65534, True),
+        ("ghost", None, False),
+    ],
+)
 def test_the_user_an_image_runs_as(tmp_path: Path, user: str, uid: int | None, non_root: bool):
     with open_image(tmp_path, [file("etc/passwd", PASSWD)], config={"User": user}) as image:
         found = exposure.assess(image)
@@ -202,8 +262,9 @@ USER 65532
 
 @pytest.fixture(scope="module")
 def busybox_image(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tag = build_busybox_image(busybox_rootfs, tmp_path_factory.mktemp("exposure-context"), DOCKERFILE,
-                              "exposure")
+    tag = build_busybox_image(
+        busybox_rootfs, tmp_path_factory.mktemp("exposure-context"), DOCKERFILE, "exposure"
+    )
     yield tag
     engine.remove_image(tag)
 
@@ -232,15 +293,23 @@ def _local_base(role: str) -> str:
 @pytest.mark.parametrize("role", ["python-slim", "python"])
 def test_the_dpkg_count_agrees_with_dpkg_query_inside_the_image(role: str):
     tag = _local_base(role)
-    listed = engine.client().containers.run(tag, entrypoint=["dpkg-query"], command=["-W"], remove=True,
-                                            network_disabled=True, labels={engine.RUN_LABEL: "test-exposure"})
+    listed = engine.client().containers.run(
+        tag,
+        entrypoint=["dpkg-query"],
+        command=["-W"],
+        remove=True,
+        network_disabled=True,
+        labels={engine.RUN_LABEL: "test-exposure"},
+    )
 
     with imagefs.saved(tag) as image:
         found = exposure.assess(image)
 
     assert found.os_packages == len(listed.decode().splitlines())
     assert found.has_shell and "pip" in found.package_managers and not found.non_root
-    assert ("gcc" in found.compilers) == (role == "python"), "the full image carries a compiler, slim does not"
+    assert ("gcc" in found.compilers) == (role == "python"), (
+        "the full image carries a compiler, slim does not"
+    )
 
 
 @pytest.mark.docker
@@ -258,12 +327,20 @@ MATRIX = apps.select(apps.discover(), base_set="debian")
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("variant", [v for v in MATRIX if v.name in ("naive", "slim")], ids=lambda v: v.target)
+@pytest.mark.parametrize(
+    "variant", [v for v in MATRIX if v.name in ("naive", "slim")], ids=lambda v: v.target
+)
 def test_the_matrix_dpkg_count_agrees_with_dpkg_query(debian_images, variant):
     assert debian_images[variant.tag].result.ok
-    listed = engine.client().containers.run(variant.tag, entrypoint=["dpkg-query"], command=["-W"], remove=True,
-                                            user="0", network_disabled=True,
-                                            labels={engine.RUN_LABEL: "test-exposure"})
+    listed = engine.client().containers.run(
+        variant.tag,
+        entrypoint=["dpkg-query"],
+        command=["-W"],
+        remove=True,
+        user="0",
+        network_disabled=True,
+        labels={engine.RUN_LABEL: "test-exposure"},
+    )
     with imagefs.saved(variant.tag) as image:
         found = exposure.assess(image)
     assert found.os_packages == len(listed.decode().splitlines())

@@ -28,11 +28,25 @@ from imagelab.inspect import imagefs
 BUSYBOX = b"\x7fELF" + b"b" * 6
 
 LAYERS = [
-    [folder("etc"), file("etc/a", b"old-a"), file("etc/b", b"bbb"),
-     folder("bin"), file("bin/busybox", BUSYBOX, 0o755), symlink("bin/sh", "busybox"),
-     folder("var/cache"), file("var/cache/x", b"1234"), folder("var/cache/sub"), file("var/cache/sub/y", b"12")],
-    [file("etc/a", b"new-a!"), whiteout("etc/b"),
-     folder("var/cache"), opaque("var/cache"), file("var/cache/z", b"new")],
+    [
+        folder("etc"),
+        file("etc/a", b"old-a"),
+        file("etc/b", b"bbb"),
+        folder("bin"),
+        file("bin/busybox", BUSYBOX, 0o755),
+        symlink("bin/sh", "busybox"),
+        folder("var/cache"),
+        file("var/cache/x", b"1234"),
+        folder("var/cache/sub"),
+        file("var/cache/sub/y", b"12"),
+    ],
+    [
+        file("etc/a", b"new-a!"),
+        whiteout("etc/b"),
+        folder("var/cache"),
+        opaque("var/cache"),
+        file("var/cache/z", b"new"),
+    ],
 ]
 
 
@@ -40,8 +54,16 @@ def test_layers_merge_in_order_with_whiteouts_and_opaque_folders(tmp_path: Path)
     archive = write_docker_archive(tmp_path / "image.tar", LAYERS)
 
     with imagefs.open_archive(archive) as image:
-        assert sorted(image.entries) == ["/bin", "/bin/busybox", "/bin/sh", "/etc", "/etc/a",
-                                         "/var", "/var/cache", "/var/cache/z"]
+        assert sorted(image.entries) == [
+            "/bin",
+            "/bin/busybox",
+            "/bin/sh",
+            "/etc",
+            "/etc/a",
+            "/var",
+            "/var/cache",
+            "/var/cache/z",
+        ]
         assert image.entries["/etc/a"].layer == 1
         assert image.entries["/var"].offset == -1, "a parent folder the tar left out is implied"
         assert image.read("/etc/a") == b"new-a!"
@@ -67,7 +89,13 @@ def test_waste_is_what_later_layers_delete_or_overwrite(tmp_path: Path):
 def test_dive_counts_every_copy_of_a_path_seen_twice(tmp_path: Path):
     """dive: /a in two layers counts 100 + 50; the deleted folder /d was no leaf below, so it counts once."""
     layers = [
-        [file("a", b"x" * 100), folder("d"), file("d/x", b"x" * 10), file("d/y", b"x" * 20), file("keep", b"x" * 5)],
+        [
+            file("a", b"x" * 100),
+            folder("d"),
+            file("d/x", b"x" * 10),
+            file("d/y", b"x" * 20),
+            file("keep", b"x" * 5),
+        ],
         [file("a", b"y" * 50), whiteout("d")],
     ]
     archive = write_docker_archive(tmp_path / "image.tar", layers)
@@ -80,13 +108,21 @@ def test_dive_counts_every_copy_of_a_path_seen_twice(tmp_path: Path):
 
 def test_resolve_follows_symlinks_and_hardlinks_inside_the_image(tmp_path: Path):
     layer = [
-        folder("usr/bin"), symlink("bin", "usr/bin"), file("usr/bin/dash", b"dash", 0o755),
-        symlink("usr/bin/sh", "dash"), file("usr/bin/gcc-14", b"gcc", 0o755),
-        folder("etc/alternatives"), symlink("etc/alternatives/cc", "/usr/bin/gcc-14"),
-        symlink("usr/bin/cc", "/etc/alternatives/cc"), folder("usr/local/bin"),
+        folder("usr/bin"),
+        symlink("bin", "usr/bin"),
+        file("usr/bin/dash", b"dash", 0o755),
+        symlink("usr/bin/sh", "dash"),
+        file("usr/bin/gcc-14", b"gcc", 0o755),
+        folder("etc/alternatives"),
+        symlink("etc/alternatives/cc", "/usr/bin/gcc-14"),
+        symlink("usr/bin/cc", "/etc/alternatives/cc"),
+        folder("usr/local/bin"),
         symlink("usr/local/bin/python3", "../../bin/dash"),
-        file("usr/bin/perl5.40", b"perl", 0o755), hardlink("usr/bin/perl", "usr/bin/perl5.40"),
-        symlink("loop1", "loop2"), symlink("loop2", "loop1"), symlink("dangling", "/nowhere"),
+        file("usr/bin/perl5.40", b"perl", 0o755),
+        hardlink("usr/bin/perl", "usr/bin/perl5.40"),
+        symlink("loop1", "loop2"),
+        symlink("loop2", "loop1"),
+        symlink("dangling", "/nowhere"),
     ]
     archive = write_docker_archive(tmp_path / "image.tar", [layer])
 
@@ -103,16 +139,27 @@ def test_resolve_follows_symlinks_and_hardlinks_inside_the_image(tmp_path: Path)
 
 
 def test_config_and_the_step_that_made_each_layer(tmp_path: Path):
-    config = {"User": "nonroot", "Entrypoint": ["/app"], "Cmd": ["--serve"], "WorkingDir": "/srv",
-              "Env": ["PATH=/usr/bin:/bin", "EMPTY="], "ExposedPorts": {"8080/tcp": {}},
-              "Labels": {"org.opencontainers.image.title": "t"}}
+    config = {
+        "User": "nonroot",
+        "Entrypoint": ["/app"],
+        "Cmd": ["--serve"],
+        "WorkingDir": "/srv",
+        "Env": ["PATH=/usr/bin:/bin", "EMPTY="],
+        "ExposedPorts": {"8080/tcp": {}},
+        "Labels": {"org.opencontainers.image.title": "t"},
+    }
     archive = write_docker_archive(tmp_path / "image.tar", LAYERS, config, steps=["COPY . /", "RUN make"])
 
     with imagefs.open_archive(archive) as image:
         assert image.config == imagefs.Config(
-            user="nonroot", entrypoint=["/app"], cmd=["--serve"], working_dir="/srv",
-            env={"PATH": "/usr/bin:/bin", "EMPTY": ""}, exposed_ports=["8080/tcp"],
-            labels={"org.opencontainers.image.title": "t"})
+            user="nonroot",
+            entrypoint=["/app"],
+            cmd=["--serve"],
+            working_dir="/srv",
+            env={"PATH": "/usr/bin:/bin", "EMPTY": ""},
+            exposed_ports=["8080/tcp"],
+            labels={"org.opencontainers.image.title": "t"},
+        )
         assert [layer.created_by for layer in image.layers] == ["COPY . /", "RUN make"]
 
 
@@ -135,15 +182,20 @@ def test_an_oci_layout_with_gzip_layers_reads_the_same(tmp_path: Path):
         assert image.wasted_bytes == expected.wasted_bytes
 
 
-@pytest.mark.parametrize(("files", "cause"), [
-    ({"notes.txt": b"hello"}, "neither manifest.json nor index.json at its top"),
-    ({"manifest.json": b"[]"}, "manifest.json lists no image"),
-    ({"manifest.json": b"[{oops"}, "manifest.json is not JSON"),
-    ({"manifest.json": b'[{"Config": "c.json", "Layers": []}]'}, "c.json is missing"),
-])
+@pytest.mark.parametrize(
+    ("files", "cause"),
+    [
+        ({"notes.txt": b"hello"}, "neither manifest.json nor index.json at its top"),
+        ({"manifest.json": b"[]"}, "manifest.json lists no image"),
+        ({"manifest.json": b"[{oops"}, "manifest.json is not JSON"),
+        ({"manifest.json": b'[{"Config": "c.json", "Layers": []}]'}, "c.json is missing"),
+    ],
+)
 def test_what_is_not_a_saved_image_is_named(tmp_path: Path, files: dict[str, bytes], cause: str):
     archive = write_tar(tmp_path / "image.tar", files)
-    with pytest.raises(ImagelabError, match=re.escape(f"image.tar is not a docker save archive: {cause}")) as raised:
+    with pytest.raises(
+        ImagelabError, match=re.escape(f"image.tar is not a docker save archive: {cause}")
+    ) as raised:
         imagefs.open_archive(archive)
     assert "docker save" in raised.value.hint
 
@@ -171,8 +223,13 @@ USER 65532
 
 @pytest.fixture(scope="module")
 def busybox_image(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tag = build_busybox_image(busybox_rootfs, tmp_path_factory.mktemp("imagefs-context"), DOCKERFILE,
-                              "imagefs", files={"filler.bin": b"f" * FILLER})
+    tag = build_busybox_image(
+        busybox_rootfs,
+        tmp_path_factory.mktemp("imagefs-context"),
+        DOCKERFILE,
+        "imagefs",
+        files={"filler.bin": b"f" * FILLER},
+    )
     yield tag
     engine.remove_image(tag)
 
@@ -185,7 +242,9 @@ def test_a_saved_image_matches_what_the_engine_says(busybox_image: str):
         busybox = image.entries["/bin/busybox"]
         steps = [(layer.created_by, layer.size) for layer in image.layers]
         steps_with_files = {step for step, _ in steps}
-        assert steps == [(h["CreatedBy"], h["Size"]) for h in reversed(history) if h["CreatedBy"] in steps_with_files]
+        assert steps == [
+            (h["CreatedBy"], h["Size"]) for h in reversed(history) if h["CreatedBy"] in steps_with_files
+        ]
         assert image.layers[2].created_by.startswith("COPY filler.bin")
         assert (image.layers[2].wasted_bytes, image.layers[2].wasted_files) == (FILLER, 1)
         assert image.layers[0].wasted_bytes == busybox.size, "chmod copies the whole file up"

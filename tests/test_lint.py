@@ -60,11 +60,19 @@ def test_any_other_finding_fails_naming_file_line_rule_and_message(dockerfiles: 
     assert "ignored without a reason" in failures[("dockerfiles/bases/Dockerfile", 3, "DL3008")]
     assert ("dockerfiles/bases/Dockerfile", 6, "DL3013") in failures  # unpinned pip: not what DL3059 allows
     assert failures[("dockerfiles/bases/Dockerfile", 7, "DL3025")].startswith("Use arguments JSON notation")
-    assert "FAIL: dockerfiles/bases/Dockerfile:7 DL3025 Use arguments JSON notation" in "\n".join(lint.summary(result))
+    assert "FAIL: dockerfiles/bases/Dockerfile:7 DL3025 Use arguments JSON notation" in "\n".join(
+        lint.summary(result)
+    )
 
 
 def test_a_pragma_is_read_only_from_the_comments_right_above_the_instruction():
-    lines = ["# why: on purpose", "# hadolint ignore=DL3008, DL3015", "RUN apt-get install -y curl", "", "RUN x"]
+    lines = [
+        "# why: on purpose",
+        "# hadolint ignore=DL3008, DL3015",
+        "RUN apt-get install -y curl",
+        "",
+        "RUN x",
+    ]
     finding = lint.Finding("f", 3, "DL3015", "info", "")
     assert lint.allowance(lines, finding) == "why: on purpose"
     assert lint.allowance(lines, lint.Finding("f", 3, "DL3009", "info", "")) is None

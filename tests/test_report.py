@@ -12,22 +12,54 @@ MiB = 1024 * 1024
 
 
 def row(variant: str, size: int, **extra) -> dict:
-    return {"app": "demo", "variant": variant, "base_set": "debian", "tag": f"imagelab/demo:{variant}-debian",
-            "built": True, "error": "", "size": size, "compressed_size": size // 3, "layers": 4,
-            "share_of_naive": round(size / (900 * MiB), 3), "closure_ratio": 1.05, "wasted_bytes": 0,
-            "build_seconds": 12.5, "rebuild_seconds": 1.2, "first_answer_seconds": 0.8,
-            "memory_bytes": 30 * MiB, "smoke": "pass", "structure": "pass", "hardened": "n/a",
-            "exposure": {"os_packages": 400, "language_packages": 12, "shell": True, "root": True, "user": ""},
-            **extra}
+    return {
+        "app": "demo",
+        "variant": variant,
+        "base_set": "debian",
+        "tag": f"imagelab/demo:{variant}-debian",
+        "built": True,
+        "error": "",
+        "size": size,
+        "compressed_size": size // 3,
+        "layers": 4,
+        "share_of_naive": round(size / (900 * MiB), 3),
+        "closure_ratio": 1.05,
+        "wasted_bytes": 0,
+        "build_seconds": 12.5,
+        "rebuild_seconds": 1.2,
+        "first_answer_seconds": 0.8,
+        "memory_bytes": 30 * MiB,
+        "smoke": "pass",
+        "structure": "pass",
+        "hardened": "n/a",
+        "exposure": {"os_packages": 400, "language_packages": 12, "shell": True, "root": True, "user": ""},
+        **extra,
+    }
 
 
 REPORT = {
-    "schema": 1, "base_set": "debian", "base_set_note": "local stand-ins for the official images",
-    "generated": "2026-11-27T10:00:00Z", "revision": "0123456789abcdef", "engine": "Docker engine 20.10",
-    "images": [row("naive", 900 * MiB),
-               row("minimal", 5 * MiB, hardened="fail", error="hardened run: GET / -> no answer",
-                   exposure={"os_packages": 0, "language_packages": 12, "shell": False, "root": False,
-                             "user": "65532"})],
+    "schema": 1,
+    "base_set": "debian",
+    "base_set_note": "local stand-ins for the official images",
+    "generated": "2026-11-27T10:00:00Z",
+    "revision": "0123456789abcdef",
+    "engine": "Docker engine 20.10",
+    "images": [
+        row("naive", 900 * MiB),
+        row(
+            "minimal",
+            5 * MiB,
+            hardened="fail",
+            error="hardened run: GET / -> no answer",
+            exposure={
+                "os_packages": 0,
+                "language_packages": 12,
+                "shell": False,
+                "root": False,
+                "user": "65532",
+            },
+        ),
+    ],
 }
 
 

@@ -97,7 +97,9 @@ def test_a_probe_passes_on_its_status_and_body_text():
 
 
 def test_a_probe_names_a_wrong_status_and_a_missing_body_text():
-    result = smoke.judge(Probe("POST", "/api/notes", 201, "smoke"), smoke.Answer(500, "<h1>Internal Error</h1>"))
+    result = smoke.judge(
+        Probe("POST", "/api/notes", 201, "smoke"), smoke.Answer(500, "<h1>Internal Error</h1>")
+    )
     assert not result.passed
     assert result.problem == "status 500, expected 201; body lacks 'smoke': '<h1>Internal Error</h1>'"
     assert result.describe() == "POST /api/notes -> 500: FAIL (" + result.problem + ")"
@@ -185,7 +187,9 @@ def test_the_never_answered_hint_says_what_the_app_listens_on_instead():
 
 def test_a_result_passes_only_when_its_hardened_run_passes_too():
     probe = smoke.ProbeResult(GOOD_PROBES[0], True, 200, "hello smoke")
-    result = smoke.SmokeResult("a", "minimal", "debian", "t", started_ok=True, probes=[probe], graceful_stop=False)
+    result = smoke.SmokeResult(
+        "a", "minimal", "debian", "t", started_ok=True, probes=[probe], graceful_stop=False
+    )
     assert result.passed  # a stop that needed SIGKILL is recorded, not a failure
     result.hardened = smoke.SmokeResult("a", "minimal", "debian", "t", read_only=True, error="it exited")
     assert not result.passed
@@ -201,7 +205,9 @@ def test_the_fixture_server_serves_the_fixture_on_loopback(tmp_path: Path):
     with smoke.fixture_server(fixture) as url:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/page%20one.html")
         port = int(url.split(":")[2].split("/")[0])
-        assert smoke.send(Probe("GET", "/page%20one.html", 200), port, 5) == smoke.Answer(200, "<a href='x'>x</a>")
+        assert smoke.send(Probe("GET", "/page%20one.html", 200), port, 5) == smoke.Answer(
+            200, "<a href='x'>x</a>"
+        )
 
 
 @pytest.fixture
@@ -250,7 +256,9 @@ def images(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             engine.client().images.get(tag).tag(Variant(service_app(target), variant, BASE_SET).tag)
     yield tags
     for target, tag in tags.items():
-        assert not engine.client().containers.list(all=True, filters={"ancestor": tag}), f"{tag} left a container"
+        assert not engine.client().containers.list(all=True, filters={"ancestor": tag}), (
+            f"{tag} left a container"
+        )
         for variant in apps.VARIANTS:
             engine.remove_image(Variant(service_app(target), variant, BASE_SET).tag)
 
@@ -350,7 +358,9 @@ def fixture_page(tmp_path: Path) -> Path:
 
 @pytest.mark.docker
 def test_a_job_fetches_its_fixture_on_the_host_network_and_matches_its_output(images, run_id, fixture_page):
-    result = smoke.check(Variant(job_app(fixture_page, '<a href="/one">one</a>'), "minimal", BASE_SET), run_id)
+    result = smoke.check(
+        Variant(job_app(fixture_page, '<a href="/one">one</a>'), "minimal", BASE_SET), run_id
+    )
     assert result.passed, smoke.summary(result)
     assert (result.job_exit_code, result.job_output) == (0, '<a href="/one">one</a>')
     assert result.hardened is not None and result.hardened.passed
@@ -358,7 +368,9 @@ def test_a_job_fetches_its_fixture_on_the_host_network_and_matches_its_output(im
 
 @pytest.mark.docker
 def test_a_job_with_the_wrong_output_or_exit_code_fails_with_both(images, run_id, fixture_page):
-    result = smoke.check(Variant(job_app(fixture_page, '{"links": 1}', exit_code=2), "naive", BASE_SET), run_id)
+    result = smoke.check(
+        Variant(job_app(fixture_page, '{"links": 1}', exit_code=2), "naive", BASE_SET), run_id
+    )
     assert not result.passed and result.started_ok
     assert result.error == (
         "job: exit code 0, expected 2; printed '<a href=\"/one\">one</a>', expected '{\"links\": 1}'"
@@ -372,7 +384,10 @@ def test_a_job_with_the_wrong_output_or_exit_code_fails_with_both(images, run_id
 def test_the_cli_names_a_missing_image_with_the_build_command_and_checks_the_others(
     images, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    cells = [Variant(service_app("absent"), "slim", BASE_SET), Variant(service_app("deaf"), "naive", BASE_SET)]
+    cells = [
+        Variant(service_app("absent"), "slim", BASE_SET),
+        Variant(service_app("deaf"), "naive", BASE_SET),
+    ]
     monkeypatch.setattr(cli, "selected", lambda args: cells)
     monkeypatch.setattr(smoke, "STOP_TIMEOUT_S", 1)
     assert cli.main(["smoke"]) == 1

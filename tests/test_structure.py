@@ -120,7 +120,9 @@ def test_the_tool_report_becomes_one_check_per_test():
         ],
     }  # fmt: skip
     assert structure.parse_report(json.dumps(report)) == [
-        structure.Check("File Existence Test: no shell /bin/sh", False, "File /bin/sh should not exist but does"),
+        structure.Check(
+            "File Existence Test: no shell /bin/sh", False, "File /bin/sh should not exist but does"
+        ),
         structure.Check("Metadata Test", True),
     ]
 
@@ -148,7 +150,9 @@ def images(busybox_rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     yield tags
     for target, tag in tags.items():
         # container-structure-test makes (unlabelled) containers to read files; it must remove them.
-        assert not engine.client().containers.list(all=True, filters={"ancestor": tag}), f"{tag} left a container"
+        assert not engine.client().containers.list(all=True, filters={"ancestor": tag}), (
+            f"{tag} left a container"
+        )
         for variant in apps.VARIANTS:
             engine.remove_image(cell(target, variant).tag)
 

@@ -13,4 +13,14 @@ from imagelab.bases.local import build_local
 from imagelab.bases.recipes import BaseSets, Role, load
 from imagelab.bases.sets import BASE_SETS, LOCAL_SET, build_args, check_base_set, resolve
 
-__all__ = ["BASE_SETS", "LOCAL_SET", "BaseSets", "Role", "build_args", "build_local", "check_base_set", "load", "resolve"]
+__all__ = [
+    "BASE_SETS",
+    "LOCAL_SET",
+    "BaseSets",
+    "Role",
+    "build_args",
+    "build_local",
+    "check_base_set",
+    "load",
+    "resolve",
+]

@@ -45,7 +45,6 @@ class Built:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-
 def build_local(
     roles: Iterable[str] = (),
     ca_file: Path | None = None,

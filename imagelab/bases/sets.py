@@ -57,4 +57,3 @@ def docker_hub_answers(url: str = REGISTRY_URL, timeout_s: float = REGISTRY_TIME
     except (urllib.error.URLError, OSError, ValueError):
         return False
     return REGISTRY_HEADER in headers
-

@@ -65,7 +65,9 @@ class ProbeResult:
 
     def describe(self) -> str:
         answer = "no answer" if self.status is None else str(self.status)
-        return f"{self.probe.describe()} -> {answer}: " + ("pass" if self.passed else f"FAIL ({self.problem})")
+        return f"{self.probe.describe()} -> {answer}: " + (
+            "pass" if self.passed else f"FAIL ({self.problem})"
+        )
 
 
 @dataclass
@@ -129,7 +131,10 @@ def signals_held() -> Iterator[None]:
         yield
         return
     held: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _: held.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda signum, _: held.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
@@ -250,7 +255,9 @@ def never_answered_hint(port: int, sockets: list[tuple[str, int]]) -> str:
     others = sorted({p for _, p in sockets if p != port})
     if others and not on_port:
         listed = ", ".join(map(str, others))
-        return f"the app listens on port {listed}, not {port}: fix the app's port or [service] port in app.toml"
+        return (
+            f"the app listens on port {listed}, not {port}: fix the app's port or [service] port in app.toml"
+        )
     return f"is the app listening on 0.0.0.0:{port}?"
 
 

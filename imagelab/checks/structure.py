@@ -66,7 +66,9 @@ def exec_form(config: dict) -> Check:
     if not argv:
         return Check("entrypoint/cmd in exec form", False, "the image has neither ENTRYPOINT nor CMD")
     if len(argv) > 1 and Path(argv[0]).name in SHELLS and argv[1] == "-c":
-        return Check("entrypoint/cmd in exec form", False, f"shell form {argv}: the shell gets SIGTERM, not the app")
+        return Check(
+            "entrypoint/cmd in exec form", False, f"shell form {argv}: the shell gets SIGTERM, not the app"
+        )
     return Check("entrypoint/cmd in exec form", True, json.dumps(argv))
 
 
@@ -147,7 +149,9 @@ def run_tool(tag: str, configs: list[Path]) -> list[Check]:
         return parse_report(stdout)
     except ValueError:
         said = " | ".join(tail(stderr, 3))
-        return [Check("container-structure-test", False, f"no JSON report (exit {process.returncode}): {said}")]
+        return [
+            Check("container-structure-test", False, f"no JSON report (exit {process.returncode}): {said}")
+        ]
 
 
 def check(variant: Variant) -> StructureResult:
@@ -156,7 +160,10 @@ def check(variant: Variant) -> StructureResult:
     result = StructureResult(variant.app.name, variant.name, variant.base_set, variant.tag)
     config = engine.image_config(variant.tag)
     if config is None:
-        result.error, result.hint = f"image {variant.tag} does not exist", f"build it: {build_command(variant)}"
+        result.error, result.hint = (
+            f"image {variant.tag} does not exist",
+            f"build it: {build_command(variant)}",
+        )
         return result
     result.checks, generated = generated_config(variant, config)
     configs = []
@@ -178,5 +185,7 @@ def summary(result: StructureResult) -> list[str]:
     if result.error:
         return [f"structure: FAIL ({result.error})", *([f"  hint: {result.hint}"] if result.hint else [])]
     failed = [c for c in result.checks if not c.passed]
-    lines = [f"structure: {'pass' if result.passed else 'FAIL'} ({len(result.checks) - len(failed)}/{len(result.checks)} checks)"]
+    lines = [
+        f"structure: {'pass' if result.passed else 'FAIL'} ({len(result.checks) - len(failed)}/{len(result.checks)} checks)"
+    ]
     return lines + [f"  failed: {c.name}" + (f": {c.detail}" if c.detail else "") for c in failed]

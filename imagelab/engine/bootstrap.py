@@ -143,8 +143,10 @@ def _install_buildx(log) -> None:
         sources = work / "sources.list"
         mirror = aptsources.debian_mirror()
         if not mirror:
-            raise EngineError("no Debian mirror in this machine's apt sources to fetch docker-buildx from",
-                              hint=f"set {aptsources.MIRROR_ENV} to a Debian mirror's URL")
+            raise EngineError(
+                "no Debian mirror in this machine's apt sources to fetch docker-buildx from",
+                hint=f"set {aptsources.MIRROR_ENV} to a Debian mirror's URL",
+            )
         sources.write_text(
             f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} {BUILDX_SUITE} main\n"
         )

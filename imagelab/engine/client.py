@@ -165,7 +165,9 @@ def image_config(ref: str) -> dict | None:
 # Containers. Each carries RUN_LABEL, so `nox -s clean` finds what an interrupted run left behind.
 
 
-def start_container(image: str, name: str, run_id: str, **options: object) -> docker.models.containers.Container:
+def start_container(
+    image: str, name: str, run_id: str, **options: object
+) -> docker.models.containers.Container:
     """Create and start a detached container. create() never pulls, so a missing image fails here."""
     try:
         container = client().containers.create(image, name=name, labels={RUN_LABEL: run_id}, **options)
@@ -194,8 +196,9 @@ def published_port(container: docker.models.containers.Container, port: int) -> 
     return int(bindings[0]["HostPort"]) if bindings else None
 
 
-def container_logs(container: docker.models.containers.Container, *, stdout: bool = True,
-                   stderr: bool = True) -> str:
+def container_logs(
+    container: docker.models.containers.Container, *, stdout: bool = True, stderr: bool = True
+) -> str:
     return container.logs(stdout=stdout, stderr=stderr).decode("utf-8", "replace")
 
 

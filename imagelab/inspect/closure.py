@@ -23,8 +23,15 @@ from elftools.elf.elffile import ELFFile
 from imagelab.inspect.imagefs import Entry, ImageFS
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-LIBRARY_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib",
-                "/usr/lib", "/usr/local/lib")
+LIBRARY_DIRS = (
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+    "/usr/local/lib",
+)
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt",)
 SHELLS = ("sh", "dash", "bash", "ash")
 MAX_SCRIPTS = 4  # wrapper -> script -> interpreter is as deep as images go
@@ -87,8 +94,9 @@ class _Collector:
 def runtime_closure(fs: ImageFS) -> Closure:
     collector = _Collector(fs)
     config = fs.config
-    found = _program(fs, [*config.entrypoint, *config.cmd], config.env.get("PATH", DEFAULT_PATH),
-                     config.working_dir)
+    found = _program(
+        fs, [*config.entrypoint, *config.cmd], config.env.get("PATH", DEFAULT_PATH), config.working_dir
+    )
     if found is None:
         return collector.closure
     program, called_as, scripts = found
@@ -102,8 +110,9 @@ def runtime_closure(fs: ImageFS) -> Closure:
     if python:
         stdlib, site_dirs = _python_layout(fs, program.path, called_as, config.env)
         deps = [d for d in site_dirs if fs.entries.get(d)]
-        collector.add_tree("runtime", stdlib, skip=[posixpath.join(stdlib, n) for n in ("site-packages",
-                                                                                       "dist-packages")])
+        collector.add_tree(
+            "runtime", stdlib, skip=[posixpath.join(stdlib, n) for n in ("site-packages", "dist-packages")]
+        )
         elf_files += [p for p in _walk(fs, stdlib) if p.endswith(".so")]
     elif app_dir:
         deps = [p for p in _walk_dirs(fs, app_dir) if posixpath.basename(p) == "node_modules"]
@@ -121,8 +130,9 @@ def runtime_closure(fs: ImageFS) -> Closure:
     return collector.closure
 
 
-def _program(fs: ImageFS, argv: list[str], env_path: str, working_dir: str
-             ) -> tuple[Entry, str, list[Entry]] | None:
+def _program(
+    fs: ImageFS, argv: list[str], env_path: str, working_dir: str
+) -> tuple[Entry, str, list[Entry]] | None:
     """The executable a container really runs, the path it was called by, and the scripts on the way.
 
     A script leads to the interpreter its shebang names. A shell script run with a command after it is
@@ -145,6 +155,7 @@ def _program(fs: ImageFS, argv: list[str], env_path: str, working_dir: str
         if not wrapper:
             words = [interpreter]
     return None
+
 
 def _walk(fs: ImageFS, root: str) -> list[str]:
     """Every path below `root` (not following symlinks), depth first."""
@@ -187,7 +198,9 @@ def _shebang(fs: ImageFS, path: str) -> str:
     return words[0] if words else ""
 
 
-def _python_layout(fs: ImageFS, interpreter: str, called_as: str, env: dict[str, str]) -> tuple[str, list[str]]:
+def _python_layout(
+    fs: ImageFS, interpreter: str, called_as: str, env: dict[str, str]
+) -> tuple[str, list[str]]:
     """The standard library of `interpreter` and the folders its imports search for packages."""
     version = PYTHON_NAME.match(posixpath.basename(interpreter))["version"] or ""
     prefix = posixpath.dirname(posixpath.dirname(interpreter))

@@ -26,8 +26,19 @@ VENDORED = "/_vendor/"  # distributions bundled inside another one (setuptools')
 GO_MAGIC = b"\xff Go buildinf:"
 GO_MAX_BINARY = 50 * 1024 * 1024  # bigger executables are not read (Go programs are rarely over 50 MB)
 
-SHELLS = ("/bin/sh", "/bin/bash", "/bin/dash", "/bin/ash", "/bin/zsh", "/bin/busybox",
-          "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/usr/bin/zsh", "/usr/bin/busybox")
+SHELLS = (
+    "/bin/sh",
+    "/bin/bash",
+    "/bin/dash",
+    "/bin/ash",
+    "/bin/zsh",
+    "/bin/busybox",
+    "/usr/bin/sh",
+    "/usr/bin/bash",
+    "/usr/bin/dash",
+    "/usr/bin/zsh",
+    "/usr/bin/busybox",
+)
 PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "pip", "pip3", "npm", "yarn")
 COMPILERS = ("cc", "gcc", "c++", "g++", "clang", "go")
 GO_TOOLCHAINS = ("/usr/local/go/bin/go",)  # plus /usr/lib/go*/bin/go, Debian's layout
@@ -99,11 +110,15 @@ def assess(image: ImageFS) -> Exposure:
 
 # -- OS packages ------------------------------------------------------------------------------------
 
+
 def deb_packages(image: ImageFS) -> list[Package]:
     """Installed Debian packages, from dpkg's status file and from distroless' status.d/ files."""
     texts = [image.read(DPKG_STATUS)] if _is_file(image, DPKG_STATUS) else []
-    texts += [image.read(path) for path in image.listdir(DPKG_STATUS_D)
-              if image.entries[path].kind == "file" and not path.endswith(".md5sums")]
+    texts += [
+        image.read(path)
+        for path in image.listdir(DPKG_STATUS_D)
+        if image.entries[path].kind == "file" and not path.endswith(".md5sums")
+    ]
     return [package for text in texts for package in parse_dpkg_status(text.decode("utf-8", "replace"))]
 
 
@@ -113,8 +128,9 @@ def parse_dpkg_status(text: str) -> list[Package]:
     A stanza without a Status field (status.d/) counts as installed; with one, only when installed."""
     packages = []
     for stanza in text.split("\n\n"):
-        fields = dict(line.split(":", 1) for line in stanza.splitlines()
-                      if ":" in line and not line[:1].isspace())
+        fields = dict(
+            line.split(":", 1) for line in stanza.splitlines() if ":" in line and not line[:1].isspace()
+        )
         fields = {key.strip(): value.strip() for key, value in fields.items()}
         if "Package" in fields and fields.get("Status", INSTALLED) == INSTALLED:
             packages.append(Package("deb", fields["Package"], fields.get("Version", "")))
@@ -122,6 +138,7 @@ def parse_dpkg_status(text: str) -> list[Package]:
 
 
 # -- language packages ------------------------------------------------------------------------------
+
 
 def python_packages(image: ImageFS) -> list[Package]:
     """Python distributions installed anywhere: site-packages, dist-packages, a venv, `pip --target`.
@@ -190,8 +207,12 @@ def go_binaries(image: ImageFS) -> list[tuple[str, GoBuildInfo]]:
     """Executable ELF files up to GO_MAX_BINARY bytes that carry Go build info, by path."""
     found = []
     for path, entry in image.entries.items():
-        if entry.kind == "file" and entry.executable and 0 < entry.size <= GO_MAX_BINARY \
-                and image.read(path, limit=4) == b"\x7fELF":
+        if (
+            entry.kind == "file"
+            and entry.executable
+            and 0 < entry.size <= GO_MAX_BINARY
+            and image.read(path, limit=4) == b"\x7fELF"
+        ):
             info = parse_go_buildinfo(image.read(path))
             if info is not None:
                 found.append((path, info))
@@ -247,6 +268,7 @@ def _go_modinfo(version: str, modinfo: str) -> GoBuildInfo:
 
 # -- exposure flags ---------------------------------------------------------------------------------
 
+
 def shells(image: ImageFS) -> list[str]:
     """Shell paths that lead (through the image's own symlinks) to a program, one per program."""
     found: dict[str, str] = {}
@@ -260,22 +282,29 @@ def shells(image: ImageFS) -> list[str]:
 def on_path(image: ImageFS, names: tuple[str, ...]) -> list[str]:
     """Which of `names` are programs in the image's PATH directories or the usual ones."""
     path_dirs = dict.fromkeys(image.config.env.get("PATH", DEFAULT_PATH).split(":") + DEFAULT_PATH.split(":"))
-    return [name for name in names
-            if any(_program(image, posixpath.join(folder, name)) for folder in path_dirs if folder)]
+    return [
+        name
+        for name in names
+        if any(_program(image, posixpath.join(folder, name)) for folder in path_dirs if folder)
+    ]
 
 
 def compilers(image: ImageFS) -> list[str]:
     found = on_path(image, COMPILERS)
-    debian_go = [f"{path}/bin/go" for path in image.listdir("/usr/lib")
-                 if posixpath.basename(path).startswith("go")]
+    debian_go = [
+        f"{path}/bin/go" for path in image.listdir("/usr/lib") if posixpath.basename(path).startswith("go")
+    ]
     if "go" not in found and any(_program(image, path) for path in (*GO_TOOLCHAINS, *debian_go)):
         found.append("go")
     return found
 
 
 def setuid_files(image: ImageFS) -> list[str]:
-    return sorted(path for path, entry in image.entries.items()
-                  if entry.kind in ("file", "hardlink") and entry.mode & 0o6000)
+    return sorted(
+        path
+        for path, entry in image.entries.items()
+        if entry.kind in ("file", "hardlink") and entry.mode & 0o6000
+    )
 
 
 def run_user(image: ImageFS) -> tuple[str, int | None]:

@@ -311,7 +311,7 @@ def _apply_layer(image: ImageFS, layer: Layer, dive: _DiveScore) -> None:
             if name == OPAQUE:
                 emptied.append(parent)
             elif name.startswith(WHITEOUT):
-                deleted.append(posixpath.join(parent, name[len(WHITEOUT):]))
+                deleted.append(posixpath.join(parent, name[len(WHITEOUT) :]))
             elif path != "/":
                 added.append(_entry(path, member, layer.index))
     dive.visit(image, added, deleted)
@@ -355,8 +355,10 @@ def _manifest(outer: tarfile.TarFile, archive: Path, ref: str) -> tuple[str, lis
         descriptor = _load_json(outer, archive, "index.json")["manifests"][0]
         manifest = _load_json(outer, archive, _blob(descriptor))
         while "manifests" in manifest:  # an index of per-platform manifests
-            chosen = next((m for m in manifest["manifests"]
-                           if m.get("platform", {}).get("architecture") == "amd64"), manifest["manifests"][0])
+            chosen = next(
+                (m for m in manifest["manifests"] if m.get("platform", {}).get("architecture") == "amd64"),
+                manifest["manifests"][0],
+            )
             manifest = _load_json(outer, archive, _blob(chosen))
         return _blob(manifest["config"]), [_blob(layer) for layer in manifest["layers"]]
     raise _corrupt(archive, "neither manifest.json nor index.json at its top")
@@ -386,8 +388,10 @@ def _layers(raw: dict, members: list[str]) -> list[Layer]:
     steps = [step.get("created_by", "") for step in raw.get("history") or [] if not step.get("empty_layer")]
     if len(steps) != len(members):  # a history that does not match the layers names none of them
         steps = [""] * len(members)
-    return [Layer(index, member, diff_ids[index] if index < len(diff_ids) else "", steps[index])
-            for index, member in enumerate(members)]
+    return [
+        Layer(index, member, diff_ids[index] if index < len(diff_ids) else "", steps[index])
+        for index, member in enumerate(members)
+    ]
 
 
 def _load_json(outer: tarfile.TarFile, archive: Path, name: str):
@@ -404,5 +408,7 @@ def _load_json(outer: tarfile.TarFile, archive: Path, name: str):
 
 
 def _corrupt(archive: Path, what: str) -> ImagelabError:
-    return ImagelabError(f"{archive.name} is not a docker save archive: {what}",
-                         hint="make it with `docker save IMAGE -o FILE` (or imagelab.engine.save_image)")
+    return ImagelabError(
+        f"{archive.name} is not a docker save archive: {what}",
+        hint="make it with `docker save IMAGE -o FILE` (or imagelab.engine.save_image)",
+    )

@@ -20,7 +20,9 @@ from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
 LARGEST_LAYERS = 3
-FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<name>\S+))?", re.IGNORECASE | re.MULTILINE)
+FROM_LINE = re.compile(
+    r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<name>\S+))?", re.IGNORECASE | re.MULTILINE
+)
 ARG_LINE = re.compile(r"^\s*ARG\s+(?P<name>\w+)(?:=(?P<default>\S+))?", re.IGNORECASE | re.MULTILINE)
 
 
@@ -95,13 +97,17 @@ def _gzip_size(stream: IO[bytes]) -> int:
     return total + len(packer.flush())
 
 
-def measure_image(variant: Variant, build_args: dict[str, str], fs: ImageFS,
-                  compressed: CompressedSizes) -> ImageMeasure:
+def measure_image(
+    variant: Variant, build_args: dict[str, str], fs: ImageFS, compressed: CompressedSizes
+) -> ImageMeasure:
     image = engine.client().images.get(variant.tag)
     # The saved image's history already names the step that made each layer (as `docker history` does).
     layers = [Layer(_instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
     return ImageMeasure(
-        image_id=image.id, size=image.attrs["Size"], compressed_size=compressed.of_image(fs),
+        image_id=image.id,
+        size=image.attrs["Size"],
+        compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
-        base_images=base_images(variant, build_args))
+        base_images=base_images(variant, build_args),
+    )

@@ -20,9 +20,9 @@ CHECKS = ("smoke", "structure", "hardened")
 
 @dataclass(frozen=True)
 class Thresholds:
-    size_share: float = 0.05       # +5 %
+    size_share: float = 0.05  # +5 %
     size_bytes: int = 2 * 1000**2  # +2 MB
-    packages_share: float = 0.10   # +10 %
+    packages_share: float = 0.10  # +10 %
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,10 @@ def load(path: Path) -> dict:
         raise ConfigError(f"baseline {path} is not valid JSON: {exc}", hint=hint) from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("images"), list):
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise ConfigError(f"baseline {path} is not an imagelab compare report of schema {SCHEMA} "
-                          f"(found schema {found!r})", hint=hint)
+        raise ConfigError(
+            f"baseline {path} is not an imagelab compare report of schema {SCHEMA} (found schema {found!r})",
+            hint=hint,
+        )
     for index, row in enumerate(data["images"]):
         missing = [k for k in ("app", "variant", "base_set", "built") if k not in row]
         if missing:
@@ -89,8 +91,16 @@ def _compare_image(key: str, old: dict, new: dict, t: Thresholds) -> list[Change
         share = grown / old_size
         regression = share > t.size_share and grown > t.size_bytes
         sign = "+" if grown > 0 else "-"
-        changes.append(Change(key, "size", human_size(old_size), human_size(new_size),
-                              f"{sign}{human_size(abs(grown))} ({share * 100:+.1f} %)", regression))
+        changes.append(
+            Change(
+                key,
+                "size",
+                human_size(old_size),
+                human_size(new_size),
+                f"{sign}{human_size(abs(grown))} ({share * 100:+.1f} %)",
+                regression,
+            )
+        )
     for check in CHECKS:
         if old.get(check) == "pass" and new.get(check) == "fail":
             changes.append(Change(key, check, "pass", "fail", "broke", True))
@@ -110,6 +120,14 @@ def _compare_exposure(key: str, old: dict, new: dict, t: Thresholds) -> list[Cha
         before, after = old[field], new[field]
         if before != after:
             share = (after - before) / before if before else float("inf")
-            changes.append(Change(key, field.replace("_", " "), str(before), str(after),
-                                  f"{after - before:+d}", share > t.packages_share))
+            changes.append(
+                Change(
+                    key,
+                    field.replace("_", " "),
+                    str(before),
+                    str(after),
+                    f"{after - before:+d}",
+                    share > t.packages_share,
+                )
+            )
     return changes

@@ -14,6 +14,7 @@ from rich.table import Table
 
 MiB = 1024 * 1024
 
+
 def human_size(size: float | None) -> str:
     if size is None:
         return "-"
@@ -99,36 +100,48 @@ def terminal_tables(report: dict) -> list[Table]:
         for heading, _ in COLUMNS:
             table.add_column(heading, justify="left" if heading in ("variant", "user") else "right")
         for row in rows:
-            table.add_row(*(render(row) for _, render in COLUMNS),
-                          style=None if row_ok(row) else "red")
+            table.add_row(*(render(row) for _, render in COLUMNS), style=None if row_ok(row) else "red")
         tables.append(table)
     return tables
 
 
 def row_ok(row: dict) -> bool:
-    return row["built"] and all(row.get(k) in ("pass", "n/a", None) for k in ("smoke", "structure", "hardened"))
+    return row["built"] and all(
+        row.get(k) in ("pass", "n/a", None) for k in ("smoke", "structure", "hardened")
+    )
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# imagelab compare: {report['base_set']} base set", "",
-             f"{base_set_line(report)}.", "",
-             f"Generated {report['generated']} at revision `{report['revision'][:12]}` on {report['engine']}.",
-             ""]
+    lines = [
+        f"# imagelab compare: {report['base_set']} base set",
+        "",
+        f"{base_set_line(report)}.",
+        "",
+        f"Generated {report['generated']} at revision `{report['revision'][:12]}` on {report['engine']}.",
+        "",
+    ]
     for app, rows in by_app(report).items():
-        lines += [f"## {app}", "",
-                  "| " + " | ".join(h for h, _ in COLUMNS) + " |",
-                  "|" + "|".join("---" if h in ("variant", "user") else "---:" for h, _ in COLUMNS) + "|"]
+        lines += [
+            f"## {app}",
+            "",
+            "| " + " | ".join(h for h, _ in COLUMNS) + " |",
+            "|" + "|".join("---" if h in ("variant", "user") else "---:" for h, _ in COLUMNS) + "|",
+        ]
         lines += ["| " + " | ".join(render(row) for _, render in COLUMNS) + " |" for row in rows]
         lines.append("")
         failures = [f"- {r['variant']}: {r['error']}" for r in rows if r.get("error")]
         if failures:
             lines += ["Failures:", "", *failures, ""]
-    lines += [(
-        "Columns: *size* on disk; *pull (gzip)* what a registry transfers; *of naive* size as a share of the "
-        "naive image; *vs closure* size over the runtime closure (program, shared libraries, runtime, app and "
-        "dependencies); *wasted* bytes later layers delete or overwrite; *build* and *rebuild* (after a "
-        "one-line source change) in seconds within one parallel bake; *1st answer* from `docker run` to the "
-        "first good probe; *pkgs* OS packages / language packages; *user* the user the image runs as."), ""]
+    lines += [
+        (
+            "Columns: *size* on disk; *pull (gzip)* what a registry transfers; *of naive* size as a share of the "
+            "naive image; *vs closure* size over the runtime closure (program, shared libraries, runtime, app and "
+            "dependencies); *wasted* bytes later layers delete or overwrite; *build* and *rebuild* (after a "
+            "one-line source change) in seconds within one parallel bake; *1st answer* from `docker run` to the "
+            "first good probe; *pkgs* OS packages / language packages; *user* the user the image runs as."
+        ),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -144,8 +157,7 @@ def chart(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     groups = by_app(report)
-    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 1.2 + 1.6 * len(groups)), squeeze=False,
-                             sharex=True)
+    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 1.2 + 1.6 * len(groups)), squeeze=False, sharex=True)
     for ax, (app, rows) in zip(axes[:, 0], groups.items(), strict=True):
         shown = [r for r in rows if r.get("size")]
         names = [r["variant"] for r in shown]
@@ -159,14 +171,18 @@ def chart(report: dict, path: Path) -> None:
     axes[-1, 0].set_xlabel(f"image size, MiB (log scale) -- {report['base_set']} base set")
     fig.suptitle("imagelab: image size per variant", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, format=path.suffix.lstrip("."), metadata={"Date": None} if path.suffix == ".svg" else {})
+    fig.savefig(
+        path, format=path.suffix.lstrip("."), metadata={"Date": None} if path.suffix == ".svg" else {}
+    )
     plt.close(fig)
 
 
 def summary_lines(report: dict) -> list[str]:
     """Plain lines for logs: one per image."""
-    return [f"{r['app']}/{r['variant']}: " + ", ".join(f"{h}={render(r)}" for h, render in COLUMNS[1:])
-            for r in report["images"]]
+    return [
+        f"{r['app']}/{r['variant']}: " + ", ".join(f"{h}={render(r)}" for h, render in COLUMNS[1:])
+        for r in report["images"]
+    ]
 
 
 def write_all(report: dict, folder: Path) -> list[Path]:
@@ -193,7 +209,13 @@ def changes_table(changes: list) -> Table:
     for heading in ("image", "what", "old", "new", "change", "verdict"):
         table.add_column(heading)
     for change in sorted(changes, key=lambda c: not c.regression):
-        table.add_row(change.image, change.what, change.old, change.new, change.change,
-                      "REGRESSION" if change.regression else "within threshold",
-                      style="red" if change.regression else None)
+        table.add_row(
+            change.image,
+            change.what,
+            change.old,
+            change.new,
+            change.change,
+            "REGRESSION" if change.regression else "within threshold",
+            style="red" if change.regression else None,
+        )
     return table
