@@ -1,0 +1,92 @@
+"""`imagelab explain`: an image layer by layer, and where its bytes go, as tables on stdout.
+
+Reads the image the engine already has (builds nothing): `docker save`, then imagefs, composition and
+layers. The Dockerfile read is the variant's file as it is now: explain an image built from it.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from imagelab import engine
+from imagelab.apps import Variant
+from imagelab.errors import ImagelabError
+from imagelab.inspect import composition, imagefs, layers
+from imagelab.report.render import human_size
+from imagelab.terminal import terminal
+
+
+def explain(variant: Variant) -> None:
+    if not engine.image_id(variant.tag):
+        raise ImagelabError(
+            f"no image {variant.tag} in the engine",
+            hint=f"build it first: nox -s build -- --app {variant.app.name} --variant {variant.name}"
+            f" --bases {variant.base_set}",
+        )
+    dockerfile = variant.app.dockerfile(variant.name)
+    terminal.step(f"reading {variant.tag}")
+    with imagefs.saved(variant.tag) as fs:
+        views = layers.explain(fs, dockerfile.read_text())
+        parts = composition.compose(fs)
+        size, wasted = fs.size, fs.wasted_bytes
+    terminal.out.print(layer_table(views, f"{variant.tag} layer by layer ({dockerfile.name})"))
+    terminal.out.print(composition_table(parts, f"{variant.tag}: where the bytes go"))
+    terminal.info(
+        f"{human_size(size)} in {len(views)} layers, of which {human_size(wasted)} hidden by later layers"
+    )
+
+
+def layer_table(views: list[layers.LayerView], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("#", "right"),
+        ("line", "right"),
+        ("instruction", "left"),
+        ("size", "right"),
+        ("largest folders it adds", "left"),
+        ("deletes or overwrites", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")
+    for view in views:
+        line = view.lines if view.origin == "dockerfile" else f"FROM {view.lines}" if view.lines else "?"
+        instruction = view.instruction if view.origin != "base" else f"(base) {view.instruction}"
+        hidden = ""
+        if view.hides_files:
+            hidden = f"{human_size(view.hides_bytes)} in {view.hides_files} files: " + _folders(
+                view.hidden_folders
+            )
+        table.add_row(
+            str(view.index),
+            line,
+            _shorten(instruction),
+            human_size(view.size),
+            _folders(view.folders),
+            hidden,
+        )
+    total = sum(view.size for view in views)
+    hidden_total = sum(view.hides_bytes for view in views)
+    table.add_section()
+    table.add_row("", "", "total", human_size(total), "", f"wasted: {human_size(hidden_total)}")
+    return table
+
+
+def composition_table(parts: composition.Composition, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("kind")
+    table.add_column("size", justify="right")
+    table.add_column("share", justify="right")
+    for kind, label in composition.KINDS.items():
+        size = parts.bytes[kind]
+        share = size / parts.total if parts.total else 0.0
+        table.add_row(label, human_size(size), f"{share:.1%}")
+    table.add_section()
+    table.add_row("total", human_size(parts.total), "")
+    return table
+
+
+def _folders(folders: list[tuple[str, int]]) -> str:
+    return ", ".join(f"{path} {human_size(size)}" for path, size in folders)
+
+
+def _shorten(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

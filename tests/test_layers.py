@@ -1,0 +1,157 @@
+"""layers: each layer's Dockerfile line, size, folders and what it hides; and on the real matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from saved_images import file, whiteout, write_docker_archive
+
+from imagelab import apps, cli
+from imagelab.inspect import imagefs, layers
+
+DOCKERFILE = """\
+# syntax comment and a blank line first
+
+ARG PYTHON_IMAGE=python:3.13
+ARG PYTHON_SLIM_IMAGE=python:3.13-slim
+
+FROM ${PYTHON_IMAGE} AS build
+WORKDIR /app
+COPY requirements.txt ./
+# a comment between instructions
+RUN pip install --no-cache-dir \\
+    # a comment inside a continued RUN: BuildKit drops it
+    -r requirements.txt \\
+ && rm -rf /tmp/junk
+
+FROM build AS test
+RUN python -m pytest
+
+FROM ${PYTHON_SLIM_IMAGE} AS runtime
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+ARG APP_HOME=/srv/app
+RUN --mount=type=cache,target=/root/.cache/pip useradd --uid 65532 nonroot \\
+ && echo "${APP_HOME}"
+COPY --from=build --chown=65532:65532 /app /app
+WORKDIR ${APP_HOME}
+COPY . .
+USER 65532
+CMD ["python", "-m", "app"]
+"""
+
+# What BuildKit writes in the history of the runtime stage's image (as `docker history` shows it).
+HISTORY = [
+    "ADD rootfs.tar / # buildkit",  # the base image's layers
+    "RUN |1 PACKAGES=python3 /bin/sh -c apt-get update && apt-get install -y python3 # buildkit",
+    'RUN |1 APP_HOME=/srv/app /bin/bash -o pipefail -c useradd --uid 65532 nonroot  && echo "${APP_HOME}"'
+    " # buildkit",
+    "COPY /app /app # buildkit",
+    "WORKDIR /srv/app",
+    "COPY . . # buildkit",
+]
+
+
+def test_instructions_keep_their_lines_and_drop_comments():
+    found = layers.parse_dockerfile(DOCKERFILE)
+
+    run = next(i for i in found if i.text.startswith("RUN pip"))
+    assert (run.line, run.last_line, run.lines) == (10, 13, "10-13")
+    assert run.args == "pip install --no-cache-dir -r requirements.txt && rm -rf /tmp/junk"
+    assert [i.keyword for i in found[:3]] == ["ARG", "ARG", "FROM"]
+    assert found[0].stage == -1 and found[2].stage == 0 and found[-1].stage == 2
+
+
+def test_the_final_stage_runs_on_its_base_and_on_the_stages_it_is_built_from():
+    base, chain = layers.final_stage(layers.parse_dockerfile(DOCKERFILE))
+    assert base is not None and base.line == 18 and base.args == "${PYTHON_SLIM_IMAGE} AS runtime"
+    assert [i.line for i in chain] == [19, 20, 21, 23, 24, 25, 26, 27]
+
+    test_stage = DOCKERFILE.split("FROM ${PYTHON_SLIM_IMAGE}")[0]
+    base, chain = layers.final_stage(layers.parse_dockerfile(test_stage))
+    assert base is not None and base.line == 6  # test is FROM build, which is FROM the python image
+    assert [i.keyword for i in chain] == ["WORKDIR", "COPY", "RUN", "RUN"]
+
+    base, chain = layers.final_stage(layers.parse_dockerfile("FROM scratch\nCOPY a /a\n"))
+    assert base is None and [i.text for i in chain] == ["COPY a /a"]
+
+
+def test_each_layer_gets_the_instruction_that_made_it():
+    _, chain = layers.final_stage(layers.parse_dockerfile(DOCKERFILE))
+    made_by = layers.attribute(HISTORY, chain)
+
+    assert [i.lines if i else None for i in made_by] == [None, None, "21-22", "23", "24", "25"]
+    # Another command, or the right keyword with other arguments, is not a match.
+    run = made_by[2]
+    assert not layers.matches(run, "RUN /bin/sh -c useradd --uid 1000 nonroot")
+    assert not layers.matches(run, "COPY useradd --uid 65532 nonroot")
+    assert not layers.matches(made_by[5], "COPY src/ src/")
+
+
+def test_the_classic_builders_history_reads_as_instructions():
+    assert layers.history_text("/bin/sh -c #(nop)  CMD [\"app\"]") == 'CMD ["app"]'
+    assert layers.history_text("/bin/sh -c apt-get update") == "RUN /bin/sh -c apt-get update"
+
+
+def test_a_layer_view_says_what_it_adds_and_what_it_hides(tmp_path: Path):
+    base = [file("usr/lib/x86_64-linux-gnu/libz.so", b"z" * 100), file("tmp/junk/a", b"j" * 30)]
+    apt = [file("usr/bin/python3", b"p" * 50), file("var/lib/apt/lists/Packages", b"l" * 20)]
+    useradd = [file("etc/passwd", b"root\n"), whiteout("var/lib/apt/lists/Packages")]
+    copied = [file("app/main.py", b"m" * 7), file("app/node_modules/x/index.js", b"n" * 9)]
+    workdir = [file("srv/app/.keep", b"")]
+    source = [file("srv/app/app.py", b"s" * 3), file("usr/bin/python3", b"q" * 60), whiteout("tmp/junk")]
+    archive = write_docker_archive(
+        tmp_path / "image.tar", [base, apt, useradd, copied, workdir, source], steps=HISTORY
+    )
+
+    with imagefs.open_archive(archive) as fs:
+        views = layers.explain(fs, DOCKERFILE)
+        wasted = fs.wasted_bytes
+
+    assert [(v.origin, v.lines) for v in views] == [
+        ("base", "18"),
+        ("base", "18"),
+        ("dockerfile", "21-22"),
+        ("dockerfile", "23"),
+        ("dockerfile", "24"),
+        ("dockerfile", "25"),
+    ]
+    assert views[3].instruction == "COPY --from=build --chown=65532:65532 /app /app"
+    assert views[0].instruction == "ADD rootfs.tar /"  # the base's own step, from its history
+    assert views[3].folders == [("/app/node_modules", 9), ("/app", 7)]
+    # A layer's folders include its files that later layers hide: they are still in its tar.
+    assert views[1].folders == [("/usr/bin", 50), ("/var/lib/apt", 20)]
+    assert (views[2].hides_bytes, views[2].hides_files) == (20, 1)
+    assert (views[5].hides_bytes, views[5].hides_files) == (50 + 30, 2)
+    assert views[5].hidden_folders == [("/usr/bin", 50), ("/tmp/junk", 30)]
+    assert sum(v.hides_bytes for v in views) == wasted == 100
+
+
+def test_explain_without_an_image_says_how_to_name_one(capsys):
+    assert cli.main(["explain"]) == 1
+    assert "explain needs an image" in capsys.readouterr().err
+
+
+# -- the real matrix --------------------------------------------------------------------------------
+
+MATRIX = apps.select(apps.discover(), base_set="debian")
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("variant", MATRIX, ids=lambda v: v.target)
+def test_every_layer_of_every_image_has_its_dockerfile_line(debian_images, variant):
+    """Every layer the variant's Dockerfile made is matched to its line; the rest are the base's."""
+    assert debian_images[variant.tag].result.ok
+    dockerfile = variant.app.dockerfile(variant.name).read_text()
+    with imagefs.saved(variant.tag) as fs:
+        views = layers.explain(fs, dockerfile)
+        size, wasted = fs.size, fs.wasted_bytes
+    assert [v for v in views if v.origin == "unknown"] == []
+    own = [v for v in views if v.origin == "dockerfile"]
+    assert own, "no layer matched the Dockerfile"
+    lines = dockerfile.splitlines()
+    for view in own:  # the line named starts the instruction shown
+        first = int(view.lines.split("-")[0])
+        assert lines[first - 1].split()[0] == view.instruction.split()[0]
+    assert sum(v.size for v in views) == size
+    assert sum(v.hides_bytes for v in views) == wasted
