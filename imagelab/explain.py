@@ -12,7 +12,6 @@ from imagelab import engine
 from imagelab.apps import Variant
 from imagelab.errors import ImagelabError
 from imagelab.inspect import composition, imagefs, layers
-from imagelab.report.render import human_size
 from imagelab.terminal import terminal
 
 
@@ -82,6 +81,14 @@ def composition_table(parts: composition.Composition, title: str) -> Table:
     table.add_section()
     table.add_row("total", human_size(parts.total), "")
     return table
+
+
+def human_size(size: int) -> str:
+    """Sizes as `docker images` prints them, in binary units: a layer of a few kilobytes reads as such."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}" if size < 10 * scale else f"{size / scale:.0f} {unit}"
+    return f"{size} B"
 
 
 def _folders(folders: list[tuple[str, int]]) -> str:

@@ -44,8 +44,10 @@ CMD ["python", "-m", "app"]
 HISTORY = [
     "ADD rootfs.tar / # buildkit",  # the base image's layers
     "RUN |1 PACKAGES=python3 /bin/sh -c apt-get update && apt-get install -y python3 # buildkit",
-    'RUN |1 APP_HOME=/srv/app /bin/bash -o pipefail -c useradd --uid 65532 nonroot  && echo "${APP_HOME}"'
-    " # buildkit",
+    (
+        "RUN |1 APP_HOME=/srv/app /bin/bash -o pipefail -c"
+        ' useradd --uid 65532 nonroot  && echo "${APP_HOME}" # buildkit'
+    ),
     "COPY /app /app # buildkit",
     "WORKDIR /srv/app",
     "COPY . . # buildkit",
@@ -89,7 +91,7 @@ def test_each_layer_gets_the_instruction_that_made_it():
 
 
 def test_the_classic_builders_history_reads_as_instructions():
-    assert layers.history_text("/bin/sh -c #(nop)  CMD [\"app\"]") == 'CMD ["app"]'
+    assert layers.history_text('/bin/sh -c #(nop)  CMD ["app"]') == 'CMD ["app"]'
     assert layers.history_text("/bin/sh -c apt-get update") == "RUN /bin/sh -c apt-get update"
 
 
@@ -155,3 +157,22 @@ def test_every_layer_of_every_image_has_its_dockerfile_line(debian_images, varia
         assert lines[first - 1].split()[0] == view.instruction.split()[0]
     assert sum(v.size for v in views) == size
     assert sum(v.hides_bytes for v in views) == wasted
+
+
+@pytest.mark.docker
+def test_explain_prints_each_layer_with_its_line(debian_images, capsys):
+    """The command a learner runs: go-href's minimal image is two COPY layers on scratch."""
+    assert debian_images["imagelab/go-href:minimal-debian"].result.ok
+    dockerfile = apps.discover()["go-href"].dockerfile("minimal").read_text().splitlines()
+    copy_binary = next(
+        n for n, line in enumerate(dockerfile, 1) if line.startswith("COPY --from=build /out/")
+    )
+
+    assert cli.main(["explain", "--app", "go-href", "--variant", "minimal"]) == 0
+
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "/out/go-href" in line)
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    assert cells[1] == str(copy_binary)  # the line column
+    assert cells[4].startswith("/ ")  # the binary is at the root: /go-href
+    assert "where the bytes go" in out
