@@ -142,6 +142,21 @@ def test_the_program_the_image_starts_is_the_app(tmp_path: Path):
     assert parts.total == 64 + 15
 
 
+def test_the_systems_shell_is_not_the_app(tmp_path: Path):
+    """debian's CMD ["bash"]: an ELF program the image starts, and an OS package all the same."""
+    layer = [
+        file("usr/bin/bash", b"\x7fELF" + b"x" * 12, 0o755),
+        listing("bash", "/usr/bin/bash"),
+        file("usr/local/bin/tool", b"\x7fELF" + b"x" * 1000, 0o755),
+    ]
+    archive = write_docker_archive(tmp_path / "image.tar", [layer], {"Cmd": ["bash"]})
+    with imagefs.open_archive(archive) as fs:
+        assert composition.compose(fs).bytes["app"] == 0
+    tool = write_docker_archive(tmp_path / "tool.tar", [layer], {"Cmd": ["/usr/local/bin/tool"]})
+    with imagefs.open_archive(tool) as fs:
+        assert composition.compose(fs).bytes["app"] == 1004
+
+
 # -- the real matrix --------------------------------------------------------------------------------
 
 MATRIX = apps.select(apps.discover(), base_set="debian")

@@ -23,13 +23,14 @@ rule matches, in this order:
    a file dpkg lists by its package (python3.13-minimal, nodejs, golang-1.24-go, ...), any other by
    its path in the official images' and Debian's layouts. Another language's interpreter (Debian's
    python3 in a Node image, for node-gyp) is an OS package.
-5. app: the working directory's tree and the program the image starts (when it is not the runtime).
+5. app: the working directory's tree, and the program the image starts when it is neither the
+   runtime nor the system's (a dpkg-listed file or one in the system's folders).
 6. toolchain: what builds native code and ships nothing a program runs: headers, static libraries and
    object files, GCC's private folders, Python's build config, and the files of compiler, binutils,
    autotools and `-dev` packages.
 7. os: files a dpkg file list names (`/var/lib/dpkg/info/*.list`; `status.d/*.md5sums` in distroless
    images), dpkg's own database, and the other files of the system's folders (/usr but /usr/local,
-   /etc, /bin, /sbin, /lib*, /var/lib): files maintainer scripts generate (ld.so.cache, the CA
+   /etc, /bin, /sbin, /lib*, /var/lib, debconf's and ldconfig's caches): files maintainer scripts generate (ld.so.cache, the CA
    bundle, bytecode) and files an image copied from Debian without its records (the distroless
    stand-ins and the minimal images). Bytecode compiled from a listed module (py3compile) counts as
    listed by the module's package. `listed_os` says how much of the kind dpkg lists.
@@ -103,7 +104,9 @@ TOOLCHAIN_PACKAGES = re.compile(
     r"|make|autoconf|automake|autotools-dev|libtool|m4|pkgconf|pkg-config|libpkgconf|dpkg-dev|patch"
     r"|libc-dev-bin|rpcsvc-proto)(?:[-\d.]|$)"
 )
-SYSTEM_FOLDERS = re.compile(r"^/(?:bin|sbin|lib|lib32|lib64|libx32|etc|var/lib)/|^/usr/(?!local/)")
+SYSTEM_FOLDERS = re.compile(
+    r"^/(?:bin|sbin|lib|lib32|lib64|libx32|etc|var/lib|var/cache/debconf|var/cache/ldconfig)/|^/usr/(?!local/)"
+)
 DPKG_DATABASE = "/var/lib/dpkg/"
 ELF_MAGIC = b"\x7fELF"
 
@@ -230,7 +233,10 @@ class _Rules:
         return bool(self.runtime_packages.match(owner) if owner else self.runtime_paths.match(path))
 
     def _app(self, path: str) -> bool:
-        return bool(self.app_folder and path.startswith(self.app_folder)) or path == self.program
+        if self.app_folder and path.startswith(self.app_folder):
+            return True
+        # The program started, unless it is the system's (debian's CMD ["bash"] is no app).
+        return path == self.program and path not in self.owners and not SYSTEM_FOLDERS.match(path)
 
     def _toolchain(self, path: str) -> bool:
         owner = self.owners.get(path)
