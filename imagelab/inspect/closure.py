@@ -20,6 +20,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
+from imagelab.inspect import users
 from imagelab.inspect.imagefs import Entry, ImageFS
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -33,7 +34,6 @@ LIBRARY_DIRS = (
     "/usr/local/lib",
 )
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt",)
-SHELLS = ("sh", "dash", "bash", "ash")
 MAX_SCRIPTS = 4  # wrapper -> script -> interpreter is as deep as images go
 PYTHON_NAME = re.compile(r"^python(?P<version>\d\.\d+)?$")
 ELF_MAGIC = b"\x7fELF"
@@ -151,7 +151,7 @@ def _program(
         if not interpreter:
             return entry, called_as, scripts
         scripts.append(entry)
-        wrapper = posixpath.basename(interpreter) in SHELLS and words and not words[0].startswith("-")
+        wrapper = posixpath.basename(interpreter) in users.SHELLS and words and not words[0].startswith("-")
         if not wrapper:
             words = [interpreter]
     return None
