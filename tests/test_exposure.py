@@ -29,10 +29,11 @@ def open_image(tmp_path: Path, *layers: list, config: dict | None = None) -> ima
 # -- packages -------------------------------------------------------------------------------------
 
 
-def test_dpkg_status_counts_installed_packages_only():
-    text = (FIXTURES / "dpkg/var/lib/dpkg/status").read_text()
+def test_dpkg_status_counts_installed_packages_only(tmp_path: Path):
+    with open_image(tmp_path, tree(FIXTURES / "dpkg")) as image:
+        packages = exposure.deb_packages(image)
 
-    assert exposure.parse_dpkg_status(text) == [
+    assert sorted(packages) == [
         Package("deb", "base-files", "13.8"),
         Package("deb", "libc6", "2.41-12"),
         Package("deb", "tzdata", "2025b-4"),

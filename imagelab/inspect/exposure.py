@@ -17,11 +17,9 @@ import posixpath
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 
+from imagelab.inspect import dpkg
 from imagelab.inspect.imagefs import Entry, ImageFS
 
-DPKG_STATUS = "/var/lib/dpkg/status"
-DPKG_STATUS_D = "/var/lib/dpkg/status.d"  # one file per package in distroless images; no Status field
-INSTALLED = "install ok installed"
 VENDORED = "/_vendor/"  # distributions bundled inside another one (setuptools') are part of it
 GO_MAGIC = b"\xff Go buildinf:"
 GO_MAX_BINARY = 50 * 1024 * 1024  # bigger executables are not read (Go programs are rarely over 50 MB)
@@ -113,28 +111,10 @@ def assess(image: ImageFS) -> Exposure:
 
 def deb_packages(image: ImageFS) -> list[Package]:
     """Installed Debian packages, from dpkg's status file and from distroless' status.d/ files."""
-    texts = [image.read(DPKG_STATUS)] if _is_file(image, DPKG_STATUS) else []
-    texts += [
-        image.read(path)
-        for path in image.listdir(DPKG_STATUS_D)
-        if image.entries[path].kind == "file" and not path.endswith(".md5sums")
-    ]
-    return [package for text in texts for package in parse_dpkg_status(text.decode("utf-8", "replace"))]
-
-
-def parse_dpkg_status(text: str) -> list[Package]:
-    """The installed packages of a dpkg status text: stanzas of `Field: value` lines between blank lines.
-
-    A stanza without a Status field (status.d/) counts as installed; with one, only when installed."""
-    packages = []
-    for stanza in text.split("\n\n"):
-        fields = dict(
-            line.split(":", 1) for line in stanza.splitlines() if ":" in line and not line[:1].isspace()
-        )
-        fields = {key.strip(): value.strip() for key, value in fields.items()}
-        if "Package" in fields and fields.get("Status", INSTALLED) == INSTALLED:
-            packages.append(Package("deb", fields["Package"], fields.get("Version", "")))
-    return packages
+    paths = [dpkg.STATUS] if _is_file(image, dpkg.STATUS) else []
+    paths += [path for path in image.listdir(dpkg.STATUS_D) if image.entries[path].kind == "file"]
+    installed = dpkg.installed({path: image.read(path) for path in paths})
+    return [Package("deb", name, version) for name, version in installed.items()]
 
 
 # -- language packages ------------------------------------------------------------------------------
