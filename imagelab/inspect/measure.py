@@ -57,10 +57,12 @@ def _instruction(created_by: str) -> str:
     return re.sub(r"\s+", " ", text)[:120]
 
 
-def base_images(variant: Variant, build_args: dict[str, str]) -> list[BaseImage]:
-    """The images the Dockerfile's stages start from, with their ARG defaults overridden as bake does."""
-    text = variant.app.dockerfile(variant.name).read_text()
-    args = {m["name"]: m["default"] or "" for m in ARG_LINE.finditer(text)} | build_args
+def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]:
+    """The images a Dockerfile's stages start from, with its ARG defaults overridden as bake does;
+    a stage built on another stage, and scratch, are no base image."""
+    text = dockerfile.read_text()
+    # An ARG with neither a default nor a build argument stays as written: "" would name no image.
+    args = {m["name"]: m["default"] for m in ARG_LINE.finditer(text) if m["default"]} | build_args
     stages: set[str] = set()
     found: list[BaseImage] = []
     for match in FROM_LINE.finditer(text):
@@ -110,5 +112,5 @@ def measure_image(
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
-        base_images=base_images(variant, build_args),
+        base_images=base_images(variant.app.dockerfile(variant.name), build_args),
     )
