@@ -161,6 +161,10 @@ def test_config_and_the_step_that_made_each_layer(tmp_path: Path):
             labels={"org.opencontainers.image.title": "t"},
         )
         assert [layer.created_by for layer in image.layers] == ["COPY . /", "RUN make"]
+        assert image.config.path == ["/usr/bin", "/bin"]
+    assert imagefs.Config().path[:2] == ["/usr/local/sbin", "/usr/local/bin"], (
+        "docker's PATH when none is set"
+    )
 
 
 def test_each_layer_is_there_as_stored_with_its_diff_id(tmp_path: Path):
