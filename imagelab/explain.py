@@ -26,7 +26,7 @@ def explain(variant: Variant) -> None:
     terminal.step(f"reading {variant.tag}")
     with imagefs.saved(variant.tag) as fs:
         views = layers.explain(fs, dockerfile.read_text())
-        parts = composition.compose(fs)
+        parts = composition.compose(fs, variant.app.language)
         size, wasted = fs.size, fs.wasted_bytes
     terminal.out.print(layer_table(views, f"{variant.tag} layer by layer ({dockerfile.name})"))
     terminal.out.print(composition_table(parts, f"{variant.tag}: where the bytes go"))

@@ -253,7 +253,7 @@ def _started_program(fs: ImageFS) -> str:
     if not words:
         return ""
     name = words[0]
-    folders = ["/"] if name.startswith("/") else fs.config.env.get("PATH", "/usr/bin:/bin").split(":")
+    folders = ["/"] if name.startswith("/") else fs.config.path
     for folder in folders:
         entry = fs.resolve(posixpath.join(folder, name))
         if entry is not None and entry.kind == "file" and fs.read(entry.path, limit=4) == ELF_MAGIC:
