@@ -32,6 +32,7 @@ LAYER_KEYWORDS = ("RUN", "COPY", "ADD", "WORKDIR")  # the instructions that can 
 COLLECTIONS = ("node_modules", "site-packages", "dist-packages", "mod")
 FOLDER_DEPTH = 3  # /usr/lib/x86_64-linux-gnu, /usr/local/bin: deep enough to say what a folder is
 TOP_FOLDERS = 3
+TOP_LAYERS = 3  # the report's "largest layers" per image
 VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 FLAG = re.compile(r"^--\S+\s*")
 
@@ -146,6 +147,11 @@ def explain(fs: ImageFS, dockerfile: str) -> list[LayerView]:
             view.origin, view.lines = "base", base_from.lines
         views.append(view)
     return views
+
+
+def largest(views: list[LayerView], count: int = TOP_LAYERS) -> list[LayerView]:
+    """The `count` largest layers, largest first (the older first among equals)."""
+    return sorted((v for v in views if v.size > 0), key=lambda v: -v.size)[:count]
 
 
 def attribute(created_by: list[str], chain: list[Instruction]) -> list[Instruction | None]:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from imagelab.errors import ConfigError, ImagelabError
-from imagelab.report import chart, jsonfile, markdown
+from imagelab.report import breakdown, chart, jsonfile, markdown
 from imagelab.report.model import Run
 
 README_BEGIN, README_END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -40,7 +40,7 @@ def merged_with_earlier(run: Run, folder: Path) -> Run:
 
 
 def write_all(run: Run, folder: Path) -> list[Path]:
-    """Write compare.md, compare.json and sizes.svg; they replace the previous ones all together or not at all.
+    """Write compare.md, compare.json, sizes.svg and composition.svg; they replace the previous ones all together or not at all.
 
     Each file is first written beside its final name, then renamed; whatever fails, the temporary
     files are removed and the previous report stays as it was.
@@ -51,6 +51,7 @@ def write_all(run: Run, folder: Path) -> list[Path]:
         _stage(staged, folder / "compare.md", lambda tmp: tmp.write_text(markdown.render(run)))
         _stage(staged, folder / "compare.json", lambda tmp: tmp.write_text(jsonfile.dumps(run)))
         _stage(staged, folder / "sizes.svg", lambda tmp: chart.sizes(run, tmp))
+        _stage(staged, folder / "composition.svg", lambda tmp: breakdown.chart(run, tmp))
         for tmp, path in staged:
             tmp.replace(path)
     except OSError as exc:
