@@ -64,10 +64,7 @@ class Memory:
 
 def content_key(tag: str) -> str:
     """What the image holds and how it runs; labels left out."""
-    attrs = engine.client().images.get(tag).attrs
-    config = attrs.get("Config") or {}
-    runs = {k: config.get(k) for k in ("Entrypoint", "Cmd", "User", "Env", "ExposedPorts", "WorkingDir")}
-    text = json.dumps({"layers": attrs["RootFS"]["Layers"], "config": runs}, sort_keys=True)
+    text = json.dumps(engine.image_content(tag), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

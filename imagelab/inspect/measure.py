@@ -100,12 +100,11 @@ def _gzip_size(stream: IO[bytes]) -> int:
 def measure_image(
     variant: Variant, build_args: dict[str, str], fs: ImageFS, compressed: CompressedSizes
 ) -> ImageMeasure:
-    image = engine.client().images.get(variant.tag)
     # The saved image's history already names the step that made each layer (as `docker history` does).
     layers = [Layer(_instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
     return ImageMeasure(
-        image_id=image.id,
-        size=image.attrs["Size"],
+        image_id=engine.image_id(variant.tag),
+        size=engine.image_size(variant.tag),
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
