@@ -34,6 +34,12 @@ def engine(session: nox.Session) -> None:
 
 
 @nox.session
+def registry(session: nox.Session) -> None:
+    """Start the registry the local base sets live in (127.0.0.1:5000, idempotent): -- [--stop]."""
+    harness(session, "registry", *session.posargs)
+
+
+@nox.session
 def bases(session: nox.Session) -> None:
     """Build the local debian base set (cached): -- [--bases SET] [--role R ...] [--ca-file F] [--rebuild]."""
     harness(session, "bases", *session.posargs)
@@ -77,6 +83,7 @@ def tests(session: nox.Session) -> None:
     """Run the whole suite: unit tests, then real bases, builds, containers and probes (marker docker)."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("python", "-m", "imagelab", "engine")
+    session.run("python", "-m", "imagelab", "registry")
     session.run("pytest", *session.posargs)
 
 

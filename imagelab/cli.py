@@ -26,6 +26,29 @@ def ensure_engine():
     return bootstrap.ensure_engine(log=terminal.step)
 
 
+def ensure_registry():
+    """Every command that needs the registry of the local base sets starts it here (idempotent)."""
+    from imagelab.engine import registry
+
+    return registry.ensure_registry(log=terminal.step)
+
+
+def cmd_registry(args: argparse.Namespace) -> int:
+    from imagelab.engine import registry
+
+    if args.stop:
+        terminal.info(registry.stop_registry())
+        return 0
+    running = ensure_registry()
+    how = "started" if running.started_here else "answers"
+    terminal.info(f"registry {how} at {running.address} ({running.url})")
+    return 0
+
+
+def add_registry_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--stop", action="store_true", help="stop the registry this checkout started")
+
+
 def selected(args: argparse.Namespace) -> list:
     """The matrix cells named by --app/--variant/--bases (all of them when none are given)."""
     from imagelab import apps, bases
@@ -228,6 +251,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         cmd_engine,
         "make sure a Docker engine with buildx answers (install and start it on Debian)",
         (),
+    ),
+    "registry": (
+        cmd_registry,
+        "make sure the registry of the local base sets answers (127.0.0.1:5000 or $IMAGELAB_REGISTRY)",
+        (add_registry_options,),
     ),
     "compare": (
         cmd_compare,

@@ -22,6 +22,7 @@ from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
 from imagelab.bases.sets import LOCAL_SET
 from imagelab.errors import BuildError, ConfigError
+from imagelab.inspect import dpkg
 from imagelab.terminal import terminal
 
 WORK_DIR = ROOT / ".imagelab" / "bases"
@@ -238,17 +239,9 @@ VERSION_PACKAGES = ("python3.13", "golang-1.24-go", "libc6", "libssl3t64", "ca-c
 
 def _versions(role: Role, image: str, node: NodeRelease | None) -> dict[str, str]:
     """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
-    records = engine.read_files(image, "/var/lib/dpkg/status") or engine.read_files(
-        image, "/var/lib/dpkg/status.d"
+    installed = dpkg.installed(
+        engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
     )
-    installed: dict[str, str] = {}
-    for content in records.values():
-        for paragraph in content.decode(errors="replace").split("\n\n"):
-            fields = dict(
-                line.split(": ", 1) for line in paragraph.splitlines() if ": " in line and line[0] != " "
-            )
-            if "Package" in fields and "not-installed" not in fields.get("Status", ""):
-                installed[fields["Package"]] = fields.get("Version", "")
     versions = {name: installed[name] for name in VERSION_PACKAGES if name in installed}
     versions["packages"] = str(len(installed))
     if role.node and node:

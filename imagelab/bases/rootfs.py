@@ -18,16 +18,16 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab.engine import process
 from imagelab.errors import BuildError, ConfigError, tail
+from imagelab.inspect.users import NONROOT_UID
 
 MMDEBSTRAP_TIMEOUT_S = 900
 CA_PACKAGE = "ca-certificates"
 CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
-NONROOT_UID = 65532
 
 # Like debian:*-slim, leave documentation out of the image (and of packages installed later: this
 # goes to /etc/dpkg/dpkg.cfg.d/, where apt-get in a Dockerfile honours it). Copyright files stay.
@@ -69,10 +69,9 @@ _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----",
 
 @dataclass
 class Rootfs:
-    """A root file system written to `tar`, with what went into it (for labels and package scanners)."""
+    """A root file system written to `tar`, and which state of the Debian archive it was made from."""
 
     tar: Path
-    packages: dict[str, str] = field(default_factory=dict)  # package -> version
     archive_date: str = ""  # the Date: of the suite's InRelease: which state of the archive was used
 
 
@@ -120,10 +119,9 @@ def minbase(suite: str, mirror: str, packages: Iterable[str], extra_ca: bytes, o
             (root / "usr/local/share/ca-certificates/imagelab-extra.crt").write_bytes(extra)
         if (root / "usr/sbin/update-ca-certificates").exists():
             _run(["chroot", str(root), "update-ca-certificates", "--fresh"], "update-ca-certificates")
-        packages_seen = _installed_packages(root / "var/lib/dpkg/status")
         with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
             tar.add(root, arcname=".")
-    return Rootfs(out, packages_seen, archive_date)
+    return Rootfs(out, archive_date)
 
 
 def distroless(
@@ -152,9 +150,7 @@ def distroless(
             for name, deb in debs.items()
         }
         kept = {name: debs[name] for name in sorted(_closure(wanted, depends, excluded))}
-        versions = {name: _deb_field(deb, "Version") for name, deb in kept.items()}
         ca_deb = debs[CA_PACKAGE]
-        versions[CA_PACKAGE] = _deb_field(ca_deb, "Version")
         with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
             writer = _TarWriter(tar)
             for deb in kept.values():
@@ -176,7 +172,7 @@ def distroless(
             # distroless keeps one dpkg record per package in status.d/, so scanners count packages.
             for name, deb in [*kept.items(), (CA_PACKAGE, ca_deb)]:
                 writer.add_file(f"var/lib/dpkg/status.d/{name}", _deb_control(deb))
-    return Rootfs(out, versions, archive_date)
+    return Rootfs(out, archive_date)
 
 
 def _closure(wanted: list[str], depends: dict[str, str], excluded: set[str]) -> set[str]:
@@ -312,15 +308,6 @@ def _deb_field(deb: Path, name: str) -> str:
 
 def _deb_control(deb: Path) -> bytes:
     return _run(["dpkg-deb", "--field", str(deb)], f"dpkg-deb {deb.name}").encode()
-
-
-def _installed_packages(status: Path) -> dict[str, str]:
-    found = {}
-    for paragraph in status.read_text().split("\n\n"):
-        fields = dict(re.findall(r"^(Package|Version|Status): (.*)$", paragraph, re.MULTILINE))
-        if fields.get("Status", "").endswith(" installed"):
-            found[fields["Package"]] = fields["Version"]
-    return found
 
 
 def _archive_date(root: Path) -> str:
