@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
+import json
 import secrets
 import signal
 import tarfile
@@ -81,18 +83,19 @@ def image_labels(ref: str) -> dict[str, str] | None:
         return None
 
 
-def image_content(ref: str) -> dict:
-    """What an image holds and how it runs, labels left out: its layers' digests and run settings.
-    Equal for two builds of the same content, whatever their ids (the revision label changes those)."""
-    attrs = client().images.get(ref).attrs
-    config = attrs.get("Config") or {}
-    runs = {k: config.get(k) for k in ("Entrypoint", "Cmd", "User", "Env", "ExposedPorts", "WorkingDir")}
-    return {"layers": attrs["RootFS"]["Layers"], "config": runs}
-
-
 def image_size(ref: str) -> int:
     """Bytes the image takes on disk, uncompressed, as `docker images` shows it."""
     return int(client().images.get(ref).attrs["Size"])
+
+
+def content_key(ref: str) -> str:
+    """A digest of what the image holds and how it runs, labels left out: equal keys, equal measurements
+    (the revision label changes an image's id at every commit; its content stays)."""
+    attrs = client().images.get(ref).attrs
+    config = attrs.get("Config") or {}
+    runs = {k: config.get(k) for k in ("Entrypoint", "Cmd", "User", "Env", "ExposedPorts", "WorkingDir")}
+    text = json.dumps({"layers": attrs["RootFS"]["Layers"], "config": runs}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def remove_image(ref: str) -> None:
