@@ -320,6 +320,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         terminal.error("interrupted: containers this run started were removed")
         return 130
+    except Exception as exc:
+        from imagelab import engine
+
+        lost = engine.explain(exc)  # the engine went away or refused: one line, not a traceback
+        if lost is None:
+            raise
+        terminal.error(lost.render())
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
 
