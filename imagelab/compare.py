@@ -86,13 +86,16 @@ def run(cells: list[Variant], options: Options) -> int:
     run_id = measuring.smoke.new_run_id()
     compressed = measure.CompressedSizes(CACHE / "compressed-layers.json")
     images = []
-    for item in built:
-        image = _image(item, memory.recall(keys.get(item.variant.target)), run_id, compressed)
-        image.measured_at, image.revision = now, revision
-        _build_times(image, item.result, cold.get(item.variant.target), rebuilds.get(item.variant.target))
-        if item.variant.target in keys:
-            memory.rows[keys[item.variant.target]] = image
-        images.append(image)
+    with terminal.progress("measuring and checking", [b.variant.target for b in built]) as shown:
+        for item in built:
+            shown.doing(item.variant.target, "measuring, then smoke and structure tests")
+            image = _image(item, memory.recall(keys.get(item.variant.target)), run_id, compressed)
+            image.measured_at, image.revision = now, revision
+            _build_times(image, item.result, cold.get(item.variant.target), rebuilds.get(item.variant.target))
+            if item.variant.target in keys:
+                memory.rows[keys[item.variant.target]] = image
+            images.append(image)
+            shown.finish(item.variant.target)
     memory.save()
     result = Run(
         generated=now,
