@@ -138,6 +138,15 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from imagelab.report import jsonfile
+
+    path = ROOT / "results" / "compare.schema.json"
+    path.write_text(jsonfile.schema_text())
+    terminal.info(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
 def add_run(command: argparse.ArgumentParser) -> None:
     command.add_argument("--run", default="", metavar="ID", help="only what this run left (default: any run)")
 
@@ -275,6 +284,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         (add_selectors,),
     ),
     "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),
+    "schema": (cmd_schema, "write results/compare.schema.json, the JSON Schema of compare.json", ()),
     "clean": (
         cmd_clean,
         "remove the containers and networks labelled imagelab.run (of any run, or --run ID)",

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
+import json
 import subprocess
 import tarfile
 from pathlib import Path
@@ -78,6 +80,16 @@ def image_labels(ref: str) -> dict[str, str] | None:
 def image_size(ref: str) -> int:
     """Bytes the image takes on disk, uncompressed, as `docker images` shows it."""
     return int(client().images.get(ref).attrs["Size"])
+
+
+def content_key(ref: str) -> str:
+    """A digest of what the image holds and how it runs, labels left out: equal keys, equal measurements
+    (the revision label changes an image's id at every commit; its content stays)."""
+    attrs = client().images.get(ref).attrs
+    config = attrs.get("Config") or {}
+    runs = {k: config.get(k) for k in ("Entrypoint", "Cmd", "User", "Env", "ExposedPorts", "WorkingDir")}
+    text = json.dumps({"layers": attrs["RootFS"]["Layers"], "config": runs}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def remove_image(ref: str) -> None:

@@ -49,7 +49,7 @@ class ImageMeasure:
     base_images: list[BaseImage] = field(default_factory=list)
 
 
-def _instruction(created_by: str) -> str:
+def instruction(created_by: str) -> str:
     """History says '/bin/sh -c #(nop)  CMD [...]' or 'RUN /bin/sh -c ...'; keep what a reader wrote."""
     text = created_by.replace("/bin/sh -c #(nop) ", "").strip()
     return re.sub(r"\s+", " ", text)[:120]
@@ -102,7 +102,7 @@ def measure_image(
 ) -> ImageMeasure:
     image = engine.client().images.get(variant.tag)
     # The saved image's history already names the step that made each layer (as `docker history` does).
-    layers = [Layer(_instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
+    layers = [Layer(instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
     return ImageMeasure(
         image_id=image.id,
         size=image.attrs["Size"],
