@@ -273,8 +273,10 @@ class _DiveScore:
         return DiveWaste(wasted, smallest / discovered if discovered else 1.0)
 
 
-def open_archive(archive: Path, ref: str = "") -> ImageFS:
-    """Read the metadata of the image `ref` (or the only / first one) in a `docker save` tarball."""
+def open_archive(archive: Path, ref: str = "", layers: int | None = None) -> ImageFS:
+    """Read the metadata of the image `ref` (or the only / first one) in a `docker save` tarball.
+
+    `layers`: only the first N layers, e.g. the file system as the image's base image left it."""
     try:
         outer = tarfile.open(archive)  # noqa: SIM115 -- the ImageFS owns it and closes it
     except (OSError, tarfile.TarError) as exc:
@@ -282,7 +284,7 @@ def open_archive(archive: Path, ref: str = "") -> ImageFS:
     try:
         config_member, layer_members = _manifest(outer, archive, ref)
         raw = _load_json(outer, archive, config_member)
-        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members))
+        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members)[:layers])
         dive = _DiveScore()
         for layer in image.layers:
             _apply_layer(image, layer, dive)
