@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from email.parser import HeaderParser
 
 from imagelab.inspect import dpkg, users
-from imagelab.inspect.imagefs import Entry, ImageFS
+from imagelab.inspect.imagefs import DEFAULT_PATH, Entry, ImageFS
 
 VENDORED = "/_vendor/"  # distributions bundled inside another one (setuptools') are part of it
 GO_MAGIC = b"\xff Go buildinf:"
@@ -27,7 +27,6 @@ GO_MAX_BINARY = 50 * 1024 * 1024  # bigger executables are not read (Go programs
 PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "pip", "pip3", "npm", "yarn")
 COMPILERS = ("cc", "gcc", "c++", "g++", "clang", "go")
 GO_TOOLCHAINS = ("/usr/local/go/bin/go",)  # plus /usr/lib/go*/bin/go, Debian's layout
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # what docker sets
 
 
 @dataclass(frozen=True, order=True)
@@ -248,11 +247,9 @@ def shells(image: ImageFS) -> list[str]:
 
 def on_path(image: ImageFS, names: tuple[str, ...]) -> list[str]:
     """Which of `names` are programs in the image's PATH directories or the usual ones."""
-    path_dirs = dict.fromkeys(image.config.env.get("PATH", DEFAULT_PATH).split(":") + DEFAULT_PATH.split(":"))
+    path_dirs = dict.fromkeys(image.config.path + DEFAULT_PATH.split(":"))
     return [
-        name
-        for name in names
-        if any(_program(image, posixpath.join(folder, name)) for folder in path_dirs if folder)
+        name for name in names if any(_program(image, posixpath.join(folder, name)) for folder in path_dirs)
     ]
 
 
