@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, build, engine
+from imagelab import ROOT, engine
 
 pytestmark = pytest.mark.docker
 
@@ -62,8 +62,9 @@ def copy_repository(dest: Path, app: str) -> None:
             shutil.copy2(source, target)
 
 
-#: The copy's command line, except that it takes the base set as the engine has it: the fixture made
-#: sure of it from this checkout (the same recipes), and a copy must not rebuild the shared base tags.
+#: The copy's command line, except that it takes the base images as the engine has them: this test is
+#: about the app's own layers, and a copy must not rebuild the shared base tags (what it needs is
+#: debian-slim and golang, which `nox -s bases` and the base tests build).
 MAIN = (
     "import sys; from imagelab import build, cli; build.ensure_bases = lambda base_set: None; "
     "sys.exit(cli.main(sys.argv[1:]))"
@@ -87,7 +88,9 @@ def harness(repo: Path, *args: str) -> subprocess.CompletedProcess:
 def changed(tmp_path_factory) -> dict:
     if shutil.which("dpkg-deb") is None:
         pytest.skip("needs dpkg-deb to make the test's package")
-    build.ensure_bases("debian")
+    for role in ("debian-slim", "golang"):
+        if not engine.image_id(f"imagelab-bases/{role}:debian13"):
+            pytest.skip(f"needs the local base imagelab-bases/{role}:debian13 (nox -s bases)")
     work = tmp_path_factory.mktemp("bump-real")
     app = f"bumpprobe{uuid.uuid4().hex[:8]}"
     repo = work / "repo"
