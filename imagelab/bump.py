@@ -1,10 +1,11 @@
 """The bump job: `nox -s bump -- --from A --to B`, what changed between two base sets (or two reports).
 
-A side is a compare.json file, or a base set. A base set is measured by compare into results/sets/<set>/
--- unless the report there is current (this revision, the same base images, every image of the matrix),
-in which case it is read as it is: a warm bump renders in seconds. compare itself remembers what it
-measured by image content, so even a re-measured side only runs what changed. Each full compare
-appends to results/history.jsonl; the bump redraws results/trend.svg from it.
+A side is a compare.json file, or a base set. A base set is measured by the compare command into
+results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
+renders in seconds. Current: measured from the same apps/ and dockerfiles/ (a commit elsewhere changes
+no image), the tags still on the measured images, the same base images, every image of the matrix.
+compare itself remembers what it measured by image content, so even a re-measured side only runs what
+changed. Each full compare appends to results/history.jsonl; the bump redraws results/trend.svg from it.
 
 Writes <results>/<name>.md (a pull request comment: summary table, a collapsed section per image),
 <name>.json (report/bump.py's Bump) and <name>.svg, prints the summary, and fails (exit 1) when the gate
@@ -13,6 +14,7 @@ does: a regression past its limits that results/accepted.toml does not accept.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import subprocess
 import time
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, apps, bases, build, compare, engine
+from imagelab import ROOT, build, engine
 from imagelab.errors import ConfigError, ImagelabError
 from imagelab.report import accepted, bump_chart, bump_markdown, gate, history, jsonfile
 from imagelab.report import bump as bump_report
@@ -58,29 +60,28 @@ def side(spec: str, options: Options) -> Side:
     """One side of the bump: a compare.json as it is, or a base set, measured where its report is stale."""
     if is_report(spec):
         return Side(jsonfile.read(Path(spec)), spec)
-    base_set = bases.resolve(bases.check_base_set(spec))
-    folder = options.results / "sets" / base_set
-    cells = apps.select(apps.discover(), base_set=base_set)
+    from imagelab import cli  # measuring a side is running the compare command, as a user would
+
+    cells = cli.selected(argparse.Namespace(app=[], variant=[], bases=spec))
+    folder = options.results / "sets" / (Path(spec).stem if spec.endswith(".toml") else spec)
     report = folder / "compare.json"
-    stale = options.fresh or stale_reason(report, cells)
+    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, cells)
     if stale:
-        terminal.step(f"measuring the {base_set} base set ({stale or 'asked to'}) into {_shown(folder)}")
-        compare.run(
-            cells,
-            compare.Options(
-                base_set=base_set,
-                builder=options.builder,
-                fresh=options.fresh,
-                results=folder,
-                history=options.results / "history.jsonl",
-            ),
-        )
+        terminal.step(f"measuring the base set {spec}: {stale}; its report goes to {_shown(folder)}")
+        args = ["compare", "--bases", spec, "--results", str(folder)]
+        args += ["--history", str(options.results / "history.jsonl")]
+        args += ["--fresh"] * options.fresh + (["--builder", options.builder] if options.builder else [])
+        status = cli.main(args)
+        if not report.is_file():
+            raise ImagelabError(f"compare on the base set {spec} wrote no report (exit status {status})")
     else:
-        terminal.info(f"{base_set}: {_shown(report)} is current (revision, base images, every image)")
-    return Side(jsonfile.read(report), f"{base_set} ({_shown(report)})")
+        terminal.info(
+            f"{spec}: {_shown(report)} is current (this revision, the same base images, every image)"
+        )
+    return Side(jsonfile.read(report), f"{spec} ({_shown(report)})")
 
 
-def stale_reason(report: Path, cells: list[apps.Variant]) -> str:
+def stale_reason(report: Path, cells: list) -> str:
     """Why a base set's report must be measured again ("" when it is current)."""
     if not report.is_file():
         return "no report yet"
@@ -88,10 +89,9 @@ def stale_reason(report: Path, cells: list[apps.Variant]) -> str:
         run = jsonfile.read(report)
     except ConfigError:
         return "its report does not read"
-    revision = build.git_revision()
-    if run.revision != revision:
-        return f"measured at {run.revision[:12]}, now at {revision[:12]}"
-    if _edited():
+    if run.revision != build.git_revision() and _changed_since(run.revision):
+        return f"apps/ or dockerfiles/ changed since {run.revision[:12]}, where it was measured"
+    if _changed_since(""):
         return "apps/ or dockerfiles/ have uncommitted changes"
     measured = {(i.app, i.variant): i for i in run.images}
     for cell in cells:
@@ -106,16 +106,20 @@ def stale_reason(report: Path, cells: list[apps.Variant]) -> str:
     return ""
 
 
-def _edited() -> bool:
-    done = subprocess.run(
-        ["git", "status", "--porcelain", "--", "apps", "dockerfiles"],
-        cwd=ROOT,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return done.returncode != 0 or bool(done.stdout.strip())
+def _changed_since(revision: str) -> bool:
+    """Whether what the images are built from (apps/, dockerfiles/) differs from `revision` ("": from
+    the last commit, i.e. uncommitted edits). A commit elsewhere (the harness, docs) changes no image."""
+    command = [
+        "git",
+        "diff",
+        "--quiet",
+        *([revision, "HEAD"] if revision else ["HEAD"]),
+        "--",
+        "apps",
+        "dockerfiles",
+    ]
+    done = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, timeout=30)
+    return done.returncode != 0  # 1: differs; anything else (an unknown revision): cannot tell, so measure
 
 
 def run(spec_from: str, spec_to: str, options: Options) -> int:

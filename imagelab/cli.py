@@ -197,7 +197,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         thresholds=thresholds,
         results=args.results,
         # Only a run of the whole matrix is a point of the trend: a run of one app would be a dip.
-        history=None if args.app or args.variant else args.results / "history.jsonl",
+        history=None if args.app or args.variant else args.history or args.results / "history.jsonl",
         accepted=args.accepted,
     )
     if options.baseline is not None and not options.update_baseline:
@@ -226,6 +226,12 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         help="where compare.md, compare.json and sizes.svg go (default results/)",
     )
     command.add_argument("--fresh", action="store_true", help="measure and check every image again")
+    command.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help="where a run of every image appends itself (default: history.jsonl beside the report)",
+    )
     command.add_argument(
         "--cold",
         action="store_true",

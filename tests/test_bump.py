@@ -152,3 +152,51 @@ def test_a_bad_side_is_one_line(tmp_path, capsys):
     assert cli.main(["bump", "--from", str(tmp_path / "gone.json"), "--to", str(tmp_path / "x.json")]) == 1
     err = capsys.readouterr().err
     assert "gone.json does not exist" in err and "Traceback" not in err
+
+
+def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from imagelab import build, engine
+    from imagelab import bump as job
+
+    cell = SimpleNamespace(app=SimpleNamespace(name="demo"), name="slim")
+    monkeypatch.setattr(cli, "selected", lambda args: [cell])
+    monkeypatch.setattr(build, "git_revision", lambda: NEW.revision)
+    changed = {"": False, NEW.revision: False}
+    monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
+    monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:same")
+    calls = []
+
+    def compare(argv):
+        calls.append(argv)
+        folder = tmp_path / "sets" / "debian"
+        folder.mkdir(parents=True, exist_ok=True)
+        measured = copy.deepcopy(NEW)
+        measured.images[0].image_id = "sha256:same"
+        (folder / "compare.json").write_text(jsonfile.dumps(measured))
+        return 0
+
+    monkeypatch.setattr(cli, "main", compare)
+    options = job.Options(results=tmp_path)
+    first = job.side("debian", options)
+    assert calls == [
+        [
+            "compare",
+            "--bases",
+            "debian",
+            "--results",
+            str(tmp_path / "sets" / "debian"),
+            "--history",
+            str(tmp_path / "history.jsonl"),
+        ]
+    ]
+    assert first.run.images[0].app == "demo" and first.source.startswith("debian (")
+    job.side("debian", options)  # current now: read, not measured
+    assert len(calls) == 1
+    monkeypatch.setattr(build, "git_revision", lambda: "another")  # a commit that changes no image
+    assert job.stale_reason(tmp_path / "sets" / "debian" / "compare.json", [cell]) == ""
+    changed[NEW.revision] = True  # one that changes a Dockerfile
+    assert "changed since" in job.stale_reason(tmp_path / "sets" / "debian" / "compare.json", [cell])
+    job.side("debian", options)
+    assert len(calls) == 2
