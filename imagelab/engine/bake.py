@@ -24,6 +24,12 @@ TARGET_OF_STEP = re.compile(r"^\[(?P<target>[A-Za-z0-9_.-]+)[ \]]")
 #: "[internal] ..." steps and FROM, which only resolves an image and is never reported as cached.
 INSTRUCTION = re.compile(r"\d+/\d+\] (?!FROM )")
 CANCELED = "context canceled"
+#: How BuildKit v0.8 wraps an error that ends a solve: "failed to solve: rpc error: code = Unknown desc =
+#: failed to solve with frontend dockerfile.v0: failed to create LLB definition: <the cause>".
+WRAPPING = re.compile(
+    r"^(failed to solve: )?(rpc error: code = \w+ desc = )?(failed to solve with frontend [\w.]+: )?"
+    r"(failed to create LLB definition: )?"
+)
 #: A cold bake of the whole matrix takes about 20 minutes on 2 cores; past an hour something hangs.
 BAKE_TIMEOUT_S = 3600
 
@@ -195,9 +201,17 @@ class BakeRun:
             result.error, result.log = step.error, tail(bytes(step.log))
         elif not exported:
             canceled = [s for s in own if s.canceled]
-            result.error = "canceled when another target failed" if canceled else "did not finish"
+            result.error = "canceled when another target failed" if canceled else self.solve_error()
             result.log = tail("\n".join(self.messages))
         return result
+
+    def solve_error(self) -> str:
+        """What BuildKit said when the build failed before any step (a Dockerfile that does not parse,
+        a base image it cannot resolve): its last ERROR line, without the layers of RPC wrapping."""
+        said = [m for m in self.messages if m.startswith("ERROR:")]
+        if not said:
+            return "did not finish"
+        return WRAPPING.sub("", said[-1].removeprefix("ERROR:").strip())
 
 
 def bake(
@@ -262,6 +276,12 @@ def bake_all(
         results.update({t: r for t, r in round_results.items() if r.ok or r.failed_step})
         leftover = [t for t, r in round_results.items() if not r.ok and not r.failed_step]
         if not failed:
+            if len(leftover) > 1 and not any(r.ok for r in round_results.values()):
+                # Nothing built and no step failed: BuildKit refused the whole bake before it began (one
+                # Dockerfile that does not parse does that). Alone, each target says whether it is the one.
+                for target in leftover:
+                    results.update(bake(bake_file, [target], builder, on_done))
+                break
             results.update({t: round_results[t] for t in leftover})
             break
         remaining = leftover
