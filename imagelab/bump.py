@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from rich.table import Table
 
 from imagelab import ROOT, build, engine
+from imagelab.engine import process
 from imagelab.errors import ConfigError, ImagelabError
 from imagelab.report import accepted, bump_chart, bump_markdown, gate, history, jsonfile
 from imagelab.report import bump as bump_report
@@ -118,8 +118,11 @@ def _changed_since(revision: str) -> bool:
         "apps",
         "dockerfiles",
     ]
-    done = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, timeout=30)
-    return done.returncode != 0  # 1: differs; anything else (an unknown revision): cannot tell, so measure
+    try:
+        done = process.run(command, timeout=30, what="git diff", check=False, cwd=ROOT)
+    except process.ProcessError:  # no git: cannot tell, so measure
+        return True
+    return done.exit_code != 0  # 1: differs; anything else (an unknown revision): cannot tell, so measure
 
 
 def run(spec_from: str, spec_to: str, options: Options) -> int:

@@ -96,6 +96,15 @@ def image_id_and_digest(ref: str) -> tuple[str, str]:
     return image.id, digests[0].split("@", 1)[-1] if digests else ""
 
 
+def layer_ids(ref: str) -> list[str]:
+    """The diff_ids of a local image's layers, bottom first ([] when the engine does not have it)."""
+    try:
+        attrs = client().images.get(ref).attrs
+    except docker.errors.ImageNotFound:
+        return []
+    return list((attrs.get("RootFS") or {}).get("Layers") or [])
+
+
 def image_labels(ref: str) -> dict[str, str] | None:
     """The labels of a local image ({} when it has none), or None when there is no such image."""
     try:
