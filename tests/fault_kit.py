@@ -77,6 +77,12 @@ class Project:
     root: Path
     busybox: Path
     apps: list[str] = field(default_factory=list)
+    #: Labelled networks that were there before the test (a teammate's run on the shared engine).
+    networks_before: set[str] = field(
+        default_factory=lambda: {
+            n["Id"] for n in engine.client().api.networks(filters={"label": engine.RUN_LABEL})
+        }
+    )
 
     def add(self, kind: str, toml: str, dockerfile: str, files: dict[str, str | bytes] | None = None) -> str:
         """A new app (its name made unique), with busybox and `files` in its folder; its name."""
@@ -175,7 +181,8 @@ def left_behind(project: Project, built: tuple[str, ...] = ()) -> list[str]:
     """What the harness left that it should not have: containers of our apps (the labels of an image
     pass to its containers), the run's networks, temporary files, and image tags beyond `built`."""
     left = [f"container {c['Names'][0]}" for c in project.containers()]
-    left += [f"network {n.name}" for n in engine.client().networks.list(filters={"label": engine.RUN_LABEL})]
+    networks = engine.client().api.networks(filters={"label": engine.RUN_LABEL})
+    left += [f"network {n['Name']}" for n in networks if n["Id"] not in project.networks_before]
     left += [f"temporary file {p.name}" for p in project.tmp.iterdir()]
     left += [f"image {t}" for t in project.tags() if t not in built]
     return left
