@@ -43,6 +43,11 @@ def stop(box) -> tuple[int, float, str]:
     return engine.container_state(box)["ExitCode"], took, engine.container_logs(box)
 
 
+def commands(box) -> list[str]:
+    """The command lines of the container's processes, first started first (`docker top`)."""
+    return [row[-1] for row in box.top(ps_args="-eo pid,args")["Processes"]]
+
+
 def started(box, text: str) -> None:
     wait_until(f"{text!r} in the log", 30, lambda: text in engine.container_logs(box))
 
@@ -50,7 +55,7 @@ def started(box, text: str) -> None:
 def test_npm_start_passes_sigterm_to_a_shell_and_node_never_sees_it(images: dict[str, str]) -> None:
     with container(images["naive"]) as box:
         started(box, LISTENING)
-        processes = [" ".join(p[-1:]) for p in box.top(ps_args="-eo args")["Processes"]]
+        processes = commands(box)
         assert processes[:3] == ["npm start", "sh -c node src/server.js", "node src/server.js"], processes
         code, took, log = stop(box)
     # npm ends on its own, quickly: no SIGKILL (older courses: ignored, 10 s, exit 137) ...
@@ -66,7 +71,7 @@ def test_node_itself_in_exec_form_shuts_down_cleanly(images: dict[str, str]) -> 
     # `exec "$@"`: the script is replaced by node, so node is the container's one process.
     with container(images["slim"]) as box:
         started(box, LISTENING)
-        processes = [" ".join(p[-1:]) for p in box.top(ps_args="-eo args")["Processes"]]
+        processes = commands(box)
         assert processes == ["node src/server.js"], processes
         code, took, log = stop(box)
     assert (code, NODE_SAW_IT in log) == (0, True), log
