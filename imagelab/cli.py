@@ -26,6 +26,29 @@ def ensure_engine():
     return bootstrap.ensure_engine(log=terminal.step)
 
 
+def ensure_registry():
+    """Every command that needs the registry of the local base sets starts it here (idempotent)."""
+    from imagelab.engine import registry
+
+    return registry.ensure_registry(log=terminal.step)
+
+
+def cmd_registry(args: argparse.Namespace) -> int:
+    from imagelab.engine import registry
+
+    if args.stop:
+        terminal.info(registry.stop_registry())
+        return 0
+    running = ensure_registry()
+    how = "started" if running.started_here else "answers"
+    terminal.info(f"registry {how} at {running.address} ({running.url})")
+    return 0
+
+
+def add_registry_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--stop", action="store_true", help="stop the registry this checkout started")
+
+
 def selected(args: argparse.Namespace) -> list:
     """The matrix cells named by --app/--variant/--bases (all of them when none are given)."""
     from imagelab import apps, bases
@@ -112,6 +135,15 @@ def cmd_clean(args: argparse.Namespace) -> int:
         f"removed {len(containers)} containers and {len(networks)} networks labelled {label}"
         + (f": {removed}" if removed else "")
     )
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from imagelab.report import jsonfile
+
+    path = ROOT / "results" / "compare.schema.json"
+    path.write_text(jsonfile.schema_text())
+    terminal.info(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
@@ -229,6 +261,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         "make sure a Docker engine with buildx answers (install and start it on Debian)",
         (),
     ),
+    "registry": (
+        cmd_registry,
+        "make sure the registry of the local base sets answers (127.0.0.1:5000 or $IMAGELAB_REGISTRY)",
+        (add_registry_options,),
+    ),
     "compare": (
         cmd_compare,
         "build, smoke-test and measure the variants; report and gate against a baseline",
@@ -247,6 +284,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         (add_selectors,),
     ),
     "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),
+    "schema": (cmd_schema, "write results/compare.schema.json, the JSON Schema of compare.json", ()),
     "clean": (
         cmd_clean,
         "remove the containers and networks labelled imagelab.run (of any run, or --run ID)",

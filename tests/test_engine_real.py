@@ -32,8 +32,9 @@ def test_bake_then_run_a_scratch_image(busybox_rootfs: Path, tmp_path: Path, scr
     results = bake.bake_all(bake_file, ["scratch"])
 
     assert results["scratch"].ok, results["scratch"].describe_failure()
-    image = engine.client().images.get(scratch_tag)
-    assert len(image.history()) >= 1
+    config = engine.image_config(scratch_tag)
+    assert (config["Entrypoint"], config["Cmd"]) == (["/busybox"], ["echo", "hello from scratch"])
+    assert len(engine.client().images.get(scratch_tag).attrs["RootFS"]["Layers"]) == 1, "one COPY, one layer"
     output = engine.client().containers.run(scratch_tag, remove=True, labels={engine.RUN_LABEL: "test"})
     assert output == b"hello from scratch\n"
 
@@ -71,4 +72,29 @@ def test_a_failing_step_is_named_with_its_log_and_the_other_target_still_builds(
     assert not bad.ok
     assert "RUN" in bad.failed_step and "exit code: 3" in bad.error
     assert "broken step" in bad.log
+    assert not engine.image_id(f"{scratch_tag}-bad")
+
+
+def test_a_dockerfile_that_does_not_parse_is_named_and_the_other_target_still_builds(
+    busybox_rootfs: Path, tmp_path: Path, scratch_tag: str
+):
+    """BuildKit refuses the whole bake before any step when one Dockerfile does not parse."""
+    context = tmp_path / "context"
+    (context / "bin").mkdir(parents=True)
+    shutil.copy2(busybox_rootfs / "bin" / "busybox", context / "bin" / "busybox")
+    (context / "good.Dockerfile").write_text(DOCKERFILE)
+    (context / "bad.Dockerfile").write_text("FROM scratch\nCOPYY bin/busybox /busybox\n")
+    targets = {
+        "good": {"context": "context", "dockerfile": "good.Dockerfile", "tags": [scratch_tag]},
+        "bad": {"context": "context", "dockerfile": "bad.Dockerfile", "tags": [f"{scratch_tag}-bad"]},
+    }
+    bake_file = tmp_path / "docker-bake.json"
+    bake_file.write_text(json.dumps({"target": targets}))
+
+    results = bake.bake_all(bake_file, ["good", "bad"])
+
+    assert results["good"].ok, results["good"].describe_failure()
+    assert (
+        results["bad"].describe_failure() == "bad: dockerfile parse error line 2: unknown instruction: COPYY"
+    )
     assert not engine.image_id(f"{scratch_tag}-bad")

@@ -87,7 +87,8 @@ def test_waste_is_what_later_layers_delete_or_overwrite(tmp_path: Path):
 
 
 def test_dive_counts_every_copy_of_a_path_seen_twice(tmp_path: Path):
-    """dive: /a in two layers counts 100 + 50; the deleted folder /d was no leaf below, so it counts once."""
+    """dive: /a in two layers counts 100 + 50; the deleted file /gone counts its 7 bytes and nothing for
+    its whiteout; the deleted folder /d was no leaf below, so it counts once, with its contents."""
     layers = [
         [
             file("a", b"x" * 100),
@@ -95,15 +96,18 @@ def test_dive_counts_every_copy_of_a_path_seen_twice(tmp_path: Path):
             file("d/x", b"x" * 10),
             file("d/y", b"x" * 20),
             file("keep", b"x" * 5),
+            file("gone", b"x" * 7),
         ],
-        [file("a", b"y" * 50), whiteout("d")],
+        [file("a", b"y" * 50), whiteout("d"), whiteout("gone")],
     ]
     archive = write_docker_archive(tmp_path / "image.tar", layers)
 
     with imagefs.open_archive(archive) as image:
-        assert image.dive.wasted_bytes == 150
-        assert image.dive.efficiency == pytest.approx((50 + 10 + 20 + 5 + 30) / (150 + 10 + 20 + 5 + 30))
-        assert (image.wasted_bytes, image.wasted_files) == (100 + 10 + 20, 3)
+        assert image.dive.wasted_bytes == 150 + 7
+        assert image.dive.efficiency == pytest.approx(
+            (50 + 10 + 20 + 5 + 30 + 0) / (150 + 10 + 20 + 5 + 30 + 7)
+        )
+        assert (image.wasted_bytes, image.wasted_files) == (100 + 10 + 20 + 7, 4)
 
 
 def test_resolve_follows_symlinks_and_hardlinks_inside_the_image(tmp_path: Path):
@@ -161,12 +165,17 @@ def test_config_and_the_step_that_made_each_layer(tmp_path: Path):
             labels={"org.opencontainers.image.title": "t"},
         )
         assert [layer.created_by for layer in image.layers] == ["COPY . /", "RUN make"]
+        assert image.config.path == ["/usr/bin", "/bin"]
+    assert imagefs.Config().path[:2] == ["/usr/local/sbin", "/usr/local/bin"], (
+        "docker's PATH when none is set"
+    )
 
 
 def test_each_layer_is_there_as_stored_with_its_diff_id(tmp_path: Path):
     archive = write_docker_archive(tmp_path / "image.tar", LAYERS)
 
     with imagefs.open_archive(archive) as image:
+        assert len(image.layers) == len(LAYERS)
         for layer in image.layers:
             with image.open_layer(layer.index) as stream:
                 assert "sha256:" + hashlib.sha256(stream.read()).hexdigest() == layer.diff_id
@@ -242,6 +251,7 @@ def test_a_saved_image_matches_what_the_engine_says(busybox_image: str):
         busybox = image.entries["/bin/busybox"]
         steps = [(layer.created_by, layer.size) for layer in image.layers]
         steps_with_files = {step for step, _ in steps}
+        assert len(steps) == 5, "every step of DOCKERFILE but USER makes a layer"
         assert steps == [
             (h["CreatedBy"], h["Size"]) for h in reversed(history) if h["CreatedBy"] in steps_with_files
         ]

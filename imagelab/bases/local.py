@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
 from imagelab.bases.sets import LOCAL_SET
 from imagelab.errors import BuildError, ConfigError
+from imagelab.inspect import dpkg
 from imagelab.terminal import terminal
 
 WORK_DIR = ROOT / ".imagelab" / "bases"
@@ -159,12 +161,14 @@ def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
 def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
-    if role.recipe != "dockerfile":  # the code that writes the root file system is part of the recipe
-        recipe_files.append(Path(rootfs.__file__))
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     inputs = {
         "role": role.__dict__,
+        # What rootfs.py writes, by version: a refactor of the module keeps the images, a change to what
+        # it writes (bump the number) rebuilds them. Hashing its source made every checkout at another
+        # revision rebuild the whole set.
+        "rootfs": rootfs.RECIPE_VERSION if role.recipe != "dockerfile" else None,
         "suite": sets.debian.suite,
         "mirror": sets.debian.mirror,
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
@@ -180,7 +184,8 @@ def _build(
 ) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
-    scratch_tag = f"imagelab-scratch/bases-{role.name}:build"
+    # Unique: two checkouts building the same role at once must not untag each other's half-built image.
+    scratch_tag = f"imagelab-scratch/bases-{role.name}:build-{uuid.uuid4().hex[:12]}"
     build_args: dict[str, str] = {}
     archive_date = ""
     try:
@@ -238,17 +243,9 @@ VERSION_PACKAGES = ("python3.13", "golang-1.24-go", "libc6", "libssl3t64", "ca-c
 
 def _versions(role: Role, image: str, node: NodeRelease | None) -> dict[str, str]:
     """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
-    records = engine.read_files(image, "/var/lib/dpkg/status") or engine.read_files(
-        image, "/var/lib/dpkg/status.d"
+    installed = dpkg.installed(
+        engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
     )
-    installed: dict[str, str] = {}
-    for content in records.values():
-        for paragraph in content.decode(errors="replace").split("\n\n"):
-            fields = dict(
-                line.split(": ", 1) for line in paragraph.splitlines() if ": " in line and line[0] != " "
-            )
-            if "Package" in fields and "not-installed" not in fields.get("Status", ""):
-                installed[fields["Package"]] = fields.get("Version", "")
     versions = {name: installed[name] for name in VERSION_PACKAGES if name in installed}
     versions["packages"] = str(len(installed))
     if role.node and node:

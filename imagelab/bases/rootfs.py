@@ -9,24 +9,29 @@ Two kinds:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from imagelab.engine import process
 from imagelab.errors import BuildError, ConfigError, tail
+from imagelab.inspect.users import NONROOT_UID
 
+#: The version of what this module writes into a root file system. Raise it with any change to the files
+#: an image gets (paths, users, CA bundle, excluded documentation...): the local base images are keyed on
+#: it, and rebuilt when it moves. A change that writes the same files keeps it.
+RECIPE_VERSION = 2
 MMDEBSTRAP_TIMEOUT_S = 900
 CA_PACKAGE = "ca-certificates"
 CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
-NONROOT_UID = 65532
 
 # Like debian:*-slim, leave documentation out of the image (and of packages installed later: this
 # goes to /etc/dpkg/dpkg.cfg.d/, where apt-get in a Dockerfile honours it). Copyright files stay.
@@ -68,10 +73,9 @@ _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s.*?-----END CERTIFICATE-----",
 
 @dataclass
 class Rootfs:
-    """A root file system written to `tar`, with what went into it (for labels and package scanners)."""
+    """A root file system written to `tar`, and which state of the Debian archive it was made from."""
 
     tar: Path
-    packages: dict[str, str] = field(default_factory=dict)  # package -> version
     archive_date: str = ""  # the Date: of the suite's InRelease: which state of the archive was used
 
 
@@ -119,10 +123,9 @@ def minbase(suite: str, mirror: str, packages: Iterable[str], extra_ca: bytes, o
             (root / "usr/local/share/ca-certificates/imagelab-extra.crt").write_bytes(extra)
         if (root / "usr/sbin/update-ca-certificates").exists():
             _run(["chroot", str(root), "update-ca-certificates", "--fresh"], "update-ca-certificates")
-        packages_seen = _installed_packages(root / "var/lib/dpkg/status")
         with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
             tar.add(root, arcname=".")
-    return Rootfs(out, packages_seen, archive_date)
+    return Rootfs(out, archive_date)
 
 
 def distroless(
@@ -151,9 +154,7 @@ def distroless(
             for name, deb in debs.items()
         }
         kept = {name: debs[name] for name in sorted(_closure(wanted, depends, excluded))}
-        versions = {name: _deb_field(deb, "Version") for name, deb in kept.items()}
         ca_deb = debs[CA_PACKAGE]
-        versions[CA_PACKAGE] = _deb_field(ca_deb, "Version")
         with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
             writer = _TarWriter(tar)
             for deb in kept.values():
@@ -175,7 +176,7 @@ def distroless(
             # distroless keeps one dpkg record per package in status.d/, so scanners count packages.
             for name, deb in [*kept.items(), (CA_PACKAGE, ca_deb)]:
                 writer.add_file(f"var/lib/dpkg/status.d/{name}", _deb_control(deb))
-    return Rootfs(out, versions, archive_date)
+    return Rootfs(out, archive_date)
 
 
 def _closure(wanted: list[str], depends: dict[str, str], excluded: set[str]) -> set[str]:
@@ -290,22 +291,19 @@ def _merged_usr(name: str) -> str:
     return f"usr/{name}" if rest and top in {"bin", "sbin", "lib", "lib64"} else name
 
 
-class _deb_data:
+@contextlib.contextmanager
+def _deb_data(deb: Path) -> Iterator[tarfile.TarFile]:
     """The data.tar of a .deb as a streamed TarFile (dpkg-deb decompresses whatever it uses)."""
-
-    def __init__(self, deb: Path) -> None:
-        self.deb = deb
-
-    def __enter__(self) -> tarfile.TarFile:
-        self.process = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(self.deb)], stdout=subprocess.PIPE)
-        self.tar = tarfile.open(fileobj=self.process.stdout, mode="r|")
-        return self.tar
-
-    def __exit__(self, *exc: object) -> None:
-        self.tar.close()
-        self.process.stdout.close()
-        if self.process.wait(timeout=60) != 0 and exc[0] is None:
-            raise BuildError(f"dpkg-deb could not read {self.deb.name}")
+    command = ["dpkg-deb", "--fsys-tarfile", str(deb)]
+    with (
+        process.stream(
+            command, timeout=300, what=f"dpkg-deb {deb.name}", read="stdout", text=False
+        ) as running,
+        tarfile.open(fileobj=running.pipe, mode="r|") as tar,
+    ):
+        yield tar
+    if running.exit_code != 0:
+        raise BuildError(f"dpkg-deb could not read {deb.name}")
 
 
 def _deb_field(deb: Path, name: str) -> str:
@@ -314,15 +312,6 @@ def _deb_field(deb: Path, name: str) -> str:
 
 def _deb_control(deb: Path) -> bytes:
     return _run(["dpkg-deb", "--field", str(deb)], f"dpkg-deb {deb.name}").encode()
-
-
-def _installed_packages(status: Path) -> dict[str, str]:
-    found = {}
-    for paragraph in status.read_text().split("\n\n"):
-        fields = dict(re.findall(r"^(Package|Version|Status): (.*)$", paragraph, re.MULTILINE))
-        if fields.get("Status", "").endswith(" installed"):
-            found[fields["Package"]] = fields["Version"]
-    return found
 
 
 def _archive_date(root: Path) -> str:
@@ -347,16 +336,14 @@ def _mmdebstrap(
     if packages:
         command.append("--include=" + ",".join(packages))
     command += [suite, str(root), mirror]
-    try:
-        result = subprocess.run(
-            command, check=False, capture_output=True, text=True, timeout=MMDEBSTRAP_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BuildError(
-            f"mmdebstrap {variant} {suite} took longer than {MMDEBSTRAP_TIMEOUT_S} s",
-            hint="is the Debian mirror reachable? set IMAGELAB_DEBIAN_MIRROR to another one",
-        ) from exc
-    if result.returncode != 0:
+    result = process.run(
+        command,
+        timeout=MMDEBSTRAP_TIMEOUT_S,
+        what=f"mmdebstrap {variant} {suite}",
+        check=False,
+        hint="is the Debian mirror reachable? set IMAGELAB_DEBIAN_MIRROR to another one",
+    )
+    if not result.ok:
         raise package_failure(result.stdout + result.stderr, suite, f"mmdebstrap {variant}")
 
 
@@ -382,7 +369,4 @@ def package_failure(log: str, suite: str, what: str) -> BuildError:
 
 
 def _run(command: list[str], what: str) -> str:
-    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise BuildError(f"{what} failed", log=tail(result.stdout + result.stderr))
-    return result.stdout
+    return process.run(command, timeout=300, what=what).stdout

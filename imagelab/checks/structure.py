@@ -13,24 +13,26 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagelab import ROOT, engine
 from imagelab.apps import Variant
-from imagelab.checks.smoke import build_command, signals_held
+from imagelab.checks.smoke import build_command, new_run_id
 from imagelab.checks.tools import tool
+from imagelab.engine import process
 from imagelab.errors import tail
+from imagelab.inspect import users
+from imagelab.inspect.users import NONROOT_UID, SHELLS
 
 CONTRACTS = ROOT / "dockerfiles" / "contracts"
 TOOL_TIMEOUT_S = 300
-NON_ROOT = "non-root"
+NON_ROOT = "non-root"  # any user but root
+NONROOT_USER = str(NONROOT_UID)  # distroless' nonroot user, by its UID
 #: What each variant promises about the user it runs as. naive runs as root on purpose: it is the
 #: "before" picture.
-USER_RULES = {"slim": NON_ROOT, "multistage": NON_ROOT, "distroless": "65532", "minimal": "65532"}
-SHELLS = ("sh", "bash", "dash", "ash")
+USER_RULES = {"slim": NON_ROOT, "multistage": NON_ROOT, "distroless": NONROOT_USER, "minimal": NONROOT_USER}
 
 
 @dataclass
@@ -78,14 +80,15 @@ def user_checks(variant: str, config: dict) -> tuple[list[Check], list[dict]]:
     if rule is None:
         return [], []
     user = config.get("User") or ""
-    name = user.partition(":")[0]
-    wanted = "user 65532" if rule == "65532" else "user not root"
-    if name in ("", "root", "0"):
+    wanted = f"user {NONROOT_USER}" if rule == NONROOT_USER else "user not root"
+    known = users.uid(user)  # None for a name other than root: only the image's /etc/passwd knows it
+    if known == 0:
         return [Check(wanted, False, f"runs as root (USER {user or 'not set'})")], []
-    if name.isdigit():
-        ok = int(name) == 65532 if rule == "65532" else True
+    if known is not None:
+        ok = known == NONROOT_UID if rule == NONROOT_USER else True
         return [Check(wanted, ok, f"USER {user}")], []
-    uid = "65532" if rule == "65532" else "[1-9][0-9]*"
+    name = users.user_name(user)
+    uid = NONROOT_USER if rule == NONROOT_USER else "[1-9][0-9]*"
     lookup = {
         "name": f"{wanted}: {name} in /etc/passwd",
         "path": "/etc/passwd",
@@ -114,44 +117,26 @@ def parse_report(stdout: str) -> list[Check]:
     ]
 
 
-def _finish(process: subprocess.Popen) -> None:
-    """Let the tool end on its own: it removes the containers it creates, and killing it midway could
-    leave one behind (it cannot label them)."""
-    try:
-        process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-
-
 def run_tool(tag: str, configs: list[Path]) -> list[Check]:
     """Run container-structure-test with the docker driver (the engine DOCKER_HOST or the default
-    socket names, as for the docker CLI); one check per test."""
-    command = [tool("container-structure-test", "container-structure-test"), "test", "--driver", "docker"]
-    command += ["--image", tag, "--output", "json", "--no-color"]
-    for config in configs:
-        command += ["--config", str(config)]
-    # Its own session, so a Ctrl-C in the terminal reaches only us, and we let it finish.
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    socket names, as for the docker CLI); one check per test.
+
+    The tool cannot label the containers it starts, so it runs against a tag made for this run alone,
+    and every container made from that tag is removed afterwards, however the run ended."""
+    with engine.tool_tag(tag, new_run_id()) as tool_image:
+        command = [tool("container-structure-test", "container-structure-test"), "test", "--driver", "docker"]
+        command += ["--image", tool_image, "--output", "json", "--no-color"]
+        for config in configs:
+            command += ["--config", str(config)]
+        try:
+            done = process.run(command, timeout=TOOL_TIMEOUT_S, what="container-structure-test", check=False)
+        except process.ProcessError as exc:
+            return [Check("container-structure-test", False, exc.cause)]
     try:
-        stdout, stderr = process.communicate(timeout=TOOL_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        return [Check("container-structure-test", False, f"no result within {TOOL_TIMEOUT_S} s")]
-    except KeyboardInterrupt:
-        with signals_held():
-            _finish(process)
-        raise
-    try:
-        return parse_report(stdout)
+        return parse_report(done.stdout)
     except ValueError:
-        said = " | ".join(tail(stderr, 3))
-        return [
-            Check("container-structure-test", False, f"no JSON report (exit {process.returncode}): {said}")
-        ]
+        said = " | ".join(tail(done.stderr, 3))
+        return [Check("container-structure-test", False, f"no JSON report (exit {done.exit_code}): {said}")]
 
 
 def check(variant: Variant) -> StructureResult:
