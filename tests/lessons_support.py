@@ -25,23 +25,33 @@ def dockerfile(app: str, variant: str) -> Path:
     return DOCKERFILES / app / f"{variant}.Dockerfile"
 
 
+def instructions(source: str) -> list[str]:
+    """Each instruction of a Dockerfile on one line (continuations joined), comments dropped."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith("#")]
+    return [i.strip() for i in re.sub(r"\\\n", " ", "\n".join(lines)).splitlines() if i.strip()]
+
+
 def stages(text: str) -> list[tuple[str, str]]:
-    """(base, name) of each FROM line in order; name is "" for an unnamed stage."""
-    found = re.finditer(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?\s*$", text, re.MULTILINE | re.IGNORECASE)
-    return [(m[1], (m[2] or "").lower()) for m in found]
+    """(base, name) of each FROM instruction in order; name is "" for an unnamed stage."""
+    found = [re.match(r"FROM\s+(\S+)(?:\s+AS\s+(\S+))?\s*$", i, re.IGNORECASE) for i in instructions(text)]
+    return [(m[1], (m[2] or "").lower()) for m in found if m]
 
 
 def ancestors(text: str, index: int = -1) -> set[str]:
     """The stage names a stage builds on (FROM and COPY --from), transitively: what BuildKit builds for it."""
-    chunks = re.split(r"^(?=FROM\s)", text, flags=re.MULTILINE | re.IGNORECASE)
-    bodies = [c for c in chunks if c.upper().startswith("FROM")]
+    bodies: list[list[str]] = []
+    for instruction in instructions(text):
+        if re.match(r"FROM\s", instruction, re.IGNORECASE):
+            bodies.append([])
+        if bodies:
+            bodies[-1].append(instruction)
     named = {name: body for (_, name), body in zip(stages(text), bodies, strict=True) if name}
     seen: set[str] = set()
     todo = [bodies[index]]
     while todo:
         body = todo.pop()
-        refs = re.findall(r"^FROM\s+(\S+)", body, re.MULTILINE | re.IGNORECASE)
-        refs += re.findall(r"--from=(\S+)", body)
+        refs = [i.split()[1] for i in body if re.match(r"FROM\s", i, re.IGNORECASE)]
+        refs += [ref for i in body for ref in re.findall(r"--from=(\S+)", i)]
         for ref in (r.lower() for r in refs):
             if ref in named and ref not in seen:
                 seen.add(ref)

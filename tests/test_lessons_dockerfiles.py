@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from lessons_support import APPS, DOCKERFILES, ancestors, dockerfile, stages
+from lessons_support import APPS, DOCKERFILES, ancestors, dockerfile, instructions, stages
 
 from imagelab import ROOT
 
@@ -20,12 +20,6 @@ ARG_DEFAULT = re.compile(r"^ARG\s+(\w+_IMAGE)=(\S+)\s*$", re.MULTILINE)
 
 def text(app: str, variant: str) -> str:
     return dockerfile(app, variant).read_text()
-
-
-def instructions(source: str) -> list[str]:
-    """Each instruction on one line (continuations joined), comments dropped."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith("#")]
-    return [i.strip() for i in re.sub(r"\\\n", " ", "\n".join(lines)).splitlines() if i.strip()]
 
 
 @pytest.mark.parametrize(("app", "variant"), ALL)
@@ -109,3 +103,19 @@ def test_every_dockerfile_here_is_one_of_the_variants() -> None:
     # The parametrisations above cover every Dockerfile of every app.
     found = {(p.parent.name, p.stem) for app in APPS for p in (DOCKERFILES / app).glob("*.Dockerfile")}
     assert found == set(ALL)
+
+
+def test_ancestors_follow_from_and_copy_from_transitively() -> None:
+    # The reading the stage tests above rely on, on a file where the last stage does need `test`.
+    source = (
+        "FROM a AS build\nRUN make\nFROM build AS test\nRUN make check \\\n from-a-continued\n"
+        "FROM b AS runtime\nCOPY --from=test /out /out\nFROM c AS debug\nFROM runtime\n"
+    )
+    assert stages(source) == [
+        ("a", "build"),
+        ("build", "test"),
+        ("b", "runtime"),
+        ("c", "debug"),
+        ("runtime", ""),
+    ]
+    assert ancestors(source) == {"runtime", "test", "build"}

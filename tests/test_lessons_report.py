@@ -10,7 +10,7 @@ import pytest
 
 from imagelab import ROOT
 from imagelab.errors import ConfigError
-from imagelab.report import lessons
+from imagelab.report import jsonfile, lessons
 
 MiB = 1024 * 1024
 
@@ -123,6 +123,14 @@ def test_docs_lessons_md_is_filled_from_the_committed_report() -> None:
     # Every marker of the real page names an image and a metric the committed report has, and the
     # page as committed already holds the report's figures.
     page = (ROOT / "docs" / "lessons.md").read_text()
-    report = json.loads((ROOT / "results" / "compare.json").read_text())
+    report = jsonfile.read(ROOT / "results" / "compare.json")
     assert len(lessons.FIGURE.findall(page)) >= 20
     assert lessons.fill_figures(page, report) == page
+
+
+def test_the_typed_report_and_its_json_fill_the_page_alike() -> None:
+    page = (ROOT / "docs" / "lessons.md").read_text()
+    path = ROOT / "results" / "compare.json"
+    assert lessons.fill_figures(page, jsonfile.read(path)) == lessons.fill_figures(
+        page, json.loads(path.read_text())
+    )

@@ -9,8 +9,8 @@ A figure is a marked place in the Markdown; what stands between the marks is rep
 or a metric the report does not have is an error (ConfigError: which marker, on which line), so a
 renamed variant cannot leave a stale number behind. A figure the run did not measure reads "-".
 
-The report is compare's: the typed result (an object with `.images`, each with attributes) or the
-dict that results/compare.json holds; both are read the same way.
+The report is compare's typed result (imagelab.report.model.Run, as jsonfile.read gives it); the dict
+that compare.json holds reads the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from imagelab.errors import ConfigError
+from imagelab.report.model import Run
 
 MiB = 1024 * 1024
 FIGURE = re.compile(
@@ -96,12 +97,12 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
 }
 
 
-def images_of(report: Any) -> dict[tuple[str, str], Any]:
+def images_of(report: Run | Mapping) -> dict[tuple[str, str], Any]:
     images = report["images"] if isinstance(report, Mapping) else report.images
     return {(_get(i, "app"), _get(i, "variant")): i for i in images}
 
 
-def fill_figures(text: str, report: Any, source: str = "docs/lessons.md") -> str:
+def fill_figures(text: str, report: Run | Mapping, source: str = "docs/lessons.md") -> str:
     """`text` with every marked figure replaced by its value in `report` (see the module docstring)."""
     images = images_of(report)
 
@@ -121,7 +122,7 @@ def fill_figures(text: str, report: Any, source: str = "docs/lessons.md") -> str
     return FIGURE.sub(replace, text)
 
 
-def update_lessons(path: Path, report: Any) -> bool:
+def update_lessons(path: Path, report: Run | Mapping) -> bool:
     """Rewrite the figures of the Markdown file `path` from `report`; True when the file changed."""
     old = path.read_text()
     new = fill_figures(old, report, source=path.name)
