@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from imagelab import ROOT
+from imagelab import ROOT, bump_command
 from imagelab.errors import ConfigError, ImagelabError
 from imagelab.terminal import terminal
 
@@ -183,7 +183,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from imagelab.report import accepted
 
     cells = selected(args)
-    thresholds = gate_thresholds(args)
+    thresholds = bump_command.gate_thresholds(args)
     accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
     ensure_engine()
     options = compare.Options(
@@ -239,129 +239,6 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def add_gate_options(command: argparse.ArgumentParser) -> None:
-    from imagelab.report import gate
-
-    command.add_argument(
-        "--max-growth-percent",
-        type=float,
-        default=5.0,
-        metavar="P",
-        help="an image may grow this much before the gate fails (with --max-growth-mb)",
-    )
-    command.add_argument(
-        "--max-growth-mb",
-        type=float,
-        default=2.0,
-        metavar="MB",
-        help="... and this many megabytes (default 2)",
-    )
-    command.add_argument(
-        "--max-package-growth-percent",
-        type=float,
-        default=10.0,
-        metavar="P",
-        help="how much an image's package count may grow (default 10)",
-    )
-    command.add_argument(
-        "--limit",
-        action="append",
-        default=[],
-        metavar="METRIC=P:FLOOR",
-        help="a gated metric fails past P percent and FLOOR (its unit), e.g. memory=25:10e6 or "
-        f"first-answer=50:0.5 (repeatable; metrics: {', '.join(m.replace(' ', '-') for m in gate.BY_NAME)})",
-    )
-    command.add_argument(
-        "--accepted",
-        type=Path,
-        default=ROOT / "results" / "accepted.toml",
-        metavar="FILE",
-        help="reviewed changes the gate accepts until their expiry date (default results/accepted.toml)",
-    )
-
-
-def gate_thresholds(args: argparse.Namespace):
-    """The gate's limits from the command line: the size and package flags, then each --limit."""
-    from imagelab.report import gate
-
-    thresholds = gate.Thresholds().with_limit("size", args.max_growth_percent, args.max_growth_mb * 1000**2)
-    for metric in ("os packages", "language packages"):
-        thresholds = thresholds.with_limit(
-            metric, args.max_package_growth_percent, thresholds.limit(metric).floor
-        )
-    for spec in args.limit:
-        name, _, numbers = spec.partition("=")
-        percent, _, floor = numbers.partition(":")
-        try:
-            limit = (float(percent), float(floor))
-        except ValueError:
-            raise ConfigError(
-                f"--limit {spec!r} is not METRIC=PERCENT:FLOOR", hint="e.g. --limit memory=25:10e6"
-            ) from None
-        thresholds = thresholds.with_limit(name.replace("-", " ").replace("_", " ").strip(), *limit)
-    return thresholds
-
-
-def cmd_bump(args: argparse.Namespace) -> int:
-    from imagelab import bump
-
-    options = bump.Options(
-        results=args.results,
-        name=args.name,
-        thresholds=gate_thresholds(args),
-        accepted=args.accepted,
-        fresh=args.fresh,
-        builder=args.builder,
-    )
-    if not (bump.is_report(args.old) and bump.is_report(args.new)):
-        ensure_engine()
-    return bump.run(args.old, args.new, options)
-
-
-def add_bump_options(command: argparse.ArgumentParser) -> None:
-    for flag, dest, side in (("--from", "old", "before"), ("--to", "new", "after")):
-        command.add_argument(
-            flag,
-            dest=dest,
-            required=True,
-            metavar="SET|FILE",
-            help=f"the {side} side: a base set (measured where needed) or a compare.json",
-        )
-    command.add_argument(
-        "--results",
-        type=Path,
-        default=ROOT / "results",
-        metavar="DIR",
-        help="where <name>.md/.json/.svg go, and each base set's report (sets/<set>/); default results/",
-    )
-    command.add_argument("--name", default="bump", help="the report files' name (default: bump)")
-    command.add_argument(
-        "--fresh",
-        action="store_true",
-        help="measure both base sets again, even when their reports are current",
-    )
-
-
-def cmd_trend(args: argparse.Namespace) -> int:
-    from imagelab.report import history
-
-    output = args.output or args.history.with_name("trend.svg")
-    if not history.trend(history.read(args.history), output, args.last):
-        raise ConfigError(
-            f"{args.history} has no image sizes to draw", hint="run a full `nox -s compare` first"
-        )
-    terminal.info(f"wrote {output} from the last {args.last} runs of {args.history}")
-    return 0
-
-
-def add_trend_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--history", type=Path, default=ROOT / "results" / "history.jsonl", metavar="FILE", help="the runs"
-    )
-    command.add_argument("--output", type=Path, metavar="FILE", help="default: trend.svg beside the history")
-    command.add_argument("--last", type=int, default=20, metavar="N", help="how many runs (default 20)")
-
-
 #: name -> (handler, one-line help, options). Options are functions that add arguments to the command.
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "engine": (
@@ -377,17 +254,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "compare": (
         cmd_compare,
         "build, smoke-test and measure the variants; report and gate against a baseline",
-        (add_selectors, add_builder, add_compare_options, add_gate_options),
+        (add_selectors, add_builder, add_compare_options, bump_command.add_gate_options),
     ),
     "bump": (
-        cmd_bump,
+        bump_command.cmd_bump,
         "what changed from one base set (or compare.json) to another; gate on it",
-        (add_bump_options, add_builder, add_gate_options),
+        (bump_command.add_bump_options, add_builder, bump_command.add_gate_options),
     ),
     "trend": (
-        cmd_trend,
+        bump_command.cmd_trend,
         "draw results/trend.svg: size per variant over the recorded runs",
-        (add_trend_options,),
+        (bump_command.add_trend_options,),
     ),
     "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
