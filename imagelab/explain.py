@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from imagelab import engine
+from imagelab import bases, engine
 from imagelab.apps import Variant
 from imagelab.errors import ImagelabError
-from imagelab.inspect import composition, imagefs, layers
+from imagelab.inspect import composition, imagefs, layers, measure, origin
 from imagelab.terminal import terminal
 
 
@@ -24,8 +24,13 @@ def explain(variant: Variant) -> None:
         )
     dockerfile = variant.app.dockerfile(variant.name)
     terminal.step(f"reading {variant.tag}")
+    # The base image's layers by their digests, as compare counts them (inspect/origin.py).
+    base_refs = [base.ref for base in measure.base_images(dockerfile, bases.build_args(variant.base_set))]
     with imagefs.saved(variant.tag) as fs:
-        views = layers.explain(fs, dockerfile.read_text())
+        count = origin.base_layer_count(
+            [layer.diff_id for layer in fs.layers], (origin.layer_ids(ref) for ref in base_refs)
+        )
+        views = layers.explain(fs, dockerfile.read_text(), count)
         parts = composition.compose(fs, variant.app.language)
         size, wasted = fs.size, fs.wasted_bytes
     terminal.out.print(layer_table(views, f"{variant.tag} layer by layer ({dockerfile.name})"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from saved_images import file, whiteout, write_docker_archive
 
-from imagelab import apps, cli
-from imagelab.inspect import imagefs, layers
+from imagelab import apps, bases, cli
+from imagelab.inspect import imagefs, layers, measure, origin
 
 DOCKERFILE = """\
 # syntax comment and a blank line first
@@ -128,6 +128,12 @@ def test_a_layer_view_says_what_it_adds_and_what_it_hides(tmp_path: Path):
     assert views[5].hidden_folders == [("/usr/bin", 50), ("/tmp/junk", 30)]
     assert sum(v.hides_bytes for v in views) == wasted == 100
 
+    # Told by the layers' digests that the base image has one layer only, the second is the image's own
+    # -- and no line of the Dockerfile made it.
+    with imagefs.open_archive(archive) as fs:
+        told = layers.explain(fs, DOCKERFILE, base_layers=1)
+    assert [v.origin for v in told] == ["base", "unknown", *(["dockerfile"] * 4)]
+
 
 def test_explain_without_an_image_says_how_to_name_one(capsys):
     assert cli.main(["explain"]) == 1
@@ -142,13 +148,22 @@ MATRIX = apps.select(apps.discover(), base_set="debian")
 @pytest.mark.docker
 @pytest.mark.parametrize("variant", MATRIX, ids=lambda v: v.target)
 def test_every_layer_of_every_image_has_its_dockerfile_line(debian_images, variant):
-    """Every layer the variant's Dockerfile made is matched to its line; the rest are the base's."""
+    """Every layer the variant's Dockerfile made is matched to its line; the rest are the base's, as
+    their digests say, and as the history alone says too."""
     assert debian_images[variant.tag].result.ok
+    build_args = bases.build_args(variant.base_set)
     dockerfile = variant.app.dockerfile(variant.name).read_text()
+    base_refs = [b.ref for b in measure.base_images(variant.app.dockerfile(variant.name), build_args)]
     with imagefs.saved(variant.tag) as fs:
-        views = layers.explain(fs, dockerfile)
+        base_layers = origin.base_layer_count(
+            [layer.diff_id for layer in fs.layers], (origin.layer_ids(ref) for ref in base_refs)
+        )
+        views = layers.explain(fs, dockerfile, base_layers)
+        inferred = layers.explain(fs, dockerfile)  # without the digests: from the history alone
         size, wasted = fs.size, fs.wasted_bytes
     assert [v for v in views if v.origin == "unknown"] == []
+    assert [v.origin for v in views].count("base") == base_layers
+    assert [(v.origin, v.lines) for v in inferred] == [(v.origin, v.lines) for v in views]
     own = [v for v in views if v.origin == "dockerfile"]
     assert own, "no layer matched the Dockerfile"
     lines = dockerfile.splitlines()

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,7 +66,14 @@ def build_local(
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     with _one_builder_at_a_time(log):
         node = node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
-        return [_build_or_reuse(sets.roles[name], sets, extra_ca, node, rebuild, log) for name in order]
+        built = []
+        # On a terminal: roles done of total, the one building now, elapsed time.
+        with terminal.progress("local base set", order) as shown:
+            for name in order:
+                shown.doing(name, f"{sets.roles[name].debian}: checking its key, building if it changed")
+                built.append(_build_or_reuse(sets.roles[name], sets, extra_ca, node, rebuild, log))
+                shown.finish(name)
+        return built
 
 
 @contextlib.contextmanager
@@ -160,12 +168,14 @@ def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
 def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
-    if role.recipe != "dockerfile":  # the code that writes the root file system is part of the recipe
-        recipe_files.append(Path(rootfs.__file__))
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     inputs = {
         "role": role.__dict__,
+        # What rootfs.py writes, by version: a refactor of the module keeps the images, a change to what
+        # it writes (bump the number) rebuilds them. Hashing its source made every checkout at another
+        # revision rebuild the whole set.
+        "rootfs": rootfs.RECIPE_VERSION if role.recipe != "dockerfile" else None,
         "suite": sets.debian.suite,
         "mirror": sets.debian.mirror,
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
@@ -181,7 +191,8 @@ def _build(
 ) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
-    scratch_tag = f"imagelab-scratch/bases-{role.name}:build"
+    # Unique: two checkouts building the same role at once must not untag each other's half-built image.
+    scratch_tag = f"imagelab-scratch/bases-{role.name}:build-{uuid.uuid4().hex[:12]}"
     build_args: dict[str, str] = {}
     archive_date = ""
     try:

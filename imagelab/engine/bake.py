@@ -10,19 +10,28 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from imagelab.errors import tail
+from imagelab.engine import process
+from imagelab.engine.client import answers
+from imagelab.errors import EngineError, tail
 
 TARGET_OF_STEP = re.compile(r"^\[(?P<target>[A-Za-z0-9_.-]+)[ \]]")
 #: A Dockerfile instruction that makes a layer, "[build 3/5] RUN ...", as opposed to BuildKit's own
 #: "[internal] ..." steps and FROM, which only resolves an image and is never reported as cached.
 INSTRUCTION = re.compile(r"\d+/\d+\] (?!FROM )")
 CANCELED = "context canceled"
+#: How BuildKit v0.8 wraps an error that ends a solve: "failed to solve: rpc error: code = Unknown desc =
+#: failed to solve with frontend dockerfile.v0: failed to create LLB definition: <the cause>".
+WRAPPING = re.compile(
+    r"^(failed to solve: )?(rpc error: code = \w+ desc = )?(failed to solve with frontend [\w.]+: )?"
+    r"(failed to create LLB definition: )?"
+)
+#: A cold bake of the whole matrix takes about 20 minutes on 2 cores; past an hour something hangs.
+BAKE_TIMEOUT_S = 3600
 
 
 @dataclass
@@ -71,6 +80,15 @@ class TargetResult:
         return f"{self.target}: {self.error}"
 
 
+def _without_target(name: str) -> str:
+    """ "[app-slim 2/3] RUN ..." -> "[2/3] RUN ...", "[app-slim] exporting ..." -> "exporting ..."."""
+    match = TARGET_OF_STEP.match(name)
+    if not match:
+        return name
+    rest = name[match.end() :]
+    return "[" + rest if match.group(0).endswith(" ") else rest.lstrip()
+
+
 def _timestamp(text: str | None) -> datetime | None:
     if not text or text.startswith("0001-"):
         return None
@@ -96,14 +114,20 @@ def read_stream(lines: Iterable[str]) -> Iterator[dict | str]:
 
 
 class BakeRun:
-    """Collects the steps of one bake as its stream arrives and calls `on_done` when a target is exported."""
+    """Collects the steps of one bake as its stream arrives; calls `on_step(target, step)` when a step
+    of a target starts, and `on_done` when a target is exported."""
 
-    def __init__(self, targets: Iterable[str], on_done: Callable[[TargetResult], None] | None = None) -> None:
+    def __init__(
+        self,
+        targets: Iterable[str],
+        on_done: Callable[[TargetResult], None] | None = None,
+        on_step: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.targets = set(targets)
         # By digest and name: BuildKit gives every target's "exporting to image" step one digest.
         self.steps: dict[tuple[str, str], Step] = {}
         self.messages: list[str] = []
-        self.on_done = on_done
+        self.on_done, self.on_step = on_done, on_step
         self._reported: set[str] = set()
 
     def feed(self, item: dict | str) -> None:
@@ -120,6 +144,10 @@ class BakeRun:
             step.inputs = tuple(vertex.get("inputs") or step.inputs)
             if step.completed and "exporting to image" in step.name and not step.error:
                 self._report(self.target_of(step))
+            elif self.on_step and step.started and not step.completed and not step.error:
+                target = self.target_of(step)
+                if target in self.targets:
+                    self.on_step(target, _without_target(step.name) if len(self.targets) > 1 else step.name)
         for log in item.get("logs") or ():
             for step in self.steps.values():
                 if step.digest == log["vertex"]:
@@ -173,9 +201,17 @@ class BakeRun:
             result.error, result.log = step.error, tail(bytes(step.log))
         elif not exported:
             canceled = [s for s in own if s.canceled]
-            result.error = "canceled when another target failed" if canceled else "did not finish"
+            result.error = "canceled when another target failed" if canceled else self.solve_error()
             result.log = tail("\n".join(self.messages))
         return result
+
+    def solve_error(self) -> str:
+        """What BuildKit said when the build failed before any step (a Dockerfile that does not parse,
+        a base image it cannot resolve): its last ERROR line, without the layers of RPC wrapping."""
+        said = [m for m in self.messages if m.startswith("ERROR:")]
+        if not said:
+            return "did not finish"
+        return WRAPPING.sub("", said[-1].removeprefix("ERROR:").strip())
 
 
 def bake(
@@ -183,6 +219,8 @@ def bake(
     targets: list[str],
     builder: str | None = None,
     on_done: Callable[[TargetResult], None] | None = None,
+    timeout_s: float = BAKE_TIMEOUT_S,
+    on_step: Callable[[str, str], None] | None = None,
 ) -> dict[str, TargetResult]:
     """One `docker buildx bake` of `targets`; every target gets a result, built or not.
 
@@ -191,24 +229,22 @@ def bake(
     command = ["docker", "buildx", "bake", "--file", str(bake_file), "--progress", "rawjson"]
     if builder:
         command += ["--builder", builder]
-    run = BakeRun(targets, on_done)
-    with subprocess.Popen(
-        [*command, *targets],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        cwd=bake_file.parent,
-    ) as process:
-        assert process.stderr is not None
-        try:
-            for item in read_stream(process.stderr):
-                run.feed(item)
-        finally:
-            # Ctrl-C or an error here: buildx must not go on building behind our back.
-            if process.poll() is None:
-                process.terminate()
+    run = BakeRun(targets, on_done, on_step)
+    # Ctrl-C, SIGTERM or the time limit: the runner stops buildx, which cancels the build in BuildKit
+    # (nothing is tagged: an image is exported only once its target is complete).
+    with process.stream(
+        [*command, *targets], timeout=timeout_s, what="docker buildx bake", cwd=bake_file.parent
+    ) as running:
+        for item in read_stream(running.lines()):
+            run.feed(item)
     return {target: run.result(target) for target in targets}
+
+
+def bare_bake(bake_file: Path, timeout_s: float = BAKE_TIMEOUT_S) -> None:
+    """`docker buildx bake --progress quiet` of the file's default group, nothing read: what a person
+    typing the command gets, for the benchmark to compare the harness with."""
+    command = ["docker", "buildx", "bake", "--file", str(bake_file), "--progress", "quiet"]
+    process.run(command, timeout=timeout_s, what="docker buildx bake", cwd=bake_file.parent)
 
 
 def bake_all(
@@ -216,6 +252,7 @@ def bake_all(
     targets: list[str],
     builder: str | None = None,
     on_done: Callable[[TargetResult], None] | None = None,
+    on_step: Callable[[str, str], None] | None = None,
 ) -> dict[str, TargetResult]:
     """Bake every target; one failure must not stop the others.
 
@@ -227,11 +264,24 @@ def bake_all(
     for _ in range(len(targets)):
         if not remaining:
             break
-        round_results = bake(bake_file, remaining, builder, on_done)
+        round_results = bake(bake_file, remaining, builder, on_done, on_step=on_step)
+        if not all(r.ok for r in round_results.values()) and not answers():
+            # Every target would fail the same way, and so would everything after the build.
+            raise EngineError(
+                "the Docker engine stopped answering during the build",
+                hint="is dockerd still running (`docker info`)?",
+                log=next(r.log for r in round_results.values() if not r.ok),
+            )
         failed = [t for t, r in round_results.items() if r.failed_step]
         results.update({t: r for t, r in round_results.items() if r.ok or r.failed_step})
         leftover = [t for t, r in round_results.items() if not r.ok and not r.failed_step]
         if not failed:
+            if len(leftover) > 1 and not any(r.ok for r in round_results.values()):
+                # Nothing built and no step failed: BuildKit refused the whole bake before it began (one
+                # Dockerfile that does not parse does that). Alone, each target says whether it is the one.
+                for target in leftover:
+                    results.update(bake(bake_file, [target], builder, on_done))
+                break
             results.update({t: round_results[t] for t in leftover})
             break
         remaining = leftover

@@ -120,12 +120,20 @@ def final_stage(instructions: list[Instruction]) -> tuple[Instruction | None, li
         return (None if ref == "scratch" else base), chain
 
 
-def explain(fs: ImageFS, dockerfile: str) -> list[LayerView]:
-    """Every layer of the image, oldest first, with its line in `dockerfile` (the text it was built from)."""
+def explain(fs: ImageFS, dockerfile: str, base_layers: int | None = None) -> list[LayerView]:
+    """Every layer of the image, oldest first, with its line in `dockerfile` (the text it was built from).
+
+    `base_layers`: how many leading layers are the base image's, when known from the layers' digests
+    (inspect/origin.py); without it, the layers below the oldest one the Dockerfile matched."""
     base_from, chain = final_stage(parse_dockerfile(dockerfile))
-    made_by = attribute([layer.created_by for layer in fs.layers], chain)
-    own = [index for index, instruction in enumerate(made_by) if instruction is not None]
-    first_own = own[0] if own else len(fs.layers)
+    created_by = [layer.created_by for layer in fs.layers]
+    if base_layers is None:
+        made_by = attribute(created_by, chain)
+        own = [index for index, instruction in enumerate(made_by) if instruction is not None]
+        first_own = own[0] if own else len(fs.layers)
+    else:
+        made_by = [None] * base_layers + attribute(created_by[base_layers:], chain)
+        first_own = base_layers
     adds = _files_by_layer(fs)
     views = []
     for layer, instruction in zip(fs.layers, made_by, strict=True):
