@@ -90,6 +90,15 @@ def test_each_layer_gets_the_instruction_that_made_it():
     assert not layers.matches(made_by[5], "COPY src/ src/")
 
 
+def test_an_instruction_in_exec_form_matches_its_words():
+    """distroless images have no shell: their RUN is a JSON array, continued over lines inside a string."""
+    dockerfile = 'FROM scratch\nRUN ["/usr/bin/python3", "-B", "-c", "\\\nimport os; \\\nprint(os.sep)"]\n'
+    _, chain = layers.final_stage(layers.parse_dockerfile(dockerfile))
+    assert chain[0].lines == "2-4"
+    assert layers.matches(chain[0], "RUN /usr/bin/python3 -B -c import os; print(os.sep)")
+    assert not layers.matches(chain[0], "RUN /usr/bin/python3 -B -c import os; print(os.linesep)")
+
+
 def test_the_classic_builders_history_reads_as_instructions():
     assert layers.history_text('/bin/sh -c #(nop)  CMD ["app"]') == 'CMD ["app"]'
     assert layers.history_text("/bin/sh -c apt-get update") == "RUN /bin/sh -c apt-get update"

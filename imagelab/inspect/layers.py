@@ -8,11 +8,11 @@ BuildKit writes the instruction there as the Dockerfile says it, after its own r
   out. The command matches the end of it.
 - COPY and ADD: sources and destination with variables expanded, `--from`/`--chown`/`--chmod` left out.
 - WORKDIR: the folder, variables expanded.
+- An instruction in exec (JSON) form: its words joined by spaces.
 Layers are matched from the newest down against the instructions of the final stage and of the stages
 it is built FROM (`FROM build AS test`), so every layer the Dockerfile made gets its line. Lines that
 cannot be recovered: the layers of the base image (they get the FROM line that brought them in, and
-their own instruction from the base's history), an instruction written in exec (JSON) form, and images
-built by the classic builder, whose history says `COPY dir:<hash> in /app` instead of the sources.
+their own instruction from the base's history), and images built by the classic builder, whose history says `COPY dir:<hash> in /app` instead of the sources.
 
 What a layer hides: the files of earlier layers it deletes (a whiteout) or overwrites. Each hidden
 file counts once, in the layer that hides it, so the column adds up to the image's wasted bytes.
@@ -20,6 +20,7 @@ file counts once, in the layer that hides it, so the column adds up to the image
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections import Counter
@@ -195,6 +196,13 @@ def matches(instruction: Instruction, text: str) -> bool:
     args = instruction.args
     while FLAG.match(args):  # RUN --mount, COPY --from/--chown/--chmod: not in the history
         args = FLAG.sub("", args, count=1)
+    if args.startswith("["):  # exec form: BuildKit records the JSON array's words joined by spaces
+        try:
+            words = json.loads(args)
+        except ValueError:
+            words = None
+        if isinstance(words, list) and all(isinstance(word, str) for word in words):
+            args = " ".join(" ".join(words).split())
     if not args:
         return False
     # Variables: RUN keeps them as written (the shell expands them), COPY/ADD/WORKDIR expand them.
