@@ -67,7 +67,7 @@ def side(spec: str, options: Options) -> Side:
     stale = "asked to (--fresh)" if options.fresh else stale_reason(report, cells)
     if stale:
         terminal.step(f"measuring the base set {spec}: {stale}; its report goes to {_shown(folder)}")
-        args = ["compare", "--bases", spec, "--results", str(folder)]
+        args = ["compare", "--bases", spec, "--results", str(folder), "--no-rebuild-timing"]
         args += ["--history", str(options.results / "history.jsonl")]
         args += ["--fresh"] * options.fresh + (["--builder", options.builder] if options.builder else [])
         status = cli.main(args)

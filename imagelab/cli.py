@@ -194,6 +194,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         update_readme=args.update_readme,
         fresh=args.fresh,
         cold=args.cold,
+        rebuild_timing=args.rebuild_timing,
         thresholds=thresholds,
         results=args.results,
         # Only a run of the whole matrix is a point of the trend: a run of one app would be a dip.
@@ -240,6 +241,12 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         "--cold",
         action="store_true",
         help="build each image alone from an empty cache first: cold build times",
+    )
+    command.add_argument(
+        "--no-rebuild-timing",
+        dest="rebuild_timing",
+        action="store_false",
+        help="do not time a rebuild after a one-line change (rows keep the last known rebuild time)",
     )
 
 
