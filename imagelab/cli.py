@@ -217,7 +217,11 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write this run as the baseline (--baseline FILE, default results/baseline.json)",
     )
-    command.add_argument("--update-readme", action="store_true", help="write the tables into README.md")
+    command.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="write the tables into README.md and the figures into docs/lessons.md",
+    )
     command.add_argument(
         "--results",
         type=Path,

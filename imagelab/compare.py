@@ -24,13 +24,14 @@ from imagelab import ROOT, __version__, build, engine, measuring
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
-from imagelab.report import accepted, files, gate, history, markdown, table
+from imagelab.report import accepted, files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
 from imagelab.terminal import terminal
 
 RESULTS = ROOT / "results"
 CACHE = build.SCRATCH / "cache"
 README = ROOT / "README.md"
+LESSONS = ROOT / "docs" / "lessons.md"
 
 
 @dataclass
@@ -187,7 +188,10 @@ def _finish(result: Run, options: Options) -> int:
         + (f" (kept {kept} rows of earlier runs that this one did not measure)" if kept else "")
     )
     if options.update_readme:
+        # The README's tables and the lessons' figures come from the same full report.
         files.update_readme(report, README)
+        lessons.update_lessons(LESSONS, report)
+        terminal.info(f"updated {_shown(README)} and {_shown(LESSONS)}")
     if options.history is not None:
         history.append(result, options.history)
     status = 0
