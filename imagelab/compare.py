@@ -67,8 +67,9 @@ class Memory:
     def recall(self, key: str | None) -> ImageResult | None:
         found = self.rows.get(key) if key else None
         # A failure may have been passing trouble (a slow machine): check again. A row measured before
-        # base layers were recorded is measured again, once, so that bump can split base from own.
-        stale = found is not None and found.base_layers is None
+        # base layers (or the composition) were recorded is measured again, once, so that bump can split
+        # base from own and the report can say where the bytes go.
+        stale = found is not None and (found.base_layers is None or not found.composition)
         return None if found is None or found.failures or not found.ok or stale else found
 
     def save(self) -> None:
