@@ -34,7 +34,7 @@ README_BEGIN, README_END = "<!-- results:begin -->", "<!-- results:end -->"
 
 @dataclass
 class Options:
-    base_set: str
+    base_set: str | bases.BaseSet
     builder: str | None = None
     baseline: Path | None = None
     update_baseline: bool = False
@@ -75,7 +75,8 @@ def run(cells: list[Variant], options: Options) -> int:
     """The whole job; returns the exit status. Results replace the previous ones only when complete."""
     started = time.monotonic()
     memory = Memory(CACHE / "images.json", forget=options.fresh)
-    build.ensure_bases(options.base_set)  # before the clock starts: the build phase times the images only
+    # before the clock starts (the build phase times the images only); every role by digest from here on
+    options.base_set = build.ensure_bases(options.base_set)
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     built = build.build(cells, options.base_set, options.builder)
@@ -102,8 +103,8 @@ def run(cells: list[Variant], options: Options) -> int:
         "tool": f"imagelab {__version__}",
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "revision": build.git_revision(),
-        "base_set": options.base_set,
-        "base_set_note": build.BASE_SET_NOTES[options.base_set],
+        "base_set": options.base_set.name,
+        "base_set_note": options.base_set.description,
         "engine": _engine_name(),
         "timings": {
             "build_phase_seconds": round(build_seconds, 1),
@@ -131,7 +132,7 @@ def _row(
     row: dict = {
         "app": variant.app.name,
         "variant": variant.name,
-        "base_set": variant.base_set,
+        "base_set": variant.base_set.name,
         "tag": variant.tag,
         "built": result.ok,
         "error": "" if result.ok else result.describe_failure(),
@@ -163,7 +164,7 @@ def _row(
 
 def _measure(variant: Variant, compressed: measure.CompressedSizes) -> dict:
     with imagefs.saved(variant.tag) as fs:
-        facts = measure.measure_image(variant, bases.build_args(variant.base_set), fs, compressed)
+        facts = measure.measure_image(variant, variant.base_set.build_args(), fs, compressed)
         needs = closure.runtime_closure(fs)
         exposed = exposure.assess(fs)
         wasted_bytes, wasted_files = fs.wasted_bytes, fs.wasted_files

@@ -20,7 +20,6 @@ from imagelab import ROOT, engine
 from imagelab.bases import rootfs
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
-from imagelab.bases.sets import LOCAL_SET
 from imagelab.errors import BuildError, ConfigError
 from imagelab.inspect import dpkg
 from imagelab.terminal import terminal
@@ -35,8 +34,8 @@ KEY_LABEL = f"{LABEL}.bases.key"
 
 
 @dataclass
-class Built:
-    """What `build_local` did for one role."""
+class StandIn:
+    """A local stand-in after `build_local`: built now, or found up to date."""
 
     role: str
     tag: str
@@ -52,7 +51,7 @@ def build_local(
     rebuild: bool = False,
     sets: BaseSets | None = None,
     log: Callable[[str], None] = terminal.step,
-) -> list[Built]:
+) -> list[StandIn]:
     """Build the `debian` stand-ins of `roles` (all when empty) and the roles they build on.
 
     Each image carries a key of everything that went into it (recipe files, packages, suite, Node
@@ -100,22 +99,22 @@ def _build_or_reuse(
     node: NodeRelease | None,
     rebuild: bool,
     log: Callable[[str], None],
-) -> Built:
+) -> StandIn:
     started = time.monotonic()
     key = _key(role, sets, extra_ca, node)
-    labels = engine.image_labels(role.debian)
+    labels = engine.image_labels(role.tag)
     if not rebuild and labels is not None and labels.get(KEY_LABEL) == key:
         versions = {k.removeprefix(f"{LABEL}.version."): v for k, v in labels.items() if ".version." in k}
         cached = True
     else:
-        log(f"building {role.debian} (stands in for {role.official})")
-        replaced = engine.image_id(role.debian)
+        log(f"building {role.tag} (stands in for {role.official})")
+        replaced = engine.image_id(role.tag)
         versions = _build(role, sets, key, extra_ca, node, rebuild)
         cached = False
-        if replaced and replaced != engine.image_id(role.debian):
+        if replaced and replaced != engine.image_id(role.tag):
             engine.remove_image_if_unused(replaced)  # the old version, unless images built on it remain
-    return Built(
-        role.name, role.debian, cached, time.monotonic() - started, engine.image_size(role.debian), versions
+    return StandIn(
+        role.name, role.tag, cached, time.monotonic() - started, engine.image_size(role.tag), versions
     )
 
 
@@ -171,7 +170,7 @@ def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) 
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
         "node": [node.version, node.npm_version] if role.node and node else None,
-        "parent": engine.image_id(sets.roles[role.parent].debian) if role.parent else None,
+        "parent": engine.image_id(sets.roles[role.parent].tag) if role.parent else None,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -200,7 +199,11 @@ def _build(
             )
             archive_date = made.archive_date
         else:
-            build_args = {"PARENT": sets.roles[role.parent].debian, "PACKAGES": " ".join(role.packages)}
+            build_args = {
+                "PARENT": sets.roles[role.parent].tag,
+                "PACKAGES": " ".join(role.packages),
+                "PYTHON_VERSION": sets.debian.python,
+            }
         if role.node and node and role.recipe == "dockerfile":
             shutil.copytree(node.node_dir, context / "node", symlinks=True)
             shutil.copytree(node.npm_dir, context / "npm", symlinks=True)
@@ -216,14 +219,14 @@ def _build(
                 no_cache=rebuild,  # run apt-get again: a rebuild is how Debian's updates get in
             )
         except BuildError as exc:
-            raise rootfs.package_failure("\n".join(exc.log), suite, f"building {role.debian}") from exc
-        versions = _versions(role, scratch_tag, node)
-        parent_labels = engine.image_labels(sets.roles[role.parent].debian) if role.parent else {}
+            raise rootfs.package_failure("\n".join(exc.log), suite, f"building {role.tag}") from exc
+        versions = _versions(role, sets, scratch_tag, node)
+        parent_labels = engine.image_labels(sets.roles[role.parent].tag) if role.parent else {}
         archive_date = archive_date or (parent_labels or {}).get(f"{LABEL}.debian.archive-date", "")
         engine.build_image(
             context,
             BASES_DIR / "label.Dockerfile",
-            role.debian,
+            role.tag,
             build_args={"IMAGE": scratch_tag},
             labels=_labels(role, sets, key, versions, archive_date),
         )
@@ -233,16 +236,25 @@ def _build(
     return versions
 
 
-#: The package versions worth a label: the ones a user of the role cares about.
-VERSION_PACKAGES = ("python3.13", "golang-1.24-go", "libc6", "libssl3t64", "ca-certificates", "tzdata")
+#: The package versions worth a label: the ones a user of the role cares about ({python}: the set's).
+VERSION_PACKAGES = (
+    "python{python}",
+    "golang-1.24-go",
+    "libc6",
+    "libssl3t64",
+    "libssl3",
+    "ca-certificates",
+    "tzdata",
+)
 
 
-def _versions(role: Role, image: str, node: NodeRelease | None) -> dict[str, str]:
+def _versions(role: Role, sets: BaseSets, image: str, node: NodeRelease | None) -> dict[str, str]:
     """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
     installed = dpkg.installed(
         engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
     )
-    versions = {name: installed[name] for name in VERSION_PACKAGES if name in installed}
+    wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
+    versions = {name: installed[name] for name in wanted if name in installed}
     versions["packages"] = str(len(installed))
     if role.node and node:
         versions["node"] = node.version
@@ -256,19 +268,19 @@ def _labels(
 ) -> dict[str, str]:
     labels = {
         f"{LABEL}.stands-in-for": role.official,
-        f"{LABEL}.base-set": LOCAL_SET,
+        f"{LABEL}.base-set": sets.name,
         f"{LABEL}.role": role.name,
         f"{LABEL}.debian.suite": sets.debian.suite,
         f"{LABEL}.debian.mirror": sets.debian.mirror,
         f"{LABEL}.debian.archive-date": archive_date,
         KEY_LABEL: key,
-        "org.opencontainers.image.title": f"{role.debian}: local stand-in for {role.official}",
+        "org.opencontainers.image.title": f"{role.tag}: local stand-in for {role.official}",
         "org.opencontainers.image.description": (
             f"Built locally by imagelab from Debian {sets.debian.suite} packages; not the official "
             f"{role.official} image, but with its interface (dockerfiles/bases/README.md)."
         ),
         "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "org.opencontainers.image.base.name": sets.roles[role.parent].debian if role.parent else "scratch",
+        "org.opencontainers.image.base.name": sets.roles[role.parent].tag if role.parent else "scratch",
         "org.opencontainers.image.vendor": "imagelab (local build)",
     }
     labels.update({f"{LABEL}.version.{name}": value for name, value in versions.items()})

@@ -3,6 +3,7 @@
 - client.py     images, containers, logs and `docker save`, through the Docker SDK for Python
 - bake.py       `docker buildx bake`, read step by step
 - bootstrap.py  making sure an engine answers; installing and starting one on Debian
+- registry.py   the registry the local base sets live in: started, pushed to, resolved by digest
 - process.py    the one runner of every other program the harness starts
 
 The client's functions are this package's own, so callers write `engine.image_id(tag)`.
