@@ -334,6 +334,7 @@ def test_an_image_whose_key_matches_is_not_built_again(
     monkeypatch.setattr(local, "_key", lambda role, *rest: f"key-{role.name}")
     monkeypatch.setattr(engine, "image_labels", lambda ref: {local.KEY_LABEL: "key-debian-slim"})
     monkeypatch.setattr(engine, "image_size", lambda ref: 1)
+    monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:" + ref)  # no engine: a unit test
     built: list[str] = []
     monkeypatch.setattr(local, "_build", lambda role, *rest: built.append(role.name) or {})
     results = bases.build_local(["static"], ca_file=None, sets=sets, log=lambda line: None)
@@ -487,6 +488,7 @@ def test_a_bad_package_names_itself_and_leaves_the_image_alone(
     (tmp_path / "bases.toml").write_text(text)
     broken = bases.load(tmp_path / "bases.toml")
     before = engine.image_id("imagelab-bases/static:debian13")
+    assert before, "local_set built it"
     with pytest.raises(BuildError) as caught:
         bases.build_local(["static"], sets=broken, log=lambda line: None)
     assert caught.value.cause == "package no-such-package-imagelab is not in Debian trixie"

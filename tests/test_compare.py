@@ -12,8 +12,6 @@ import pytest
 
 from imagelab import ROOT
 
-pytestmark = pytest.mark.docker
-
 APP = "go-href"  # the quickest app to build and check; the full matrix is covered by test_smoke
 
 
@@ -36,6 +34,7 @@ def first_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     return compare("--results", results), results
 
 
+@pytest.mark.docker
 def test_compare_writes_the_table_markdown_json_and_chart(first_run):
     done, results = first_run
     assert done.returncode == 0, done.stderr[-3000:]
@@ -47,7 +46,11 @@ def test_compare_writes_the_table_markdown_json_and_chart(first_run):
     for row in rows.values():
         assert row["built"] and row["smoke"] == "pass" and row["structure"] == "pass", row
         assert 0 < row["compressed_size"] < row["size"]
-        assert row["closure_size"] > 0 and row["layers"] >= 1
+        assert 0 < row["closure_size"] <= row["size"], "an image holds its runtime closure"
+    # FROM scratch, then COPY the CA bundle and the static binary: two layers, and nothing but the closure.
+    assert rows["minimal"]["layers"] == 2
+    assert rows["minimal"]["closure_size"] == rows["minimal"]["size"]
+    assert rows["naive"]["layers"] > rows["distroless"]["layers"]
     assert rows["distroless"]["hardened"] == "pass" and rows["minimal"]["hardened"] == "pass"
     assert (
         rows["naive"]["size"]
@@ -62,6 +65,7 @@ def test_compare_writes_the_table_markdown_json_and_chart(first_run):
     assert f"{APP} (debian base set)" in done.stdout  # the terminal table
 
 
+@pytest.mark.docker
 def test_the_same_images_pass_their_own_baseline(first_run):
     _, results = first_run
     done = compare("--results", results / "again", "--baseline", results / "compare.json")
@@ -69,6 +73,7 @@ def test_the_same_images_pass_their_own_baseline(first_run):
     assert "no regression" in done.stderr
 
 
+@pytest.mark.docker
 def test_a_baseline_that_expects_a_smaller_image_fails_and_names_it(first_run, tmp_path):
     _, results = first_run
     report = json.loads((results / "compare.json").read_text())
@@ -83,6 +88,7 @@ def test_a_baseline_that_expects_a_smaller_image_fails_and_names_it(first_run, t
     assert "REGRESSION" in done.stdout
 
 
+@pytest.mark.docker  # the command asks for the engine before it reads the baseline
 def test_a_corrupt_baseline_is_refused_before_building(tmp_path):
     broken = tmp_path / "baseline.json"
     broken.write_text("{ not json")
@@ -91,7 +97,7 @@ def test_a_corrupt_baseline_is_refused_before_building(tmp_path):
     assert done.stderr.startswith(f"error: baseline {broken} is not valid JSON")
 
 
-def test_an_unknown_app_names_the_valid_ones():
+def test_an_unknown_app_names_the_valid_ones():  # refused before any engine is asked: no marker
     done = subprocess.run(
         [sys.executable, "-m", "imagelab", "compare", "--app", "nope"],
         cwd=ROOT,

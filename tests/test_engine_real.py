@@ -32,8 +32,9 @@ def test_bake_then_run_a_scratch_image(busybox_rootfs: Path, tmp_path: Path, scr
     results = bake.bake_all(bake_file, ["scratch"])
 
     assert results["scratch"].ok, results["scratch"].describe_failure()
-    image = engine.client().images.get(scratch_tag)
-    assert len(image.history()) >= 1
+    config = engine.image_config(scratch_tag)
+    assert (config["Entrypoint"], config["Cmd"]) == (["/busybox"], ["echo", "hello from scratch"])
+    assert len(engine.client().images.get(scratch_tag).attrs["RootFS"]["Layers"]) == 1, "one COPY, one layer"
     output = engine.client().containers.run(scratch_tag, remove=True, labels={engine.RUN_LABEL: "test"})
     assert output == b"hello from scratch\n"
 

@@ -161,12 +161,17 @@ def test_config_and_the_step_that_made_each_layer(tmp_path: Path):
             labels={"org.opencontainers.image.title": "t"},
         )
         assert [layer.created_by for layer in image.layers] == ["COPY . /", "RUN make"]
+        assert image.config.path == ["/usr/bin", "/bin"]
+    assert imagefs.Config().path[:2] == ["/usr/local/sbin", "/usr/local/bin"], (
+        "docker's PATH when none is set"
+    )
 
 
 def test_each_layer_is_there_as_stored_with_its_diff_id(tmp_path: Path):
     archive = write_docker_archive(tmp_path / "image.tar", LAYERS)
 
     with imagefs.open_archive(archive) as image:
+        assert len(image.layers) == len(LAYERS)
         for layer in image.layers:
             with image.open_layer(layer.index) as stream:
                 assert "sha256:" + hashlib.sha256(stream.read()).hexdigest() == layer.diff_id
@@ -242,6 +247,7 @@ def test_a_saved_image_matches_what_the_engine_says(busybox_image: str):
         busybox = image.entries["/bin/busybox"]
         steps = [(layer.created_by, layer.size) for layer in image.layers]
         steps_with_files = {step for step, _ in steps}
+        assert len(steps) == 5, "every step of DOCKERFILE but USER makes a layer"
         assert steps == [
             (h["CreatedBy"], h["Size"]) for h in reversed(history) if h["CreatedBy"] in steps_with_files
         ]

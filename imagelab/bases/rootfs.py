@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab.errors import BuildError, ConfigError, tail
+from imagelab.inspect.users import NONROOT_UID
 
 MMDEBSTRAP_TIMEOUT_S = 900
 CA_PACKAGE = "ca-certificates"
 CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
-NONROOT_UID = 65532
 
 # Like debian:*-slim, leave documentation out of the image (and of packages installed later: this
 # goes to /etc/dpkg/dpkg.cfg.d/, where apt-get in a Dockerfile honours it). Copyright files stay.

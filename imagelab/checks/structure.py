@@ -23,14 +23,16 @@ from imagelab.apps import Variant
 from imagelab.checks.smoke import build_command, signals_held
 from imagelab.checks.tools import tool
 from imagelab.errors import tail
+from imagelab.inspect import users
+from imagelab.inspect.users import NONROOT_UID, SHELLS
 
 CONTRACTS = ROOT / "dockerfiles" / "contracts"
 TOOL_TIMEOUT_S = 300
-NON_ROOT = "non-root"
+NON_ROOT = "non-root"  # any user but root
+NONROOT_USER = str(NONROOT_UID)  # distroless' nonroot user, by its UID
 #: What each variant promises about the user it runs as. naive runs as root on purpose: it is the
 #: "before" picture.
-USER_RULES = {"slim": NON_ROOT, "multistage": NON_ROOT, "distroless": "65532", "minimal": "65532"}
-SHELLS = ("sh", "bash", "dash", "ash")
+USER_RULES = {"slim": NON_ROOT, "multistage": NON_ROOT, "distroless": NONROOT_USER, "minimal": NONROOT_USER}
 
 
 @dataclass
@@ -78,14 +80,15 @@ def user_checks(variant: str, config: dict) -> tuple[list[Check], list[dict]]:
     if rule is None:
         return [], []
     user = config.get("User") or ""
-    name = user.partition(":")[0]
-    wanted = "user 65532" if rule == "65532" else "user not root"
-    if name in ("", "root", "0"):
+    wanted = f"user {NONROOT_USER}" if rule == NONROOT_USER else "user not root"
+    known = users.uid(user)  # None for a name other than root: only the image's /etc/passwd knows it
+    if known == 0:
         return [Check(wanted, False, f"runs as root (USER {user or 'not set'})")], []
-    if name.isdigit():
-        ok = int(name) == 65532 if rule == "65532" else True
+    if known is not None:
+        ok = known == NONROOT_UID if rule == NONROOT_USER else True
         return [Check(wanted, ok, f"USER {user}")], []
-    uid = "65532" if rule == "65532" else "[1-9][0-9]*"
+    name = users.user_name(user)
+    uid = NONROOT_USER if rule == NONROOT_USER else "[1-9][0-9]*"
     lookup = {
         "name": f"{wanted}: {name} in /etc/passwd",
         "path": "/etc/passwd",

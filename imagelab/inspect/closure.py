@@ -20,9 +20,9 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
+from imagelab.inspect import users
 from imagelab.inspect.imagefs import Entry, ImageFS
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LIBRARY_DIRS = (
     "/lib/x86_64-linux-gnu",
     "/usr/lib/x86_64-linux-gnu",
@@ -33,7 +33,6 @@ LIBRARY_DIRS = (
     "/usr/local/lib",
 )
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt",)
-SHELLS = ("sh", "dash", "bash", "ash")
 MAX_SCRIPTS = 4  # wrapper -> script -> interpreter is as deep as images go
 PYTHON_NAME = re.compile(r"^python(?P<version>\d\.\d+)?$")
 ELF_MAGIC = b"\x7fELF"
@@ -94,9 +93,7 @@ class _Collector:
 def runtime_closure(fs: ImageFS) -> Closure:
     collector = _Collector(fs)
     config = fs.config
-    found = _program(
-        fs, [*config.entrypoint, *config.cmd], config.env.get("PATH", DEFAULT_PATH), config.working_dir
-    )
+    found = _program(fs, [*config.entrypoint, *config.cmd], config.path, config.working_dir)
     if found is None:
         return collector.closure
     program, called_as, scripts = found
@@ -131,7 +128,7 @@ def runtime_closure(fs: ImageFS) -> Closure:
 
 
 def _program(
-    fs: ImageFS, argv: list[str], env_path: str, working_dir: str
+    fs: ImageFS, argv: list[str], search_path: list[str], working_dir: str
 ) -> tuple[Entry, str, list[Entry]] | None:
     """The executable a container really runs, the path it was called by, and the scripts on the way.
 
@@ -144,14 +141,14 @@ def _program(
     for _ in range(MAX_SCRIPTS):
         if not words:
             return None
-        called_as, entry = _which(fs, words.pop(0), env_path, working_dir)
+        called_as, entry = _which(fs, words.pop(0), search_path, working_dir)
         if entry is None:
             return None
         interpreter = _shebang(fs, entry.path)
         if not interpreter:
             return entry, called_as, scripts
         scripts.append(entry)
-        wrapper = posixpath.basename(interpreter) in SHELLS and words and not words[0].startswith("-")
+        wrapper = posixpath.basename(interpreter) in users.SHELLS and words and not words[0].startswith("-")
         if not wrapper:
             words = [interpreter]
     return None
@@ -171,12 +168,12 @@ def _walk_dirs(fs: ImageFS, root: str) -> list[str]:
     return [p for p in _walk(fs, root) if (e := fs.entries.get(p)) is not None and e.kind == "dir"]
 
 
-def _which(fs: ImageFS, name: str, env_path: str, working_dir: str) -> tuple[str, Entry | None]:
+def _which(fs: ImageFS, name: str, search_path: list[str], working_dir: str) -> tuple[str, Entry | None]:
     """Where a command is found (before symlinks: a venv's bin/python is a link) and the file it is."""
     if "/" in name:
         path = posixpath.join(working_dir or "/", name)
         return path, fs.resolve(path)
-    for folder in env_path.split(":"):
+    for folder in search_path:
         path = posixpath.join(folder, name)
         found = fs.resolve(path)
         if found is not None and found.kind == "file":

@@ -17,30 +17,16 @@ import posixpath
 from dataclasses import dataclass, field
 from email.parser import HeaderParser
 
-from imagelab.inspect import dpkg
-from imagelab.inspect.imagefs import Entry, ImageFS
+from imagelab.inspect import dpkg, users
+from imagelab.inspect.imagefs import DEFAULT_PATH, Entry, ImageFS
 
 VENDORED = "/_vendor/"  # distributions bundled inside another one (setuptools') are part of it
 GO_MAGIC = b"\xff Go buildinf:"
 GO_MAX_BINARY = 50 * 1024 * 1024  # bigger executables are not read (Go programs are rarely over 50 MB)
 
-SHELLS = (
-    "/bin/sh",
-    "/bin/bash",
-    "/bin/dash",
-    "/bin/ash",
-    "/bin/zsh",
-    "/bin/busybox",
-    "/usr/bin/sh",
-    "/usr/bin/bash",
-    "/usr/bin/dash",
-    "/usr/bin/zsh",
-    "/usr/bin/busybox",
-)
 PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "pip", "pip3", "npm", "yarn")
 COMPILERS = ("cc", "gcc", "c++", "g++", "clang", "go")
 GO_TOOLCHAINS = ("/usr/local/go/bin/go",)  # plus /usr/lib/go*/bin/go, Debian's layout
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # what docker sets
 
 
 @dataclass(frozen=True, order=True)
@@ -252,7 +238,7 @@ def _go_modinfo(version: str, modinfo: str) -> GoBuildInfo:
 def shells(image: ImageFS) -> list[str]:
     """Shell paths that lead (through the image's own symlinks) to a program, one per program."""
     found: dict[str, str] = {}
-    for path in SHELLS:
+    for path in users.SHELL_PATHS:
         target = _program(image, path)
         if target is not None:
             found.setdefault(target.path, path)
@@ -261,11 +247,9 @@ def shells(image: ImageFS) -> list[str]:
 
 def on_path(image: ImageFS, names: tuple[str, ...]) -> list[str]:
     """Which of `names` are programs in the image's PATH directories or the usual ones."""
-    path_dirs = dict.fromkeys(image.config.env.get("PATH", DEFAULT_PATH).split(":") + DEFAULT_PATH.split(":"))
+    path_dirs = dict.fromkeys(image.config.path + DEFAULT_PATH.split(":"))
     return [
-        name
-        for name in names
-        if any(_program(image, posixpath.join(folder, name)) for folder in path_dirs if folder)
+        name for name in names if any(_program(image, posixpath.join(folder, name)) for folder in path_dirs)
     ]
 
 
@@ -290,17 +274,8 @@ def setuid_files(image: ImageFS) -> list[str]:
 def run_user(image: ImageFS) -> tuple[str, int | None]:
     """The configured user and the UID it stands for (a name is looked up in the image's /etc/passwd)."""
     user = image.config.user
-    name = user.split(":", 1)[0]
-    if name in ("", "root"):
-        return user, 0
-    if name.isdigit():
-        return user, int(name)
-    if _is_file(image, "/etc/passwd"):
-        for line in image.read("/etc/passwd").decode("utf-8", "replace").splitlines():
-            fields = line.split(":")
-            if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
-                return user, int(fields[2])
-    return user, None
+    passwd = image.read("/etc/passwd").decode("utf-8", "replace") if _is_file(image, "/etc/passwd") else None
+    return user, users.uid(user, passwd)
 
 
 def _program(image: ImageFS, path: str) -> Entry | None:

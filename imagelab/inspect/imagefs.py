@@ -39,6 +39,8 @@ from imagelab.errors import ImagelabError
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 MAX_SYMLINK_HOPS = 40  # what Linux allows before ELOOP
+#: The PATH a container gets when its image sets none (what docker sets).
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,11 @@ class Config:
     working_dir: str = ""
     exposed_ports: list[str] = field(default_factory=list)  # "8080/tcp"
     labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def path(self) -> list[str]:
+        """The folders a command name is looked up in, in order."""
+        return [folder for folder in self.env.get("PATH", DEFAULT_PATH).split(":") if folder]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ ARG_LINE = re.compile(r"^\s*ARG\s+(?P<name>\w+)(?:=(?P<default>\S+))?", re.IGNOR
 
 
 @dataclass
-class Layer:
+class LayerSize:
+    """What one of an image's largest layers weighs, and the build step that made it."""
+
     instruction: str
     size: int
 
@@ -45,7 +47,7 @@ class ImageMeasure:
     size: int
     compressed_size: int
     layers: int
-    largest_layers: list[Layer] = field(default_factory=list)
+    largest_layers: list[LayerSize] = field(default_factory=list)
     base_images: list[BaseImage] = field(default_factory=list)
 
 
@@ -55,10 +57,12 @@ def _instruction(created_by: str) -> str:
     return re.sub(r"\s+", " ", text)[:120]
 
 
-def base_images(variant: Variant, build_args: dict[str, str]) -> list[BaseImage]:
-    """The images the Dockerfile's stages start from, with their ARG defaults overridden as bake does."""
-    text = variant.app.dockerfile(variant.name).read_text()
-    args = {m["name"]: m["default"] or "" for m in ARG_LINE.finditer(text)} | build_args
+def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]:
+    """The images a Dockerfile's stages start from, with its ARG defaults overridden as bake does;
+    a stage built on another stage, and scratch, are no base image."""
+    text = dockerfile.read_text()
+    # An ARG with neither a default nor a build argument stays as written: "" would name no image.
+    args = {m["name"]: m["default"] for m in ARG_LINE.finditer(text) if m["default"]} | build_args
     stages: set[str] = set()
     found: list[BaseImage] = []
     for match in FROM_LINE.finditer(text):
@@ -102,14 +106,13 @@ def _gzip_size(stream: IO[bytes]) -> int:
 def measure_image(
     variant: Variant, build_args: dict[str, str], fs: ImageFS, compressed: CompressedSizes
 ) -> ImageMeasure:
-    image = engine.client().images.get(variant.tag)
     # The saved image's history already names the step that made each layer (as `docker history` does).
-    layers = [Layer(_instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
+    layers = [LayerSize(_instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
     return ImageMeasure(
-        image_id=image.id,
-        size=image.attrs["Size"],
+        image_id=engine.image_id(variant.tag),
+        size=engine.image_size(variant.tag),
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
-        base_images=base_images(variant, build_args),
+        base_images=base_images(variant.app.dockerfile(variant.name), build_args),
     )

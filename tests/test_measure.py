@@ -1,0 +1,160 @@
+"""measure: compressed sizes cached by layer, the largest layers and their steps, and the base images a
+Dockerfile names -- on small saved images, with the engine's answers faked."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from saved_images import file, layer_tar, write_docker_archive
+
+from imagelab import apps, engine
+from imagelab.inspect import imagefs, measure
+from imagelab.inspect.measure import BaseImage, LayerSize
+
+BASE = [file("etc/os-release", b"ID=debian\n" * 50), file("usr/lib/libc.so.6", bytes(range(256)) * 40)]
+APP_A = [file("app/a.py", b"print('a')\n" * 300)]
+APP_B = [file("app/b.py", b"print('b')\n" * 700)]
+
+
+def gzipped(members: list) -> int:
+    return len(gzip.compress(layer_tar(members), compresslevel=measure.GZIP_LEVEL, mtime=0))
+
+
+@pytest.fixture
+def gzip_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many layers were gzip'd (each call of measure's _gzip_size)."""
+    calls: list[int] = []
+    real = measure._gzip_size
+
+    def counted(stream):
+        calls.append(1)
+        return real(stream)
+
+    monkeypatch.setattr(measure, "_gzip_size", counted)
+    return calls
+
+
+def test_compressed_size_is_each_layer_gzipped_and_a_shared_layer_is_gzipped_once(
+    tmp_path: Path, gzip_calls: list[int]
+):
+    cache = measure.CompressedSizes(tmp_path / "cache" / "layers.json")
+    first = write_docker_archive(tmp_path / "a.tar", [BASE, APP_A])
+    second = write_docker_archive(tmp_path / "b.tar", [BASE, APP_B])
+
+    with imagefs.open_archive(first) as image:
+        assert cache.of_image(image) == gzipped(BASE) + gzipped(APP_A)
+    assert len(gzip_calls) == 2
+    with imagefs.open_archive(second) as image:
+        assert cache.of_image(image) == gzipped(BASE) + gzipped(APP_B)
+    assert len(gzip_calls) == 3, "the base layer both images share is known by its digest"
+
+
+def test_the_cache_file_carries_the_sizes_to_the_next_run(tmp_path: Path, gzip_calls: list[int]):
+    path = tmp_path / "layers.json"
+    archive = write_docker_archive(tmp_path / "a.tar", [BASE, APP_A])
+    with imagefs.open_archive(archive) as image:
+        measured = measure.CompressedSizes(path).of_image(image)
+        diff_ids = [layer.diff_id for layer in image.layers]
+        assert sorted(json.loads(path.read_text())) == sorted(diff_ids)
+        assert measure.CompressedSizes(path).of_image(image) == measured
+    assert len(gzip_calls) == 2, "the second run read both sizes from the file"
+
+
+STEPS = [
+    "/bin/sh -c #(nop) ADD file:4b1b5c in / ",
+    "RUN /bin/sh -c apt-get update  &&   apt-get install -y   curl # buildkit",
+    "COPY requirements.txt . # buildkit",
+    "RUN /bin/sh -c pip install -r requirements.txt # buildkit",
+    "COPY . /app # buildkit",
+]
+SIZES = [5000, 9000, 30, 7000, 0]  # the last step copies nothing (a .dockerignore'd context)
+
+
+@pytest.fixture
+def variant() -> apps.Variant:
+    [chosen] = apps.select(apps.discover(), ["go-href"], ["minimal"], "debian")
+    return chosen
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The engine's answers for image ids, sizes and base digests; the refs it was asked about."""
+    asked: list[str] = []
+    monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:image")
+    monkeypatch.setattr(engine, "image_size", lambda ref: 123_456)
+
+    def id_and_digest(ref: str) -> tuple[str, str]:
+        asked.append(ref)
+        return f"sha256:id-of-{ref}", f"sha256:digest-of-{ref}"
+
+    monkeypatch.setattr(engine, "image_id_and_digest", id_and_digest)
+    return asked
+
+
+def test_the_largest_layers_come_with_the_step_that_made_them(
+    tmp_path: Path, variant: apps.Variant, fake_engine: list[str]
+):
+    layers = [[file(f"layer{i}/data", b"x" * size)] if size else [] for i, size in enumerate(SIZES)]
+    archive = write_docker_archive(tmp_path / "image.tar", layers, steps=STEPS)
+    cache = measure.CompressedSizes(tmp_path / "layers.json")
+
+    with imagefs.open_archive(archive) as image:
+        found = measure.measure_image(variant, {"GOLANG_IMAGE": "127.0.0.1:5000/golang:1.24"}, image, cache)
+
+    assert found.largest_layers == [
+        LayerSize("RUN /bin/sh -c apt-get update && apt-get install -y curl # buildkit", 9000),
+        LayerSize("RUN /bin/sh -c pip install -r requirements.txt # buildkit", 7000),
+        LayerSize("ADD file:4b1b5c in /", 5000),
+    ]
+    assert (found.image_id, found.size, found.layers) == ("sha256:image", 123_456, 5)
+    assert found.compressed_size > 0 and found.compressed_size == cache.of_image(image)
+    assert found.base_images == [
+        BaseImage(
+            "127.0.0.1:5000/golang:1.24",
+            "sha256:id-of-127.0.0.1:5000/golang:1.24",
+            "sha256:digest-of-127.0.0.1:5000/golang:1.24",
+        )
+    ], "minimal starts FROM the golang role (overridden) and scratch, which is no base image"
+
+
+def test_a_long_step_is_cut_to_what_a_table_can_show():
+    assert (
+        measure._instruction("RUN /bin/sh -c " + "echo x && " * 40)
+        == ("RUN /bin/sh -c " + "echo x && " * 40)[:120]
+    )
+
+
+DOCKERFILE = """\
+# A comment naming FROM nothing: not an instruction.
+ARG PYTHON_IMAGE=python:3.13
+ARG PYTHON_SLIM_IMAGE=python:3.13-slim
+ARG TOOLS_IMAGE
+FROM --platform=linux/amd64 ${PYTHON_IMAGE} AS build
+RUN make
+FROM build AS test
+RUN make test
+from $PYTHON_SLIM_IMAGE as runtime
+FROM ${PYTHON_IMAGE}
+FROM ${TOOLS_IMAGE}
+FROM scratch
+"""
+
+
+def test_base_images_take_the_build_args_over_the_arg_defaults(tmp_path: Path, fake_engine: list[str]):
+    dockerfile = tmp_path / "app.Dockerfile"
+    dockerfile.write_text(DOCKERFILE)
+
+    found = measure.base_images(dockerfile, {"PYTHON_IMAGE": "127.0.0.1:5000/python:3.13@sha256:abc"})
+
+    assert [b.ref for b in found] == [
+        "127.0.0.1:5000/python:3.13@sha256:abc",  # the build argument wins over the default
+        "python:3.13-slim",  # the default, where no argument is given; `from ... as` in lower case too
+        "${TOOLS_IMAGE}",  # no default and no argument: left as written, as an unresolved name
+    ], "a stage built on another stage, a repeated base and scratch are not listed again"
+    assert fake_engine == [b.ref for b in found]
+    assert found[1] == BaseImage(
+        "python:3.13-slim", "sha256:id-of-python:3.13-slim", "sha256:digest-of-python:3.13-slim"
+    )
