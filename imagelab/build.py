@@ -100,7 +100,7 @@ def ensure_bases(base_set: str | BaseSet) -> BaseSet:
     """The set with every role resolved to a digest, its local stand-ins built and pushed first
     (about a second when they are); a set the command line already resolved is taken as it is."""
     chosen = bases.open_set(base_set)
-    if all(image.digest for image in chosen.images):
+    if chosen.resolved:
         return chosen
     return _resolved(chosen)
 

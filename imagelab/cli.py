@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -58,9 +59,6 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list:
     from imagelab import apps, bases
 
     base_set = bases.open_set(args.bases)
-    if resolve:
-        ensure_engine()
-        base_set = bases.resolve(base_set).base_set
     cells = []
     for cell in apps.select(apps.discover(), args.app, args.variant, base_set):
         missing = base_set.missing(cell.app.dockerfile(cell.name))
@@ -70,6 +68,11 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list:
             )
         else:
             cells.append(cell)
+    if resolve and cells:
+        ensure_engine()
+        used = {role for cell in cells for role in bases.roles_of(cell.app.dockerfile(cell.name))}
+        base_set = bases.resolve(base_set, sorted(used)).base_set
+        cells = [dataclasses.replace(cell, base_set=base_set) for cell in cells]
     return cells
 
 

@@ -105,7 +105,8 @@ def _print_table(resolved: Resolved) -> None:
 
 def _headline(stand_in: StandIn) -> str:
     """The version a user of the role asks about first."""
-    for key, value in stand_in.versions.items():
-        if key == "node" or key.startswith(("golang-", "python3.")):
-            return f"{key} {value}"
+    for prefix in ("node", "golang-", "python3."):  # buildpack-deps has python3 too, for mercurial
+        for key, value in stand_in.versions.items():
+            if key == prefix or (prefix.endswith(("-", ".")) and key.startswith(prefix)):
+                return f"{key} {value}"
     return ""

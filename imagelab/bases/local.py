@@ -25,6 +25,9 @@ from imagelab.inspect import dpkg
 from imagelab.terminal import terminal
 
 WORK_DIR = ROOT / ".imagelab" / "bases"
+#: One lock for the machine, not the checkout: the stand-ins' tags live in the one engine every
+#: checkout builds on.
+LOCK_FILE = Path(tempfile.gettempdir()) / "imagelab-bases.lock"
 DEFAULT_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_ENV = "IMAGELAB_EXTRA_CA"
 LOCK_WAIT_S = 1800  # a cold build of the whole set takes a few minutes
@@ -43,6 +46,7 @@ class StandIn:
     seconds: float
     size: int
     versions: dict[str, str] = field(default_factory=dict)
+    image_id: str = ""  # what was built or found: pushed by id, whatever the tag names by then
 
 
 def build_local(
@@ -69,9 +73,9 @@ def build_local(
 
 @contextlib.contextmanager
 def _one_builder_at_a_time(log: Callable[[str], None]) -> Iterator[None]:
-    """Hold a lock on WORK_DIR while building: a second `nox -s bases` (or a compare run that needs
+    """Hold LOCK_FILE while building: a second `nox -s bases` (or a compare run that needs
     the set) waits, then finds the images up to date instead of building them twice."""
-    with open(WORK_DIR / ".lock", "w") as lock:
+    with open(LOCK_FILE, "w") as lock:
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
@@ -80,7 +84,7 @@ def _one_builder_at_a_time(log: Callable[[str], None]) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise BuildError(
-                        f"another build of the local base set held {WORK_DIR} for {LOCK_WAIT_S} s",
+                        f"another build of the local base set held {LOCK_FILE} for {LOCK_WAIT_S} s",
                         hint="is a `nox -s bases` stuck? stop it, then run again",
                     ) from None
                 if deadline - time.monotonic() > LOCK_WAIT_S - 1:
@@ -113,8 +117,15 @@ def _build_or_reuse(
         cached = False
         if replaced and replaced != engine.image_id(role.tag):
             engine.remove_image_if_unused(replaced)  # the old version, unless images built on it remain
+    image_id = engine.image_id(role.tag)
     return StandIn(
-        role.name, role.tag, cached, time.monotonic() - started, engine.image_size(role.tag), versions
+        role.name,
+        role.tag,
+        cached,
+        time.monotonic() - started,
+        engine.image_size(image_id),
+        versions,
+        image_id,
     )
 
 
@@ -180,7 +191,7 @@ def _build(
 ) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
-    scratch_tag = f"imagelab-scratch/bases-{role.name}:build"
+    scratch_tag = f"imagelab-scratch/bases-{role.name}:{context.name.rsplit('-', 1)[-1].lower()}"
     build_args: dict[str, str] = {}
     archive_date = ""
     try:

@@ -86,7 +86,8 @@ def resolve(
         for image in wanted:
             if image.role in local:
                 local_set, role = local[image.role]
-                digest, fresh = _push_if_needed(local_set.roles[role].tag, image, base_set)
+                stand_in = built[(local_set.name, role)]
+                digest, fresh = _push_if_needed(stand_in.image_id or stand_in.tag, image, base_set)
                 digests[image.role] = digest
                 pushed += [image.role] if fresh else []
     remote = [i for i in wanted if i.role not in local and not i.pin]
@@ -96,7 +97,7 @@ def resolve(
     return Resolved(base_set.with_digests(digests), stand_ins, pushed)
 
 
-def _push_if_needed(local_tag: str, image: BaseImage, base_set: BaseSet) -> tuple[str, str | bool]:
+def _push_if_needed(local_tag: str, image: BaseImage, base_set: BaseSet) -> tuple[str, bool]:
     """The stand-in's digest in the registry: pushed now unless the registry has this very image."""
     repository = image.ref.rpartition(":")[0]
     known = registry.pushed_digest(local_tag, repository)

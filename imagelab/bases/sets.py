@@ -82,6 +82,7 @@ class BaseSet:
     path: Path
     description: str
     images: tuple[BaseImage, ...]
+    resolved: bool = False  # the roles builds use have their digests (bases.resolve)
 
     def image(self, role: str) -> BaseImage | None:
         return next((image for image in self.images if image.role == role), None)
@@ -96,7 +97,7 @@ class BaseSet:
 
     def with_digests(self, digests: dict[str, str]) -> BaseSet:
         resolved = tuple(replace(i, digest=i.pin or digests.get(i.role, i.digest)) for i in self.images)
-        return replace(self, images=resolved)
+        return replace(self, images=resolved, resolved=True)
 
 
 def final_role(dockerfile: Path) -> str:
