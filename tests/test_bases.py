@@ -336,6 +336,9 @@ def test_an_image_whose_key_matches_is_not_built_again(
     monkeypatch.setattr(local, "_key", lambda role, *rest: f"key-{role.name}")
     monkeypatch.setattr(engine, "image_labels", lambda ref: {local.KEY_LABEL: "key-debian-slim"})
     monkeypatch.setattr(engine, "image_size", lambda ref: 1)
+    monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:id")
+    monkeypatch.setattr(registry, "ensure_registry", lambda **_: None)
+    monkeypatch.setattr(local, "_publish", lambda stand_in: stand_in)  # no registry in a unit test
     monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:" + ref)  # no engine: a unit test
     built: list[str] = []
     monkeypatch.setattr(local, "_build", lambda role, *rest: built.append(role.name) or {})
@@ -383,7 +386,7 @@ CONTRACT_FILES = {
 @pytest.mark.parametrize("role", list(CONTRACT_FILES))
 def test_the_stand_in_keeps_the_official_contract(local_set: bases.BaseSets, role: str) -> None:
     checks = structure.run_tool(
-        local_set.roles[role].tag, [CONTRACTS / name for name in CONTRACT_FILES[role]]
+        local.image_ref(local_set.roles[role]), [CONTRACTS / name for name in CONTRACT_FILES[role]]
     )
     failed = [f"{c.name}: {c.detail}" for c in checks if not c.passed]
     assert checks and not failed
@@ -421,7 +424,9 @@ def test_the_debian12_stand_in_keeps_the_same_contract(
     debian12_set: tuple[bases.BaseSets, Path], role: str
 ) -> None:
     bookworm, contracts = debian12_set
-    checks = structure.run_tool(bookworm.roles[role].tag, [contracts / name for name in CONTRACT_FILES[role]])
+    checks = structure.run_tool(
+        local.image_ref(bookworm.roles[role]), [contracts / name for name in CONTRACT_FILES[role]]
+    )
     failed = [f"{c.name}: {c.detail}" for c in checks if not c.passed]
     assert checks and not failed
 
@@ -430,17 +435,21 @@ def test_the_debian12_stand_in_keeps_the_same_contract(
 @needs_builder
 def test_every_stand_in_says_what_it_stands_in_for(local_set: bases.BaseSets) -> None:
     for role in local_set.roles.values():
-        labels = engine.image_labels(role.tag)
+        labels = engine.image_labels(local.image_ref(role))
         assert labels[f"{local.LABEL}.stands-in-for"] == role.official
         assert labels[f"{local.LABEL}.base-set"] == "debian"
         assert labels[f"{local.LABEL}.debian.suite"] == "trixie"
         assert labels[f"{local.LABEL}.debian.archive-date"]
         assert labels[local.KEY_LABEL]
-    assert engine.image_labels("imagelab-bases/python-distroless:debian13")[
+    assert engine.image_labels(f"{registry.address()}/imagelab-bases/python-distroless:debian13")[
         f"{local.LABEL}.version.python3.13"
     ]
-    assert engine.image_labels("imagelab-bases/node-distroless:debian13")[f"{local.LABEL}.version.node"]
-    assert engine.image_labels("imagelab-bases/golang:debian13")[f"{local.LABEL}.version.golang-1.24-go"]
+    assert engine.image_labels(f"{registry.address()}/imagelab-bases/node-distroless:debian13")[
+        f"{local.LABEL}.version.node"
+    ]
+    assert engine.image_labels(f"{registry.address()}/imagelab-bases/golang:debian13")[
+        f"{local.LABEL}.version.golang-1.24-go"
+    ]
 
 
 @pytest.mark.docker
@@ -526,9 +535,9 @@ def test_a_bad_package_names_itself_and_leaves_the_image_alone(
             shutil.copy(recipes.BASES_DIR / name, tmp_path)
     (tmp_path / "bases.toml").write_text(text)
     broken = bases.load(tmp_path / "bases.toml")
-    before = engine.image_id("imagelab-bases/static:debian13")
+    before = engine.image_id(f"{registry.address()}/imagelab-bases/static:debian13")
     assert before, "local_set built it"
     with pytest.raises(BuildError) as caught:
         bases.build_local(["static"], sets=broken, log=lambda line: None)
     assert caught.value.cause == "package no-such-package-imagelab is not in Debian trixie"
-    assert engine.image_id("imagelab-bases/static:debian13") == before
+    assert engine.image_id(f"{registry.address()}/imagelab-bases/static:debian13") == before

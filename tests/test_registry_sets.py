@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import apps, bases, build, cli, engine
-from imagelab.bases import check
+from imagelab.bases import check, resolution
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
 
@@ -39,6 +39,31 @@ def write_baseline(folder: Path, set_name: str, bases_used: dict[str, str]) -> P
         json.dumps({"schema": 1, "base_set": set_name, "images": [{**row, "base_images": images}]})
     )
     return path
+
+
+# --- which references are stand-ins this machine makes -------------------------------------------
+
+
+def test_debian12_takes_golang_from_the_debian13_recipes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(registry.ADDRESS_ENV, raising=False)
+    made = resolution.local_stand_ins(bases.open_set("debian12"), bases.load_recipes())
+    assert {role: (local_set.name, built) for role, (local_set, built) in made.items()}["golang"] == (
+        "debian",
+        "golang",
+    )
+    assert made["python"][0].name == "debian12" and len(made) == 12
+
+
+def test_a_reference_into_the_registry_that_no_recipe_makes_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(registry.ADDRESS_ENV, raising=False)
+    path = write_set(tmp_path, "odd", {"python": "{registry}/imagelab-bases/python:debian11"})
+    with pytest.raises(ConfigError) as caught:
+        resolution.local_stand_ins(bases.open_set(str(path)), bases.load_recipes())
+    assert caught.value.cause.startswith(
+        "odd.toml: role python (127.0.0.1:5000/imagelab-bases/python:debian11)"
+    )
 
 
 # --- --check with digests given (no registry) ------------------------------------------------------
@@ -143,8 +168,12 @@ def test_a_build_on_a_pinned_digest_uses_that_digest(own_registry: str, tmp_path
     """go-href's distroless image on a set that pins `static` to the first of two images pushed under
     one tag: the build takes the pinned one (its labels say so, and the newer image's label is absent)."""
     static = f"{own_registry}/imagelab-scratch/registry-pin:static"
-    pinned = push_new_image(tmp_path / "a", static, base="imagelab-bases/static:debian13")
-    newer = push_new_image(tmp_path / "b", static, base="imagelab-bases/static:debian13")
+    pinned = push_new_image(
+        tmp_path / "a", static, base=f"{registry.address()}/imagelab-bases/static:debian13"
+    )
+    newer = push_new_image(
+        tmp_path / "b", static, base=f"{registry.address()}/imagelab-bases/static:debian13"
+    )
     name = f"registry-pin-{uuid.uuid4().hex[:8]}"
     path = write_set(
         tmp_path,

@@ -1,7 +1,7 @@
 """Base images: the sets that map every role to an image, and building the local stand-ins.
 
 - sets.py       base sets: the files that map roles to image references (sets/*.toml)
-- resolve.py    every role of a set resolved to a digest; local stand-ins built and pushed first
+- resolution.py every role of a set resolved to a digest; local stand-ins built and pushed first
 - check.py      `bases --check`: which roles moved since a baseline, and the cells that use them
 - recipes.py    bases.toml: the roles and how each local stand-in is made, per Debian release
 - local.py      building the local stand-ins (keyed on their inputs, one builder at a time)
@@ -13,7 +13,7 @@
 
 from imagelab.bases.local import StandIn, build_local
 from imagelab.bases.recipes import BaseSets, Recipes, Role, load, load_recipes
-from imagelab.bases.resolve import Resolved, resolve
+from imagelab.bases.resolution import Resolved, resolve
 from imagelab.bases.sets import LOCAL_SET, BaseImage, BaseSet, final_role, known_sets, open_set, roles_of
 
 __all__ = [

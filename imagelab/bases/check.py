@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from imagelab import apps
-from imagelab.bases.resolve import RESOLVE_THREADS
+from imagelab.bases.resolution import RESOLVE_THREADS
 from imagelab.bases.sets import REFERENCE, BaseImage, BaseSet, roles_of
 from imagelab.engine import registry
 from imagelab.errors import ConfigError

@@ -13,7 +13,7 @@ from rich.table import Table
 from imagelab import ROOT
 from imagelab.bases import check
 from imagelab.bases.local import CA_ENV, StandIn
-from imagelab.bases.resolve import Resolved, resolve
+from imagelab.bases.resolution import Resolved, resolve
 from imagelab.bases.sets import LOCAL_SET, known_sets, open_set
 from imagelab.terminal import terminal
 

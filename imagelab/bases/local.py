@@ -20,6 +20,7 @@ from imagelab import ROOT, engine
 from imagelab.bases import rootfs
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
+from imagelab.engine import registry
 from imagelab.errors import BuildError, ConfigError
 from imagelab.inspect import dpkg
 from imagelab.terminal import terminal
@@ -46,7 +47,10 @@ class StandIn:
     seconds: float
     size: int
     versions: dict[str, str] = field(default_factory=dict)
-    image_id: str = ""  # what was built or found: pushed by id, whatever the tag names by then
+    image_id: str = ""
+    ref: str = ""  # where it lives: <registry>/imagelab-bases/<role>:<set tag>
+    digest: str = ""  # its digest in the registry
+    pushed: bool = False  # pushed this time (else the registry had this very image)
 
 
 def build_local(
@@ -56,19 +60,45 @@ def build_local(
     sets: BaseSets | None = None,
     log: Callable[[str], None] = terminal.step,
 ) -> list[StandIn]:
-    """Build the `debian` stand-ins of `roles` (all when empty) and the roles they build on.
+    """Build the stand-ins of `roles` (all when empty) and the roles they build on, and push each to the
+    registry before its children build on it, by digest.
 
     Each image carries a key of everything that went into it (recipe files, packages, suite, Node
     version, CA file, parent image) and is skipped when its tagged image has that key. A failure leaves
-    every earlier image as it was: an image is tagged only once it is complete.
+    every earlier image as it was: an image is tagged only once it is complete. Locally an image is
+    tagged with its registry name only (<registry>/imagelab-bases/...), which nothing else builds.
     """
     sets = sets or load()
     order = _build_order(sets, [sets.role(name).name for name in roles] or list(sets.roles))
     extra_ca = read_extra_ca(ca_file)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
+    registry.ensure_registry(log=log)
+    done: dict[str, StandIn] = {}
     with _one_builder_at_a_time(log):
         node = node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
-        return [_build_or_reuse(sets.roles[name], sets, extra_ca, node, rebuild, log) for name in order]
+        for name in order:
+            role = sets.roles[name]
+            parent = done[role.parent] if role.parent else None
+            done[name] = _publish(_build_or_reuse(role, sets, extra_ca, node, rebuild, log, parent))
+    return list(done.values())
+
+
+def image_ref(role: Role) -> str:
+    """The stand-in's name, locally and in the registry."""
+    return f"{registry.address()}/{role.tag}"
+
+
+def _publish(stand_in: StandIn) -> StandIn:
+    """Push the stand-in unless the registry holds this very image already; its digest there."""
+    repository = stand_in.ref.rpartition(":")[0]
+    known = registry.pushed_digest(stand_in.image_id, repository)
+    if known:
+        with contextlib.suppress(registry.RegistryError):  # not there: another registry answers now
+            if registry.remote_digest(stand_in.ref) == known:
+                stand_in.digest = known
+                return stand_in
+    stand_in.digest, stand_in.pushed = registry.push(stand_in.image_id, stand_in.ref), True
+    return stand_in
 
 
 @contextlib.contextmanager
@@ -103,21 +133,23 @@ def _build_or_reuse(
     node: NodeRelease | None,
     rebuild: bool,
     log: Callable[[str], None],
+    parent: StandIn | None,
 ) -> StandIn:
     started = time.monotonic()
-    key = _key(role, sets, extra_ca, node)
-    labels = engine.image_labels(role.tag)
+    ref = image_ref(role)
+    key = _key(role, sets, extra_ca, node, parent)
+    labels = engine.image_labels(ref)
     if not rebuild and labels is not None and labels.get(KEY_LABEL) == key:
         versions = {k.removeprefix(f"{LABEL}.version."): v for k, v in labels.items() if ".version." in k}
         cached = True
     else:
-        log(f"building {role.tag} (stands in for {role.official})")
-        replaced = engine.image_id(role.tag)
-        versions = _build(role, sets, key, extra_ca, node, rebuild)
+        log(f"building {ref} (stands in for {role.official})")
+        replaced = engine.image_id(ref)
+        versions = _build(role, sets, key, extra_ca, node, rebuild, parent)
         cached = False
-        if replaced and replaced != engine.image_id(role.tag):
+        if replaced and replaced != engine.image_id(ref):
             engine.remove_image_if_unused(replaced)  # the old version, unless images built on it remain
-    image_id = engine.image_id(role.tag)
+    image_id = engine.image_id(ref)
     return StandIn(
         role.name,
         role.tag,
@@ -126,6 +158,7 @@ def _build_or_reuse(
         engine.image_size(image_id),
         versions,
         image_id,
+        ref,
     )
 
 
@@ -167,7 +200,9 @@ def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
     return order
 
 
-def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) -> str:
+def _key(
+    role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None, parent: StandIn | None = None
+) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
     if role.recipe != "dockerfile":  # the code that writes the root file system is part of the recipe
@@ -181,13 +216,19 @@ def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) 
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
         "node": [node.version, node.npm_version] if role.node and node else None,
-        "parent": engine.image_id(sets.roles[role.parent].tag) if role.parent else None,
+        "parent": parent.image_id if parent else None,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def _build(
-    role: Role, sets: BaseSets, key: str, extra_ca: bytes, node: NodeRelease | None, rebuild: bool
+    role: Role,
+    sets: BaseSets,
+    key: str,
+    extra_ca: bytes,
+    node: NodeRelease | None,
+    rebuild: bool,
+    parent: StandIn | None,
 ) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
@@ -211,7 +252,8 @@ def _build(
             archive_date = made.archive_date
         else:
             build_args = {
-                "PARENT": sets.roles[role.parent].tag,
+                # by digest from the registry, as the apps' builds take their bases
+                "PARENT": f"{parent.ref.rpartition(':')[0]}@{parent.digest}" if parent else "",
                 "PACKAGES": " ".join(role.packages),
                 "PYTHON_VERSION": sets.debian.python,
             }
@@ -230,16 +272,16 @@ def _build(
                 no_cache=rebuild,  # run apt-get again: a rebuild is how Debian's updates get in
             )
         except BuildError as exc:
-            raise rootfs.package_failure("\n".join(exc.log), suite, f"building {role.tag}") from exc
+            raise rootfs.package_failure("\n".join(exc.log), suite, f"building {image_ref(role)}") from exc
         versions = _versions(role, sets, scratch_tag, node)
-        parent_labels = engine.image_labels(sets.roles[role.parent].tag) if role.parent else {}
+        parent_labels = engine.image_labels(parent.image_id) if parent else {}
         archive_date = archive_date or (parent_labels or {}).get(f"{LABEL}.debian.archive-date", "")
         engine.build_image(
             context,
             BASES_DIR / "label.Dockerfile",
-            role.tag,
+            image_ref(role),
             build_args={"IMAGE": scratch_tag},
-            labels=_labels(role, sets, key, versions, archive_date),
+            labels=_labels(role, sets, key, versions, archive_date, parent),
         )
     finally:
         engine.remove_image(scratch_tag)
@@ -275,7 +317,7 @@ def _versions(role: Role, sets: BaseSets, image: str, node: NodeRelease | None) 
 
 
 def _labels(
-    role: Role, sets: BaseSets, key: str, versions: dict[str, str], archive_date: str
+    role: Role, sets: BaseSets, key: str, versions: dict[str, str], archive_date: str, parent: StandIn | None
 ) -> dict[str, str]:
     labels = {
         f"{LABEL}.stands-in-for": role.official,
@@ -291,7 +333,8 @@ def _labels(
             f"{role.official} image, but with its interface (dockerfiles/bases/README.md)."
         ),
         "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "org.opencontainers.image.base.name": sets.roles[role.parent].tag if role.parent else "scratch",
+        "org.opencontainers.image.base.name": parent.ref if parent else "scratch",
+        "org.opencontainers.image.base.digest": parent.digest if parent else "",
         "org.opencontainers.image.vendor": "imagelab (local build)",
     }
     labels.update({f"{LABEL}.version.{name}": value for name, value in versions.items()})

@@ -2,7 +2,7 @@
 
 A reference into the project's registry (`{registry}/imagelab-bases/<role>:<tag>`) whose tag is a local
 set of bases.toml is a stand-in this machine makes: it is built (cached) and pushed, unless the registry
-already holds exactly that image. Every other reference is resolved in its own registry without
+already holds exactly that image (bases/local.py). Every other reference is resolved in its own registry without
 pulling (skopeo). A pinned reference is taken as written. Builds then ask for `name@sha256:...`.
 """
 
@@ -17,7 +17,7 @@ from imagelab.bases.local import StandIn, build_local
 from imagelab.bases.recipes import BaseSets, Recipes, load_recipes
 from imagelab.bases.sets import BaseImage, BaseSet, open_set, where
 from imagelab.engine import registry
-from imagelab.errors import ConfigError, ImagelabError
+from imagelab.errors import ConfigError
 from imagelab.terminal import terminal
 
 RESOLVE_THREADS = 8  # skopeo calls at once: each waits on the network, not the CPU
@@ -72,7 +72,6 @@ def resolve(
     digests: dict[str, str] = {}
     pushed: list[str] = []
     if local:
-        registry.ensure_registry(log=log)
         by_set: dict[str, list[str]] = {}
         for local_set, role in local.values():
             by_set.setdefault(local_set.name, []).append(role)
@@ -83,34 +82,14 @@ def resolve(
             ):
                 built[(name, stand_in.role)] = stand_in
         stand_ins = list(built.values())
-        for image in wanted:
-            if image.role in local:
-                local_set, role = local[image.role]
-                stand_in = built[(local_set.name, role)]
-                digest, fresh = _push_if_needed(stand_in.image_id or stand_in.tag, image, base_set)
-                digests[image.role] = digest
-                pushed += [image.role] if fresh else []
+        for role, (local_set, made) in local.items():
+            digests[role] = built[(local_set.name, made)].digest
+        pushed = [role for role, (local_set, made) in local.items() if built[(local_set.name, made)].pushed]
     remote = [i for i in wanted if i.role not in local and not i.pin]
     with ThreadPoolExecutor(max_workers=RESOLVE_THREADS) as pool:
         for image, digest in zip(remote, pool.map(lambda i: _remote(base_set, i), remote), strict=True):
             digests[image.role] = digest
     return Resolved(base_set.with_digests(digests), stand_ins, pushed)
-
-
-def _push_if_needed(local_tag: str, image: BaseImage, base_set: BaseSet) -> tuple[str, bool]:
-    """The stand-in's digest in the registry: pushed now unless the registry has this very image."""
-    repository = image.ref.rpartition(":")[0]
-    known = registry.pushed_digest(local_tag, repository)
-    if known:
-        try:
-            if registry.remote_digest(image.ref) == known:
-                return known, False
-        except registry.RegistryError:
-            pass  # not there (a registry with other storage answers now): push it
-    try:
-        return registry.push(local_tag, image.ref), True
-    except ImagelabError as exc:
-        raise ConfigError(f"{where(base_set, image)}: {exc.cause}", hint=exc.hint) from exc
 
 
 def _remote(base_set: BaseSet, image: BaseImage) -> str:
