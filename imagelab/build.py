@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import subprocess
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from pathlib import Path
 from imagelab import ROOT, bases, engine
 from imagelab.apps import App, Variant
 from imagelab.bases.sets import BaseSet
+from imagelab.engine import process
 from imagelab.engine.bake import TargetResult, bake_all
 from imagelab.terminal import terminal
 
@@ -31,8 +32,13 @@ class Built:
 
 
 def git_revision() -> str:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=False, capture_output=True, text=True)
-    return done.stdout.strip() if done.returncode == 0 else "unknown"
+    try:
+        done = process.run(
+            ["git", "rev-parse", "HEAD"], timeout=30, what="git rev-parse", check=False, cwd=ROOT
+        )
+    except process.ProcessError:  # no git here (a source tarball)
+        return "unknown"
+    return done.stdout.strip() if done.ok else "unknown"
 
 
 def labels(variant: Variant, revision: str, base_set: BaseSet) -> dict[str, str]:
@@ -62,8 +68,8 @@ def labels(variant: Variant, revision: str, base_set: BaseSet) -> dict[str, str]
 def _target(app: App, dockerfile: Path, base_set: BaseSet, tag: str, extra: dict | None = None) -> dict:
     return {
         # Relative to the bake file in SCRATCH, so the file also runs on a remote builder from a checkout.
-        "context": str(Path("..") / app.folder.relative_to(ROOT)),
-        "dockerfile": str(Path("../..") / dockerfile.relative_to(ROOT)),
+        "context": os.path.relpath(app.folder, SCRATCH),
+        "dockerfile": os.path.relpath(dockerfile, app.folder),
         "args": base_set.build_args(),
         "tags": [tag],
         **(extra or {}),

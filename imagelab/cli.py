@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from imagelab import ROOT
+from imagelab import ROOT, bump_command
 from imagelab.errors import ConfigError, ImagelabError
 from imagelab.terminal import terminal
 
@@ -155,6 +155,15 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from imagelab.report import jsonfile
+
+    path = ROOT / "results" / "compare.schema.json"
+    path.write_text(jsonfile.schema_text())
+    terminal.info(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
 def add_run(command: argparse.ArgumentParser) -> None:
     command.add_argument("--run", default="", metavar="ID", help="only what this run left (default: any run)")
 
@@ -188,14 +197,11 @@ def add_builder(command: argparse.ArgumentParser) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from imagelab import compare
-    from imagelab.report.gate import Thresholds
+    from imagelab.report import accepted
 
+    thresholds = bump_command.gate_thresholds(args)
+    accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
     cells = selected(args, resolve=True)
-    thresholds = Thresholds(
-        size_share=args.max_growth_percent / 100,
-        size_bytes=int(args.max_growth_mb * 1000**2),
-        packages_share=args.max_package_growth_percent / 100,
-    )
     options = compare.Options(
         base_set=cells[0].base_set if cells else args.bases,
         builder=args.builder,
@@ -206,6 +212,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         cold=args.cold,
         thresholds=thresholds,
         results=args.results,
+        # Only a run of the whole matrix is a point of the trend: a run of one app would be a dip.
+        history=None if args.app or args.variant else args.history or args.results / "history.jsonl",
+        accepted=args.accepted,
     )
     if options.baseline is not None and not options.update_baseline:
         compare.gate.load(options.baseline)  # a bad baseline is refused before an hour of building
@@ -234,30 +243,15 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--fresh", action="store_true", help="measure and check every image again")
     command.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help="where a run of every image appends itself (default: history.jsonl beside the report)",
+    )
+    command.add_argument(
         "--cold",
         action="store_true",
         help="build each image alone from an empty cache first: cold build times",
-    )
-    command.add_argument(
-        "--max-growth-percent",
-        type=float,
-        default=5.0,
-        metavar="P",
-        help="an image may grow this much before the gate fails (with --max-growth-mb)",
-    )
-    command.add_argument(
-        "--max-growth-mb",
-        type=float,
-        default=2.0,
-        metavar="MB",
-        help="... and this many megabytes (default 2)",
-    )
-    command.add_argument(
-        "--max-package-growth-percent",
-        type=float,
-        default=10.0,
-        metavar="P",
-        help="how much an image's package count may grow (default 10)",
     )
 
 
@@ -276,7 +270,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "compare": (
         cmd_compare,
         "build, smoke-test and measure the variants; report and gate against a baseline",
-        (add_selectors, add_builder, add_compare_options),
+        (add_selectors, add_builder, add_compare_options, bump_command.add_gate_options),
+    ),
+    "bump": (
+        bump_command.cmd_bump,
+        "what changed from one base set (or compare.json) to another; gate on it",
+        (bump_command.add_bump_options, add_builder, bump_command.add_gate_options),
+    ),
+    "trend": (
+        bump_command.cmd_trend,
+        "draw results/trend.svg: size per variant over the recorded runs",
+        (bump_command.add_trend_options,),
     ),
     "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
@@ -291,6 +295,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         (add_selectors,),
     ),
     "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),
+    "schema": (cmd_schema, "write results/compare.schema.json, the JSON Schema of compare.json", ()),
     "clean": (
         cmd_clean,
         "remove the containers and networks labelled imagelab.run (of any run, or --run ID)",

@@ -87,7 +87,8 @@ def test_waste_is_what_later_layers_delete_or_overwrite(tmp_path: Path):
 
 
 def test_dive_counts_every_copy_of_a_path_seen_twice(tmp_path: Path):
-    """dive: /a in two layers counts 100 + 50; the deleted folder /d was no leaf below, so it counts once."""
+    """dive: /a in two layers counts 100 + 50; the deleted file /gone counts its 7 bytes and nothing for
+    its whiteout; the deleted folder /d was no leaf below, so it counts once, with its contents."""
     layers = [
         [
             file("a", b"x" * 100),
@@ -95,15 +96,18 @@ def test_dive_counts_every_copy_of_a_path_seen_twice(tmp_path: Path):
             file("d/x", b"x" * 10),
             file("d/y", b"x" * 20),
             file("keep", b"x" * 5),
+            file("gone", b"x" * 7),
         ],
-        [file("a", b"y" * 50), whiteout("d")],
+        [file("a", b"y" * 50), whiteout("d"), whiteout("gone")],
     ]
     archive = write_docker_archive(tmp_path / "image.tar", layers)
 
     with imagefs.open_archive(archive) as image:
-        assert image.dive.wasted_bytes == 150
-        assert image.dive.efficiency == pytest.approx((50 + 10 + 20 + 5 + 30) / (150 + 10 + 20 + 5 + 30))
-        assert (image.wasted_bytes, image.wasted_files) == (100 + 10 + 20, 3)
+        assert image.dive.wasted_bytes == 150 + 7
+        assert image.dive.efficiency == pytest.approx(
+            (50 + 10 + 20 + 5 + 30 + 0) / (150 + 10 + 20 + 5 + 30 + 7)
+        )
+        assert (image.wasted_bytes, image.wasted_files) == (100 + 10 + 20 + 7, 4)
 
 
 def test_resolve_follows_symlinks_and_hardlinks_inside_the_image(tmp_path: Path):

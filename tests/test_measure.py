@@ -122,7 +122,7 @@ def test_the_largest_layers_come_with_the_step_that_made_them(
 
 def test_a_long_step_is_cut_to_what_a_table_can_show():
     assert (
-        measure._instruction("RUN /bin/sh -c " + "echo x && " * 40)
+        measure.instruction("RUN /bin/sh -c " + "echo x && " * 40)
         == ("RUN /bin/sh -c " + "echo x && " * 40)[:120]
     )
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -205,12 +206,14 @@ def _key(
 ) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
-    if role.recipe != "dockerfile":  # the code that writes the root file system is part of the recipe
-        recipe_files.append(Path(rootfs.__file__))
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     inputs = {
         "role": role.__dict__,
+        # What rootfs.py writes, by version: a refactor of the module keeps the images, a change to what
+        # it writes (bump the number) rebuilds them. Hashing its source made every checkout at another
+        # revision rebuild the whole set.
+        "rootfs": rootfs.RECIPE_VERSION if role.recipe != "dockerfile" else None,
         "suite": sets.debian.suite,
         "mirror": sets.debian.mirror,
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
@@ -232,7 +235,8 @@ def _build(
 ) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
-    scratch_tag = f"imagelab-scratch/bases-{role.name}:{context.name.rsplit('-', 1)[-1].lower()}"
+    # Unique: two checkouts building the same role at once must not untag each other's half-built image.
+    scratch_tag = f"imagelab-scratch/bases-{role.name}:build-{uuid.uuid4().hex[:12]}"
     build_args: dict[str, str] = {}
     archive_date = ""
     try:

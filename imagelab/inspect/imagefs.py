@@ -1,9 +1,7 @@
 """An image's own files, read from a `docker save` tarball; nothing from the image ever runs.
 
-`docker save` writes a tar of tars: a manifest naming the image config and one tar per layer, oldest
-first. Engines before 25 (docker 20.10 here) write the docker-archive layout (`manifest.json`,
-`<id>/layer.tar`); newer ones write an OCI layout (`index.json`, `blobs/sha256/<hex>`) and most also a
-`manifest.json` pointing into it. Applying the layers in order, with overlayfs' whiteouts
+`docker save` writes a tar of tars: the image config and one tar per layer, oldest first (archive_layout
+finds them in either layout engines write). Applying the layers in order, with overlayfs' whiteouts
 (`.wh.<name>` deletes a lower path, `.wh..wh..opq` empties a lower directory), gives the merged file
 system a container sees.
 
@@ -15,15 +13,12 @@ Waste, two ways:
 - `Layer.wasted_bytes` / `wasted_files`: the bytes of a layer's files that a later layer deletes or
   overwrites -- bytes every pull moves that no container can see. They add up exactly:
   sum of layer sizes == visible bytes + wasted bytes.
-- `ImageFS.dive`: dive's "potential wasted space" and "image efficiency", computed as dive does, for
-  people who compare with it: every path that occurs in two or more layers counts with all its copies
-  (the surviving one included); a deleted file adds nothing for its whiteout, a deleted directory adds
-  its contents; only leaves of each layer's tree count, and opaque directories are ignored.
+- `ImageFS.dive`: dive's "potential wasted space" and "image efficiency", for people who compare with
+  it (counted as the dive module says).
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
 import tarfile
 import tempfile
@@ -34,7 +29,8 @@ from pathlib import Path
 from typing import IO, Self
 
 from imagelab import engine
-from imagelab.errors import ImagelabError
+from imagelab.inspect import archive_layout
+from imagelab.inspect.dive import DiveScore, DiveWaste
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -92,14 +88,6 @@ class Config:
     def path(self) -> list[str]:
         """The folders a command name is looked up in, in order."""
         return [folder for folder in self.env.get("PATH", DEFAULT_PATH).split(":") if folder]
-
-
-@dataclass(frozen=True)
-class DiveWaste:
-    """dive's figures for the whole image (see the module docstring for how they are counted)."""
-
-    wasted_bytes: int
-    efficiency: float  # 1.0 when nothing is duplicated or deleted
 
 
 class ImageFS:
@@ -187,7 +175,7 @@ class ImageFS:
         """The layer's tar as stored in the archive (e.g. to gzip it and learn what a pull moves)."""
         stream = self._outer.extractfile(self.layers[index].member)
         if stream is None:
-            raise _corrupt(self.archive, f"layer {self.layers[index].member} is not a file")
+            raise archive_layout.corrupt(self.archive, f"layer {self.layers[index].member} is not a file")
         with stream:
             yield stream
 
@@ -246,51 +234,18 @@ class ImageFS:
         return own + sum(self._tree_size(child) for child in self._children.get(path, ()))
 
 
-class _DiveScore:
-    """dive's efficiency bookkeeping: per path, how often it occurs as a leaf, and its sizes."""
-
-    def __init__(self) -> None:
-        self.paths: dict[str, list[int]] = {}  # path -> [occurrences, cumulative size, smallest size]
-
-    def visit(self, image: ImageFS, added: list[Entry], deleted: list[str]) -> None:
-        """Count one layer's leaves; call before the layer is applied (whiteouts size the view below)."""
-        inner = set()
-        for path in [entry.path for entry in added] + deleted:
-            parent = posixpath.dirname(path)
-            while parent != "/" and parent not in inner:
-                inner.add(parent)
-                parent = posixpath.dirname(parent)
-        for entry in added:
-            if entry.path not in inner:
-                self._count(entry.path, entry.size)
-        for path in deleted:
-            below = image.entries.get(path)
-            self._count(path, image._tree_size(path) if below and below.kind == "dir" else 0)
-
-    def _count(self, path: str, size: int) -> None:
-        seen = self.paths.setdefault(path, [0, 0, size])
-        seen[0] += 1
-        seen[1] += size
-        seen[2] = min(seen[2], size)
-
-    def result(self) -> DiveWaste:
-        wasted = sum(cumulative for count, cumulative, _ in self.paths.values() if count >= 2)
-        discovered = sum(cumulative for _, cumulative, _ in self.paths.values())
-        smallest = sum(minimum for _, _, minimum in self.paths.values())
-        return DiveWaste(wasted, smallest / discovered if discovered else 1.0)
-
-
-def open_archive(archive: Path, ref: str = "") -> ImageFS:
-    """Read the metadata of the image `ref` (or the only / first one) in a `docker save` tarball."""
+def open_archive(archive: Path, ref: str = "", layers: int | None = None) -> ImageFS:
+    """Read the metadata of the image `ref` (or the only / first one) in a `docker save` tarball;
+    with `layers`, of its first N layers only (e.g. the files as its base image left them)."""
     try:
         outer = tarfile.open(archive)  # noqa: SIM115 -- the ImageFS owns it and closes it
     except (OSError, tarfile.TarError) as exc:
-        raise _corrupt(archive, f"not a readable tar ({exc})") from exc
+        raise archive_layout.corrupt(archive, f"not a readable tar ({exc})") from exc
     try:
-        config_member, layer_members = _manifest(outer, archive, ref)
-        raw = _load_json(outer, archive, config_member)
-        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members))
-        dive = _DiveScore()
+        config_member, layer_members = archive_layout.image_members(outer, archive, ref)
+        raw = archive_layout.load_json(outer, archive, config_member)
+        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members)[:layers])
+        dive = DiveScore()
         for layer in image.layers:
             _apply_layer(image, layer, dive)
         image.dive = dive.result()
@@ -309,7 +264,7 @@ def saved(ref: str) -> Iterator[ImageFS]:
             yield image
 
 
-def _apply_layer(image: ImageFS, layer: Layer, dive: _DiveScore) -> None:
+def _apply_layer(image: ImageFS, layer: Layer, dive: DiveScore) -> None:
     added, deleted, emptied = [], [], []
     with image.open_layer(layer.index) as stream, tarfile.open(fileobj=stream, mode="r:*") as tar:
         for member in tar:
@@ -321,7 +276,12 @@ def _apply_layer(image: ImageFS, layer: Layer, dive: _DiveScore) -> None:
                 deleted.append(posixpath.join(parent, name[len(WHITEOUT) :]))
             elif path != "/":
                 added.append(_entry(path, member, layer.index))
-    dive.visit(image, added, deleted)
+    # Counted before the layer applies: a whiteout weighs what the layers below hold in a deleted
+    # directory, and nothing for a deleted file (as dive counts them).
+    dirs = [p for p in deleted if (below := image.entries.get(p)) is not None and below.kind == "dir"]
+    dive.visit(
+        [(e.path, e.size) for e in added], [(p, image._tree_size(p) if p in dirs else 0) for p in deleted]
+    )
     # Whiteouts only ever hide what lower layers hold, so removing first cannot touch this layer's paths.
     for path in emptied:
         image._remove_below(path, layer.index)
@@ -349,33 +309,6 @@ def _entry(path: str, member: tarfile.TarInfo, layer: int) -> Entry:
     return Entry(path, kind, size, member.mode & 0o7777, member.uid, member.gid, link, layer, member.offset)
 
 
-def _manifest(outer: tarfile.TarFile, archive: Path, ref: str) -> tuple[str, list[str]]:
-    """The config and layer members of the image: from manifest.json, else from the OCI index."""
-    names = set(outer.getnames())
-    if "manifest.json" in names:
-        images = _load_json(outer, archive, "manifest.json")
-        if not images:
-            raise _corrupt(archive, "manifest.json lists no image")
-        chosen = next((i for i in images if ref and ref in (i.get("RepoTags") or [])), images[0])
-        return chosen["Config"], list(chosen["Layers"])
-    if "index.json" in names:
-        descriptor = _load_json(outer, archive, "index.json")["manifests"][0]
-        manifest = _load_json(outer, archive, _blob(descriptor))
-        while "manifests" in manifest:  # an index of per-platform manifests
-            chosen = next(
-                (m for m in manifest["manifests"] if m.get("platform", {}).get("architecture") == "amd64"),
-                manifest["manifests"][0],
-            )
-            manifest = _load_json(outer, archive, _blob(chosen))
-        return _blob(manifest["config"]), [_blob(layer) for layer in manifest["layers"]]
-    raise _corrupt(archive, "neither manifest.json nor index.json at its top")
-
-
-def _blob(descriptor: dict) -> str:
-    algorithm, digest = descriptor["digest"].split(":", 1)
-    return f"blobs/{algorithm}/{digest}"
-
-
 def _config(raw: dict) -> Config:
     run = raw.get("config") or {}
     env = dict(item.split("=", 1) if "=" in item else (item, "") for item in run.get("Env") or [])
@@ -399,23 +332,3 @@ def _layers(raw: dict, members: list[str]) -> list[Layer]:
         Layer(index, member, diff_ids[index] if index < len(diff_ids) else "", steps[index])
         for index, member in enumerate(members)
     ]
-
-
-def _load_json(outer: tarfile.TarFile, archive: Path, name: str):
-    try:
-        stream = outer.extractfile(name)
-    except KeyError:
-        stream = None
-    if stream is None:
-        raise _corrupt(archive, f"{name} is missing")
-    try:
-        return json.load(stream)
-    except ValueError as exc:
-        raise _corrupt(archive, f"{name} is not JSON ({exc})") from exc
-
-
-def _corrupt(archive: Path, what: str) -> ImagelabError:
-    return ImagelabError(
-        f"{archive.name} is not a docker save archive: {what}",
-        hint="make it with `docker save IMAGE -o FILE` (or imagelab.engine.save_image)",
-    )

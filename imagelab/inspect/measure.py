@@ -51,7 +51,7 @@ class ImageMeasure:
     base_images: list[BaseImage] = field(default_factory=list)
 
 
-def _instruction(created_by: str) -> str:
+def instruction(created_by: str) -> str:
     """History says '/bin/sh -c #(nop)  CMD [...]' or 'RUN /bin/sh -c ...'; keep what a reader wrote."""
     text = created_by.replace("/bin/sh -c #(nop) ", "").strip()
     return re.sub(r"\s+", " ", text)[:120]
@@ -107,7 +107,7 @@ def measure_image(
     variant: Variant, build_args: dict[str, str], fs: ImageFS, compressed: CompressedSizes
 ) -> ImageMeasure:
     # The saved image's history already names the step that made each layer (as `docker history` does).
-    layers = [LayerSize(_instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
+    layers = [LayerSize(instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
     return ImageMeasure(
         image_id=engine.image_id(variant.tag),
         size=engine.image_size(variant.tag),

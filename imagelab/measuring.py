@@ -1,0 +1,110 @@
+"""One built image -> one ImageResult: what it costs (read from its own files) and whether it works.
+
+The inspectors (inspect/) and the checks (checks/) each return their own results; this module is the
+one place that turns them into the report's model, so a renamed field fails here, loudly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from imagelab.apps import Variant
+from imagelab.checks import smoke, structure
+from imagelab.engine.bake import TargetResult
+from imagelab.inspect import closure, exposure, imagefs, measure, origin
+from imagelab.report.model import (
+    BaseImage,
+    CheckLines,
+    ClosureFacts,
+    ExposureFacts,
+    Failure,
+    ImageConfig,
+    ImageResult,
+    LayerFacts,
+    LayerSize,
+    PackageRef,
+)
+
+
+def build_failure(variant: Variant, result: TargetResult) -> Failure:
+    return Failure(
+        "build",
+        result.describe_failure(),
+        hint=(
+            "the failing step's log is below; build it alone with "
+            f"`nox -s build -- --app {variant.app.name} --variant {variant.name}`"
+        ),
+        log=result.log,
+    )
+
+
+def measure_into(image: ImageResult, variant: Variant, compressed: measure.CompressedSizes) -> None:
+    """Fill what the image costs, read from `docker save` of it (nothing in it runs)."""
+    with imagefs.saved(variant.tag) as fs:
+        facts = measure.measure_image(variant, variant.base_set.build_args(), fs, compressed)
+        needs = closure.runtime_closure(fs)
+        found = exposure.assess(fs)
+        image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])
+        image.wasted_bytes, image.wasted_files = fs.wasted_bytes, fs.wasted_files
+        image.layer_details = [
+            LayerFacts(layer.diff_id, layer.size, measure.instruction(layer.created_by))
+            for layer in fs.layers
+        ]
+        image.config = ImageConfig(**asdict(fs.config))
+    image.image_id, image.size = facts.image_id, facts.size
+    image.compressed_size, image.layers = facts.compressed_size, facts.layers
+    image.largest_layers = [LayerSize(**asdict(layer)) for layer in facts.largest_layers]
+    image.base_images = [BaseImage(**asdict(base)) for base in facts.base_images]
+    image.closure_size = needs.size
+    image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None
+    image.closure = ClosureFacts(needs.program, needs.parts, needs.unresolved)
+    image.exposure = _exposure(found, in_base)
+
+
+def _exposure(found: exposure.Exposure, in_base: set[exposure.Package]) -> ExposureFacts:
+    """Counts and flags for the tables and the gate; the inventory for whoever wants the list."""
+    return ExposureFacts(
+        os_packages=found.os_packages,
+        language_packages=found.language_packages,
+        counts=found.counts,
+        shell=found.has_shell,
+        shells=found.shells,
+        package_managers=found.package_managers,
+        compilers=found.compilers,
+        setuid_files=found.setuid_files,
+        user=found.user,
+        uid=found.uid,
+        root=not found.non_root,
+        inventory=[PackageRef(p.kind, p.name, p.version, p in in_base) for p in found.packages],
+    )
+
+
+def check_into(image: ImageResult, variant: Variant, run_id: str) -> None:
+    """Run the image (smoke, and hardened where the variant promises it) and check its contract."""
+    smoked = smoke.check(variant, run_id)
+    contract = structure.check(variant)
+    # The plain run's own verdict: a failed hardened run shows under "hardened", not twice.
+    image.smoke = "pass" if smoked.passed_itself else "fail"
+    if not variant.hardened:
+        image.hardened = "n/a"
+    elif smoked.hardened is not None:  # None: skipped, because the plain run failed already
+        image.hardened = "pass" if smoked.hardened.passed else "fail"
+    image.structure = "pass" if contract.passed else "fail"
+    image.graceful_stop = smoked.graceful_stop
+    if smoked.seconds_to_first_answer is not None:
+        image.first_answer_seconds = round(smoked.seconds_to_first_answer, 2)
+    image.memory_bytes = smoked.memory_bytes
+    image.checks = CheckLines(smoke.summary(smoked), structure.summary(contract))
+    image.failures += _smoke_failures(smoked)
+    if not contract.passed:
+        image.failures.append(
+            Failure("structure", "; ".join(contract.problems()) or "no check ran", contract.hint)
+        )
+
+
+def _smoke_failures(smoked: smoke.SmokeResult) -> list[Failure]:
+    found = []
+    for run, stage in ((smoked, "smoke"), (smoked.hardened, "hardened")):
+        if run is not None and run.error:
+            found.append(Failure(stage, run.error, run.hint, run.log_tail))
+    return found

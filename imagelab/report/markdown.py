@@ -1,0 +1,76 @@
+"""The compare report in Markdown, fit for a README or a CI job summary."""
+
+from __future__ import annotations
+
+from imagelab.report import columns, units
+from imagelab.report.model import ImageResult, Run
+
+
+def base_set_line(run: Run) -> str:
+    return f"base set: {run.base_set} -- {run.base_set_note}"
+
+
+def render(run: Run) -> str:
+    lines = [f"# imagelab compare: {run.base_set} base set", "", *header(run), ""]
+    for app, images in run.by_app().items():
+        lines += [f"## {app}", "", *_table(images), ""]
+        lines += _bases(images)
+        lines += _failures(images)
+    lines += [columns.EXPLAINED, ""]
+    return "\n".join(lines)
+
+
+def header(run: Run) -> list[str]:
+    """The base set, when and at which revision; a report that merges runs says so for its rows."""
+    lines = [f"{base_set_line(run)}.", ""]
+    revisions = sorted({(i.measured_at, i.revision) for i in run.images if i.revision})
+    if len({rev for _, rev in revisions}) > 1:
+        lines.append(
+            f"Generated {run.generated} on {run.engine}, from runs at {len(revisions)} revisions: each "
+            "app's section says when its rows were measured."
+        )
+    else:
+        lines.append(f"Generated {run.generated} at revision `{run.revision[:12]}` on {run.engine}.")
+    return lines
+
+
+def _table(images: list[ImageResult]) -> list[str]:
+    headings = [h for h, _ in columns.COLUMNS]
+    rule = ["---" if h in columns.LEFT_ALIGNED else "---:" for h in headings]
+    return [
+        "| " + " | ".join(headings) + " |",
+        "|" + "|".join(rule) + "|",
+        *("| " + " | ".join(columns.cells(image)) + " |" for image in images),
+    ]
+
+
+def _bases(images: list[ImageResult]) -> list[str]:
+    """Each base the app's images start from, once, with its digest in short form."""
+    seen: dict[str, str] = {}
+    for image in images:
+        for base in image.base_images:
+            seen.setdefault(base.ref, base.digest)
+    if not seen:
+        return []
+    named = [f"`{ref}`" + (f" ({units.short_digest(d)})" if d else "") for ref, d in seen.items()]
+    stamp = sorted({(i.measured_at, i.revision[:12]) for i in images if i.revision})
+    when = f" Measured {stamp[-1][0]} at `{stamp[-1][1]}`." if stamp else ""
+    return [f"Bases: {', '.join(named)}.{when}", ""]
+
+
+def _failures(images: list[ImageResult]) -> list[str]:
+    failed = [i for i in images if i.failures]
+    if not failed:
+        return []
+    lines = ["Failures:", ""]
+    for image in failed:
+        for failure in image.failures:
+            lines.append(
+                f"- **{image.variant}** {failure.headline()}"
+                + (f" -- {failure.hint}" if failure.hint else "")
+            )
+            if failure.log:
+                lines += ["", "  <details><summary>last log lines</summary>", "", "  ```"]
+                lines += [f"  {line}" for line in failure.log]
+                lines += ["  ```", "", "  </details>"]
+    return [*lines, ""]

@@ -1,0 +1,66 @@
+"""Hand-made reports for the renderer, gate and file tests: typed, so a renamed field fails here too."""
+
+from __future__ import annotations
+
+from imagelab.report.model import ExposureFacts, Failure, ImageResult, Run
+
+MiB = 1024 * 1024
+
+
+def exposure(**changes) -> ExposureFacts:
+    facts = {
+        "os_packages": 400,
+        "language_packages": 12,
+        "counts": {"deb": 400, "python": 12, "npm": 0, "go": 0},
+        "shell": True,
+        "shells": ["/bin/sh"],
+        "package_managers": ["apt"],
+        "compilers": [],
+        "setuid_files": [],
+        "user": "",
+        "uid": 0,
+        "root": True,
+    }
+    return ExposureFacts(**{**facts, **changes})
+
+
+def image(variant: str, size: int | None, app: str = "demo", **changes) -> ImageResult:
+    fields = {
+        "app": app,
+        "variant": variant,
+        "base_set": "debian",
+        "tag": f"imagelab/{app}:{variant}-debian",
+        "built": True,
+        "measured_at": "2026-11-27T10:00:00Z",
+        "revision": "0123456789abcdef",
+        "size": size,
+        "compressed_size": None if size is None else size // 3,
+        "layers": 4,
+        "closure_ratio": 1.05,
+        "wasted_bytes": 0,
+        "build_seconds": 12.5,
+        "rebuild_seconds": 1.2,
+        "first_answer_seconds": 0.8,
+        "memory_bytes": 30 * MiB,
+        "smoke": "pass",
+        "structure": "pass",
+        "hardened": "n/a",
+        "exposure": exposure(),
+    }
+    return ImageResult(**{**fields, **changes})
+
+
+def run(*images: ImageResult, base_set: str = "debian") -> Run:
+    return Run(
+        generated="2026-11-27T10:00:00Z",
+        revision="0123456789abcdef",
+        base_set=base_set,
+        base_set_note="local stand-ins for the official images",
+        engine="Docker engine 20.10",
+        images=list(images),
+        tool="imagelab test",
+    )
+
+
+def failed(stage: str, cause: str, hint: str = "", log: tuple[str, ...] = ()) -> Failure:
+    return Failure(stage, cause, hint, list(log))
