@@ -69,7 +69,7 @@ class BaseImage:
 
     @property
     def local_repository(self) -> str:
-        """repository/role of the project's registry this image is pushed to ("" for other images)."""
+        """The repository of the project's registry this stand-in is pushed to ("" for any other image)."""
         prefix = f"{registry.address()}/imagelab-bases/"
         return self.ref.rpartition(":")[0] if self.ref.startswith(prefix) else ""
 
