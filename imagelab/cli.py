@@ -132,6 +132,20 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from imagelab import explain
+
+    if not args.app and not args.variant:
+        raise ConfigError("explain needs an image", hint="nox -s explain -- --app APP --variant VARIANT")
+    cells = selected(args)
+    if not cells:
+        raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
+    ensure_engine()
+    for variant in cells:
+        explain.explain(variant)
+    return 0
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from imagelab.checks import lint
 
@@ -210,6 +224,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         update_readme=args.update_readme,
         fresh=args.fresh,
         cold=args.cold,
+        rebuild_timing=args.rebuild_timing,
         thresholds=thresholds,
         results=args.results,
         # Only a run of the whole matrix is a point of the trend: a run of one app would be a dip.
@@ -233,7 +248,11 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write this run as the baseline (--baseline FILE, default results/baseline.json)",
     )
-    command.add_argument("--update-readme", action="store_true", help="write the tables into README.md")
+    command.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="write the tables into README.md and the figures into docs/lessons.md",
+    )
     command.add_argument(
         "--results",
         type=Path,
@@ -252,6 +271,12 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         "--cold",
         action="store_true",
         help="build each image alone from an empty cache first: cold build times",
+    )
+    command.add_argument(
+        "--no-rebuild-timing",
+        dest="rebuild_timing",
+        action="store_false",
+        help="do not time a rebuild after a one-line change (rows keep the last known rebuild time)",
     )
 
 
@@ -294,6 +319,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         "run, probe and structure-test the selected images (builds nothing)",
         (add_selectors,),
     ),
+    "explain": (
+        cmd_explain,
+        "an image layer by layer (Dockerfile line, size, folders, what it hides) and where its bytes go",
+        (add_selectors,),
+    ),
     "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),
     "schema": (cmd_schema, "write results/compare.schema.json, the JSON Schema of compare.json", ()),
     "clean": (
@@ -331,6 +361,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         terminal.error("interrupted: containers this run started were removed")
         return 130
+    except Exception as exc:
+        from imagelab import engine
+
+        lost = engine.explain(exc)  # the engine went away or refused: one line, not a traceback
+        if lost is None:
+            raise
+        terminal.error(lost.render())
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -6,7 +6,7 @@
 # Costs: no compiler, so a dependency with a native addon (node-gyp) would not install here; npm,
 #   apt and a shell still ship and still run.
 # Look at: size against naive, the rebuild time after a source edit (the npm ci step CACHED).
-ARG NODE_SLIM_IMAGE=node:22-slim
+ARG NODE_SLIM_IMAGE=node:22-trixie-slim
 FROM ${NODE_SLIM_IMAGE}
 
 ENV NODE_ENV=production
@@ -26,4 +26,6 @@ COPY src/ src/
 # runAsNonRoot) can check it is not root. The files stay root's: the app cannot rewrite itself.
 USER 1000:1000
 EXPOSE 3000
+# No HEALTHCHECK here, on purpose: Kubernetes ignores it (its probes, in the pod spec, ask /healthz
+# themselves); distroless.Dockerfile shows one for Docker and Compose, without curl.
 CMD ["node", "src/server.js"]

@@ -77,10 +77,14 @@ def build_local(
     done: dict[str, StandIn] = {}
     with _one_builder_at_a_time(log):
         node = node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
-        for name in order:
-            role = sets.roles[name]
-            parent = done[role.parent] if role.parent else None
-            done[name] = _publish(_build_or_reuse(role, sets, extra_ca, node, rebuild, log, parent))
+        # On a terminal: roles done of total, the one building now, elapsed time.
+        with terminal.progress("local base set", order) as shown:
+            for name in order:
+                role = sets.roles[name]
+                parent = done[role.parent] if role.parent else None
+                shown.doing(name, f"{image_ref(role)}: checking its key, building if it changed")
+                done[name] = _publish(_build_or_reuse(role, sets, extra_ca, node, rebuild, log, parent))
+                shown.finish(name)
     return list(done.values())
 
 

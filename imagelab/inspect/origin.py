@@ -18,9 +18,7 @@ from imagelab.inspect.exposure import Package
 
 def layer_ids(ref: str) -> list[str]:
     """The diff_ids of a local image's layers, bottom first ([] when the engine does not have it)."""
-    if not engine.image_id(ref):
-        return []
-    return list((engine.client().images.get(ref).attrs.get("RootFS") or {}).get("Layers") or [])
+    return engine.layer_ids(ref)
 
 
 def shared_prefix(image: list[str], base: list[str]) -> int:
