@@ -118,9 +118,11 @@ def test_a_bad_set_file_is_one_line_naming_the_file_and_role(tmp_path: Path, rol
 
 def test_a_cell_whose_role_the_set_lacks_is_named(tmp_path: Path) -> None:
     golden = bases.open_set(str(write_set(tmp_path, 'golang = "golang:1.24-trixie"\n')))
-    dockerfiles = recipes.ROOT / "dockerfiles" / "go-href"
-    assert golden.missing(dockerfiles / "naive.Dockerfile") == []
-    assert golden.missing(dockerfiles / "distroless.Dockerfile") == ["static"]
+    dockerfile = tmp_path / "app.Dockerfile"
+    dockerfile.write_text("FROM ${GOLANG_IMAGE} AS build\nFROM ${STATIC_IMAGE}\n")
+    assert golden.missing(dockerfile) == ["static"]
+    dockerfile.write_text("FROM ${GOLANG_IMAGE} AS build\nFROM scratch\n")
+    assert golden.missing(dockerfile) == []
 
 
 def test_the_final_stage_base_follows_stage_names(tmp_path: Path) -> None:

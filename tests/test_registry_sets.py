@@ -178,7 +178,11 @@ def test_a_build_on_a_pinned_digest_uses_that_digest(own_registry: str, tmp_path
     path = write_set(
         tmp_path,
         name,
-        {"golang": f"{registry.address()}/imagelab-bases/golang:debian13", "static": f"{static}@{pinned}"},
+        {
+            "golang": f"{registry.address()}/imagelab-bases/golang:debian13",
+            "debian-slim": f"{registry.address()}/imagelab-bases/debian-slim:debian13",
+            "static": f"{static}@{pinned}",
+        },
     )
     golden = build.ensure_bases(str(path))
     assert golden.image("static").digest == pinned != newer
