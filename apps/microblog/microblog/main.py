@@ -85,5 +85,3 @@ def _change_following(username: str, *, follow: bool) -> ResponseReturnValue:
 def _page(query: sa.Select) -> Pagination:
     page = request.args.get("page", 1, type=int)
     return db.paginate(query, page=page, per_page=current_app.config["POSTS_PER_PAGE"], error_out=False)
-
-# imagelab: a one-line source change to time the rebuild (4bce32ff4a9843c99b34520e75ec37fb)
