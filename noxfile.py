@@ -84,6 +84,12 @@ def smoke(session: nox.Session) -> None:
 
 
 @nox.session
+def explain(session: nox.Session) -> None:
+    """An image layer by layer, and where its bytes go (builds nothing): -- --app A --variant V."""
+    harness(session, "explain", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and format --check, actionlint on the workflows, hadolint on every Dockerfile."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "lint"))

@@ -115,6 +115,20 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from imagelab import explain
+
+    if not args.app and not args.variant:
+        raise ConfigError("explain needs an image", hint="nox -s explain -- --app APP --variant VARIANT")
+    cells = selected(args)
+    if not cells:
+        raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
+    ensure_engine()
+    for variant in cells:
+        explain.explain(variant)
+    return 0
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from imagelab.checks import lint
 
@@ -287,6 +301,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "smoke": (
         cmd_smoke,
         "run, probe and structure-test the selected images (builds nothing)",
+        (add_selectors,),
+    ),
+    "explain": (
+        cmd_explain,
+        "an image layer by layer (Dockerfile line, size, folders, what it hides) and where its bytes go",
         (add_selectors,),
     ),
     "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),

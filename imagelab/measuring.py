@@ -12,7 +12,7 @@ from imagelab import bases
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
 from imagelab.engine.bake import TargetResult
-from imagelab.inspect import closure, exposure, imagefs, measure, origin
+from imagelab.inspect import closure, composition, exposure, imagefs, layers, measure, origin
 from imagelab.report.model import (
     BaseImage,
     CheckLines,
@@ -52,9 +52,13 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
             for layer in fs.layers
         ]
         image.config = ImageConfig(**asdict(fs.config))
+        image.composition = dict(composition.compose(fs, variant.app.language).bytes)
+        views = layers.explain(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
     image.image_id, image.size = facts.image_id, facts.size
     image.compressed_size, image.layers = facts.compressed_size, facts.layers
-    image.largest_layers = [LayerSize(**asdict(layer)) for layer in facts.largest_layers]
+    image.largest_layers = [
+        LayerSize(view.instruction, view.size, view.lines, view.origin) for view in layers.largest(views)
+    ]
     image.base_images = [BaseImage(**asdict(base)) for base in facts.base_images]
     image.closure_size = needs.size
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None

@@ -107,4 +107,6 @@ files = sorted({m.__file__ for m in list(sys.modules.values()) if (getattr(m, '_
 print(len(files), 'modules compiled')"]
 USER 65532:65532
 EXPOSE 5000
+# No HEALTHCHECK here, on purpose: Kubernetes ignores it (its probes, in the pod spec, ask /healthz
+# themselves); distroless.Dockerfile shows one for Docker and Compose, without curl.
 ENTRYPOINT ["/usr/bin/python3", "-m", "microblog.serve"]
