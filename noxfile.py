@@ -61,7 +61,7 @@ def registry(session: nox.Session) -> None:
 
 @nox.session
 def bases(session: nox.Session) -> None:
-    """Build the local debian base set (cached): -- [--bases SET] [--role R ...] [--ca-file F] [--rebuild]."""
+    """Make a base set's images available by digest (stand-ins built, cached): -- [--bases SET] [--check]."""
     harness(session, "bases", *session.posargs)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pydantic
 
-from imagelab import ROOT, __version__, build, engine, measuring
+from imagelab import ROOT, __version__, bases, build, engine, measuring
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
@@ -36,7 +36,7 @@ LESSONS = ROOT / "docs" / "lessons.md"
 
 @dataclass
 class Options:
-    base_set: str
+    base_set: str | bases.BaseSet
     builder: str | None = None
     baseline: Path | None = None
     update_baseline: bool = False
@@ -81,7 +81,8 @@ def run(cells: list[Variant], options: Options) -> int:
     """The whole job; returns the exit status. Results replace the previous ones only when complete."""
     started = time.monotonic()
     memory = Memory(CACHE / "measured.json", forget=options.fresh)
-    build.ensure_bases(options.base_set)  # before the clock starts: the build phase times the images only
+    # before the clock starts (the build phase times the images only); every role by digest from here on
+    options.base_set = build.ensure_bases(options.base_set)
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     built = build.build(cells, options.base_set, options.builder)
@@ -107,8 +108,8 @@ def run(cells: list[Variant], options: Options) -> int:
     result = Run(
         generated=now,
         revision=revision,
-        base_set=options.base_set,
-        base_set_note=build.BASE_SET_NOTES[options.base_set],
+        base_set=options.base_set.name,
+        base_set_note=options.base_set.description,
         engine=f"Docker engine {engine.versions()['Version']}",
         images=images,
         tool=f"imagelab {__version__}",
@@ -124,7 +125,7 @@ def _image(
     identity = {
         "app": variant.app.name,
         "variant": variant.name,
-        "base_set": variant.base_set,
+        "base_set": variant.base_set.name,
         "tag": variant.tag,
     }
     if not item.result.ok:

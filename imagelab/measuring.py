@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from imagelab import bases
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
 from imagelab.engine.bake import TargetResult
@@ -42,7 +41,7 @@ def build_failure(variant: Variant, result: TargetResult) -> Failure:
 def measure_into(image: ImageResult, variant: Variant, compressed: measure.CompressedSizes) -> None:
     """Fill what the image costs, read from `docker save` of it (nothing in it runs)."""
     with imagefs.saved(variant.tag) as fs:
-        facts = measure.measure_image(variant, bases.build_args(variant.base_set), fs, compressed)
+        facts = measure.measure_image(variant, variant.base_set.build_args(), fs, compressed)
         needs = closure.runtime_closure(fs)
         found = exposure.assess(fs)
         image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])

@@ -90,7 +90,9 @@ def new_run_id() -> str:
 
 
 def build_command(variant: Variant) -> str:
-    return f"nox -s build -- --app {variant.app.name} --variant {variant.name} --bases {variant.base_set}"
+    return (
+        f"nox -s build -- --app {variant.app.name} --variant {variant.name} --bases {variant.base_set.name}"
+    )
 
 
 # Containers that always go away.
@@ -247,7 +249,7 @@ def _job(variant: Variant, run_id: str, options: dict, result: SmokeResult) -> N
 def run_once(variant: Variant, run_id: str, hardened: bool = False) -> SmokeResult:
     """Start the image once (hardened: read-only, no capabilities) and check it; failures land in the result."""
     app = variant.app
-    result = SmokeResult(app.name, variant.name, variant.base_set, variant.tag, read_only=hardened)
+    result = SmokeResult(app.name, variant.name, variant.base_set.name, variant.tag, read_only=hardened)
     options = hardening(app) if hardened else {}
     try:
         (_service if app.service is not None else _job)(variant, run_id, options, result)
@@ -261,7 +263,7 @@ def check(variant: Variant, run_id: str) -> SmokeResult:
     """Smoke-test one image; hardened variants also run read-only when the plain run passed."""
     if not engine.image_id(variant.tag):
         return SmokeResult(
-            variant.app.name, variant.name, variant.base_set, variant.tag,
+            variant.app.name, variant.name, variant.base_set.name, variant.tag,
             error=f"image {variant.tag} does not exist", hint=f"build it: {build_command(variant)}",
         )  # fmt: skip
     result = run_once(variant, run_id)
