@@ -47,8 +47,16 @@ def bases(session: nox.Session) -> None:
 
 @nox.session
 def matrix(session: nox.Session) -> None:
-    """Print the app x variant x base-set matrix as JSON (for CI matrices and remote builders)."""
+    """Print the CI matrix as JSON, one compare command per cell: -- [--app A] [--bases S1,S2] [--github]."""
     harness(session, "matrix", *session.posargs)
+
+
+@nox.session
+def merge(session: nox.Session) -> None:
+    """Merge the cells' compare.json under DIR into one report, and gate it: -- DIR [--baseline FILE]."""
+    if not session.posargs:
+        session.error("Usage: nox -s merge -- DIR [--baseline FILE] [--results OUT]")
+    harness(session, "merge", *session.posargs)
 
 
 @nox.session

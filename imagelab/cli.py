@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -58,12 +57,28 @@ def selected(args: argparse.Namespace) -> list:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    cells = [
-        {"app": v.app.name, "variant": v.name, "bases": v.base_set, "target": v.target, "tag": v.tag}
-        for v in selected(args)
-    ]
-    terminal.out.print_json(data=cells) if terminal.out.is_terminal else print(json.dumps(cells, indent=2))
-    return 0
+    from imagelab import matrix
+
+    return matrix.cmd_matrix(args)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from imagelab import matrix
+
+    return matrix.cmd_merge(args, thresholds(args))
+
+
+def add_matrix_options(command: argparse.ArgumentParser) -> None:
+    from imagelab import matrix
+
+    matrix.add_matrix_options(command)
+
+
+def add_merge_options(command: argparse.ArgumentParser) -> None:
+    from imagelab import matrix
+
+    matrix.add_merge_options(command)
+    add_threshold_options(command)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -180,15 +195,9 @@ def add_builder(command: argparse.ArgumentParser) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from imagelab import compare
-    from imagelab.report.gate import Thresholds
 
     cells = selected(args)
     ensure_engine()
-    thresholds = Thresholds(
-        size_share=args.max_growth_percent / 100,
-        size_bytes=int(args.max_growth_mb * 1000**2),
-        packages_share=args.max_package_growth_percent / 100,
-    )
     options = compare.Options(
         base_set=cells[0].base_set if cells else args.bases,
         builder=args.builder,
@@ -197,7 +206,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         update_readme=args.update_readme,
         fresh=args.fresh,
         cold=args.cold,
-        thresholds=thresholds,
+        thresholds=thresholds(args),
         results=args.results,
     )
     if options.baseline is not None and not options.update_baseline:
@@ -231,6 +240,20 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="build each image alone from an empty cache first: cold build times",
     )
+    add_threshold_options(command)
+
+
+def thresholds(args: argparse.Namespace):
+    from imagelab.report.gate import Thresholds
+
+    return Thresholds(
+        size_share=args.max_growth_percent / 100,
+        size_bytes=int(args.max_growth_mb * 1000**2),
+        packages_share=args.max_package_growth_percent / 100,
+    )
+
+
+def add_threshold_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--max-growth-percent",
         type=float,
@@ -271,7 +294,16 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         "build, smoke-test and measure the variants; report and gate against a baseline",
         (add_selectors, add_builder, add_compare_options),
     ),
-    "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
+    "matrix": (
+        cmd_matrix,
+        "print the CI matrix as JSON: one compare command per app and base set (--bases a,b)",
+        (add_selectors, add_matrix_options),
+    ),
+    "merge": (
+        cmd_merge,
+        "merge the compare.json of every matrix cell under DIR into one report per base set, and gate it",
+        (add_merge_options,),
+    ),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
     "bases": (
         cmd_bases,
