@@ -131,3 +131,15 @@ def test_rows_of_another_base_set_are_not_merged(tmp_path: Path):
     files.write_all(run(image("naive", 900 * MiB, app="a"), base_set="official"), tmp_path)
     later = run(image("naive", 700 * MiB, app="b"))
     assert files.merged_with_earlier(later, tmp_path).images == later.images
+
+
+def test_the_readme_names_every_field_of_the_schema():
+    """The README's schema section is what a reader sees first: it must not miss a field."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## compare.json") : readme.index("The *runtime closure*")]
+    schema = json.loads(SCHEMA_FILE.read_text())
+    names = set(schema["properties"])
+    for definition in schema["$defs"].values():
+        names |= set(definition.get("properties", {}))
+    missing = sorted(name for name in names if name not in section)
+    assert not missing, f"README's compare.json section lacks {missing}"

@@ -160,12 +160,14 @@ def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
 def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
-    if role.recipe != "dockerfile":  # the code that writes the root file system is part of the recipe
-        recipe_files.append(Path(rootfs.__file__))
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     inputs = {
         "role": role.__dict__,
+        # What rootfs.py writes, by version: a refactor of the module keeps the images, a change to what
+        # it writes (bump the number) rebuilds them. Hashing its source made every checkout at another
+        # revision rebuild the whole set.
+        "rootfs": rootfs.RECIPE_VERSION if role.recipe != "dockerfile" else None,
         "suite": sets.debian.suite,
         "mirror": sets.debian.mirror,
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},

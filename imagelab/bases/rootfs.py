@@ -24,6 +24,10 @@ from pathlib import Path
 from imagelab.errors import BuildError, ConfigError, tail
 from imagelab.inspect.users import NONROOT_UID
 
+#: The version of what this module writes into a root file system. Raise it with any change to the files
+#: an image gets (paths, users, CA bundle, excluded documentation...): the local base images are keyed on
+#: it, and rebuilt when it moves. A change that writes the same files keeps it.
+RECIPE_VERSION = 2
 MMDEBSTRAP_TIMEOUT_S = 900
 CA_PACKAGE = "ca-certificates"
 CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
