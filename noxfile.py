@@ -13,6 +13,9 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 #: After a Ctrl-C, how long nox waits for the harness to remove its containers before SIGTERM and SIGKILL
 #: (nox's default, 0.3 s, is shorter than one `docker rm -f`).
 CLEANUP_TIMEOUT_S = 30
+#: `python -m pytest`, not `pytest`: it puts the repository on sys.path, so tests import their shared
+#: helpers as `tests.<module>`.
+PYTEST = ("python", "-m", "pytest")
 
 
 def harness(session: nox.Session, *args: str) -> None:
@@ -92,14 +95,14 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("python", "-m", "imagelab", "engine")
     session.run("python", "-m", "imagelab", "registry")
-    session.run("pytest", *session.posargs)
+    session.run(*PYTEST, *session.posargs)
 
 
 @nox.session
 def unit(session: nox.Session) -> None:
     """Run the tests that need no Docker engine (a fake one at most), in well under a minute."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("pytest", "-m", "not docker", *session.posargs)
+    session.run(*PYTEST, "-m", "not docker", *session.posargs)
 
 
 @nox.session

@@ -12,24 +12,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 
 from imagelab import apps, build, engine
-from imagelab.engine import bootstrap
+from imagelab.engine import bake, bootstrap
 
 
 def bare_bake(definition: dict) -> float:
     path = build.write_bake_file(definition, "docker-bake.bench.json")
     started = time.monotonic()
-    subprocess.run(
-        ["docker", "buildx", "bake", "--file", str(path), "--progress", "quiet"],
-        cwd=path.parent,
-        check=True,
-        capture_output=True,
-        timeout=3600,
-    )
+    bake.bare_bake(path)
     return time.monotonic() - started
 
 

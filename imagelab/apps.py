@@ -5,6 +5,7 @@ Adding an app is adding a folder with an app.toml and its Dockerfiles: nothing h
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ VARIANTS = ("naive", "slim", "multistage", "distroless", "minimal")
 HARDENED_VARIANTS = ("distroless", "minimal")
 LANGUAGES = ("python", "node", "go")
 KINDS = ("service", "job")
+APPS_ENV = "IMAGELAB_APPS"
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ class App:
 
     @property
     def dockerfiles(self) -> Path:
-        return ROOT / "dockerfiles" / self.name
+        """dockerfiles/<app>/, beside the apps/ folder that holds the app."""
+        return self.folder.parent.parent / "dockerfiles" / self.name
 
     def dockerfile(self, variant: str) -> Path:
         return self.dockerfiles / f"{variant}.Dockerfile"
@@ -190,9 +193,19 @@ def _load_job(fields: _Fields, folder: Path) -> Job:
     )
 
 
-def discover(root: Path = ROOT) -> dict[str, App]:
+def apps_folder() -> Path:
+    """apps/ of the repository, or the folder $IMAGELAB_APPS names (its Dockerfiles in the sibling
+    dockerfiles/ folder): for trying apps of one's own, and for the fault tests' tiny apps."""
+    chosen = os.environ.get(APPS_ENV)
+    return Path(chosen).resolve() if chosen else ROOT / "apps"
+
+
+def discover(folder: Path | None = None) -> dict[str, App]:
     """Every folder of apps/ with an app.toml, by name."""
-    found = sorted(p.parent for p in (root / "apps").glob("*/app.toml"))
+    folder = folder or apps_folder()
+    if not folder.is_dir():
+        raise ConfigError(f"no apps folder {folder}", hint=f"check ${APPS_ENV}, or unset it for apps/")
+    found = sorted(p.parent for p in folder.glob("*/app.toml"))
     return {folder.name: load_app(folder) for folder in found}
 
 

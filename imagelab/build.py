@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import subprocess
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from imagelab import ROOT, bases, engine
 from imagelab.apps import App, Variant
+from imagelab.engine import process
 from imagelab.engine.bake import TargetResult, bake_all
 from imagelab.terminal import terminal
 
@@ -36,8 +37,13 @@ class Built:
 
 
 def git_revision() -> str:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=False, capture_output=True, text=True)
-    return done.stdout.strip() if done.returncode == 0 else "unknown"
+    try:
+        done = process.run(
+            ["git", "rev-parse", "HEAD"], timeout=30, what="git rev-parse", check=False, cwd=ROOT
+        )
+    except process.ProcessError:  # no git here (a source tarball)
+        return "unknown"
+    return done.stdout.strip() if done.ok else "unknown"
 
 
 def labels(variant: Variant, revision: str) -> dict[str, str]:
@@ -58,8 +64,8 @@ def labels(variant: Variant, revision: str) -> dict[str, str]:
 def _target(app: App, dockerfile: Path, base_set: str, tag: str, extra: dict | None = None) -> dict:
     return {
         # Relative to the bake file in SCRATCH, so the file also runs on a remote builder from a checkout.
-        "context": str(Path("..") / app.folder.relative_to(ROOT)),
-        "dockerfile": str(Path("../..") / dockerfile.relative_to(ROOT)),
+        "context": os.path.relpath(app.folder, SCRATCH),
+        "dockerfile": os.path.relpath(dockerfile, app.folder),
         "args": bases.build_args(base_set),
         "tags": [tag],
         **(extra or {}),

@@ -73,3 +73,28 @@ def test_a_failing_step_is_named_with_its_log_and_the_other_target_still_builds(
     assert "RUN" in bad.failed_step and "exit code: 3" in bad.error
     assert "broken step" in bad.log
     assert not engine.image_id(f"{scratch_tag}-bad")
+
+
+def test_a_dockerfile_that_does_not_parse_is_named_and_the_other_target_still_builds(
+    busybox_rootfs: Path, tmp_path: Path, scratch_tag: str
+):
+    """BuildKit refuses the whole bake before any step when one Dockerfile does not parse."""
+    context = tmp_path / "context"
+    (context / "bin").mkdir(parents=True)
+    shutil.copy2(busybox_rootfs / "bin" / "busybox", context / "bin" / "busybox")
+    (context / "good.Dockerfile").write_text(DOCKERFILE)
+    (context / "bad.Dockerfile").write_text("FROM scratch\nCOPYY bin/busybox /busybox\n")
+    targets = {
+        "good": {"context": "context", "dockerfile": "good.Dockerfile", "tags": [scratch_tag]},
+        "bad": {"context": "context", "dockerfile": "bad.Dockerfile", "tags": [f"{scratch_tag}-bad"]},
+    }
+    bake_file = tmp_path / "docker-bake.json"
+    bake_file.write_text(json.dumps({"target": targets}))
+
+    results = bake.bake_all(bake_file, ["good", "bad"])
+
+    assert results["good"].ok, results["good"].describe_failure()
+    assert (
+        results["bad"].describe_failure() == "bad: dockerfile parse error line 2: unknown instruction: COPYY"
+    )
+    assert not engine.image_id(f"{scratch_tag}-bad")

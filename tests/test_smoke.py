@@ -178,11 +178,18 @@ def test_listening_sockets_are_read_from_proc_net_tables():
 
 
 def test_the_never_answered_hint_says_what_the_app_listens_on_instead():
-    assert smoke.never_answered_hint(8080, []) == "is the app listening on 0.0.0.0:8080?"
-    assert "listens on port 9090, not 8080" in smoke.never_answered_hint(8080, [("0.0.0.0", 9090)])
-    loopback = smoke.never_answered_hint(8080, [("127.0.0.1", 8080)])
-    assert "127.0.0.1:8080, inside the container only" in loopback
-    assert smoke.never_answered_hint(8080, [("0.0.0.0", 8080)]) == "is the app listening on 0.0.0.0:8080?"
+    assert smoke.never_answered_hint(8080, None).startswith("is the app listening on 0.0.0.0:8080? (its")
+    assert smoke.never_answered_hint(8080, []).startswith("it listens on no TCP port at all")
+    assert smoke.never_answered_hint(8080, [("0.0.0.0", 9090)]).startswith(
+        "it listens on 0.0.0.0:9090, not on 8080: fix"
+    )
+    assert "on [::]:3000, 127.0.0.1:5000, not on 8080" in smoke.never_answered_hint(
+        8080, [("::", 3000), ("127.0.0.1", 5000)]
+    )
+    for loopback in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
+        hint = smoke.never_answered_hint(8080, [(loopback, 8080)])
+        assert hint.endswith(":8080 only, inside the container: bind 0.0.0.0:8080"), hint
+    assert "so the answer itself is wrong or late" in smoke.never_answered_hint(8080, [("0.0.0.0", 8080)])
 
 
 def test_a_result_passes_only_when_its_hardened_run_passes_too():
@@ -221,7 +228,7 @@ def ctrl_c_raises() -> Iterator[None]:
 
 def test_signals_held_during_cleanup_are_delivered_after_it(ctrl_c_raises):
     reached_the_end = False
-    with pytest.raises(KeyboardInterrupt), smoke.signals_held():
+    with pytest.raises(KeyboardInterrupt), engine.signals_held():
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
         reached_the_end = True
@@ -300,7 +307,7 @@ def test_a_container_that_never_listens_times_out_with_a_hint_and_its_log(images
     assert time.monotonic() - began < 10
     assert result.error.startswith("no good answer to GET / on 127.0.0.1:")
     assert "(container port 8080) within 2 s" in result.error
-    assert result.hint == "is the app listening on 0.0.0.0:8080?"
+    assert result.hint == "it listens on no TCP port at all: is the app listening on 0.0.0.0:8080?"
     assert result.log_tail == ["waiting for nothing"]
 
 
@@ -308,13 +315,13 @@ def test_a_container_that_never_listens_times_out_with_a_hint_and_its_log(images
 def test_a_container_listening_on_another_port_is_told_which(images, run_id):
     result = smoke.check(Variant(service_app("other-port", start_timeout=2), "naive", BASE_SET), run_id)
     assert result.error.startswith("no good answer")
-    assert result.hint.startswith("the app listens on port 9090, not 8080")
+    assert result.hint.startswith("it listens on [::]:9090, not on 8080")  # busybox binds IPv6 any
 
 
 @pytest.mark.docker
 def test_a_container_listening_on_its_loopback_only_is_told_so(images, run_id):
     result = smoke.check(Variant(service_app("loopback", start_timeout=2), "naive", BASE_SET), run_id)
-    assert result.hint.startswith("the app listens on 127.0.0.1:8080, inside the container only")
+    assert result.hint.startswith("it listens on 127.0.0.1:8080 only, inside the container")
 
 
 @pytest.mark.docker

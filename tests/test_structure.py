@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -199,6 +200,34 @@ def test_a_port_the_image_does_not_expose_fails_the_metadata_test(images):
     assert [(c.name, c.detail) for c in result.checks if not c.passed] == [
         ("Metadata Test", "Port 9999 not found in config")
     ]
+
+
+@pytest.mark.docker
+def test_containers_the_tool_keeps_are_removed_with_its_tag(images, tmp_path: Path, monkeypatch):
+    """container-structure-test cannot label its containers: --save makes it keep them, as a kill
+    midway would; the harness finds them by the tag it ran the tool on and removes them."""
+    real = structure.tool("container-structure-test", "container-structure-test")
+    keeper = tmp_path / "cst-that-keeps-its-containers"
+    keeper.write_text(f'#!/bin/sh\nexec {real} "$@" --save\n')
+    keeper.chmod(0o755)
+    monkeypatch.setattr(structure, "tool", lambda name, wheel: str(keeper))
+    made, kept = [], []
+    real_tag = engine.tool_tag
+
+    @contextlib.contextmanager
+    def watched(ref: str, run_id: str) -> Iterator[str]:
+        made.append(run_id)
+        with real_tag(ref, run_id) as tag:
+            yield tag
+            kept.append(len(engine.labelled_containers(run_id)))
+
+    monkeypatch.setattr(engine, "tool_tag", watched)
+    result = structure.check(cell("shell-less", "distroless"))
+    assert result.passed, structure.summary(result)
+    assert made and kept[0] > 0  # the tool kept its containers, and they carried the run label
+    label = {"label": f"{engine.RUN_LABEL}={made[0]}"}
+    assert not engine.client().containers.list(all=True, filters=label)
+    assert not engine.client().images.list(all=True, filters=label)
 
 
 @pytest.mark.docker

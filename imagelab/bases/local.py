@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -183,7 +184,8 @@ def _build(
 ) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
-    scratch_tag = f"imagelab-scratch/bases-{role.name}:build"
+    # Unique: two checkouts building the same role at once must not untag each other's half-built image.
+    scratch_tag = f"imagelab-scratch/bases-{role.name}:build-{uuid.uuid4().hex[:12]}"
     build_args: dict[str, str] = {}
     archive_date = ""
     try:

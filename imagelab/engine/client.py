@@ -11,18 +11,24 @@ import functools
 import hashlib
 import io
 import json
-import subprocess
+import secrets
+import signal
 import tarfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import docker.errors
 
+from imagelab.engine import process
 from imagelab.errors import BuildError, ContainerError, EngineError, ImagelabError, tail
 
 #: Every container and network the harness creates carries this label, valued with the run's id,
 #: so that `nox -s clean` can find what an interrupted run left behind.
 RUN_LABEL = "imagelab.run"
+#: A container as the SDK gives it; other modules name the type through this package.
+Container = docker.models.containers.Container
 PING_TIMEOUT_S = 5
 
 
@@ -156,14 +162,9 @@ def build_image(
         command += ["--label", f"{key}={value}"]
     if target:
         command += ["--target", target]
-    try:
-        result = subprocess.run(
-            [*command, str(context)], check=False, capture_output=True, text=True, timeout=timeout_s
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BuildError(f"building {tag} took longer than {timeout_s} s") from exc
-    if result.returncode != 0:
-        raise BuildError(f"building {tag} from {dockerfile.name} failed", log=tail(result.stderr))
+    done = process.run([*command, str(context)], timeout=timeout_s, what=f"building {tag}", check=False)
+    if not done.ok:
+        raise BuildError(f"building {tag} from {dockerfile.name} failed", log=tail(done.stderr))
 
 
 def image_config(ref: str) -> dict | None:
@@ -177,9 +178,7 @@ def image_config(ref: str) -> dict | None:
 # Containers. Each carries RUN_LABEL, so `nox -s clean` finds what an interrupted run left behind.
 
 
-def start_container(
-    image: str, name: str, run_id: str, **options: object
-) -> docker.models.containers.Container:
+def start_container(image: str, name: str, run_id: str, **options: object) -> Container:
     """Create and start a detached container. create() never pulls, so a missing image fails here."""
     try:
         container = client().containers.create(image, name=name, labels={RUN_LABEL: run_id}, **options)
@@ -195,26 +194,34 @@ def remove_container(name: str) -> None:
         client().api.remove_container(name, force=True, v=True)
 
 
-def container_state(container: docker.models.containers.Container) -> dict:
+def container_state(container: Container) -> dict:
     """The engine's view now: Status, Running, ExitCode, OOMKilled, Pid, ..."""
     container.reload()
     return container.attrs["State"]
 
 
-def published_port(container: docker.models.containers.Container, port: int) -> int | None:
+def published_port(container: Container, port: int) -> int | None:
     """The host port the engine chose for `port`/tcp, or None while there is none (it exited)."""
     container.reload()
     bindings = container.ports.get(f"{port}/tcp") or []
     return int(bindings[0]["HostPort"]) if bindings else None
 
 
-def container_logs(
-    container: docker.models.containers.Container, *, stdout: bool = True, stderr: bool = True
-) -> str:
+def container_logs(container: Container, *, stdout: bool = True, stderr: bool = True) -> str:
     return container.logs(stdout=stdout, stderr=stderr).decode("utf-8", "replace")
 
 
-def memory_usage(container: docker.models.containers.Container) -> int | None:
+def exec_output(container: Container, command: list[str]) -> str:
+    """The stdout of a program run in a running container; "" when it cannot run there (no such
+    program in the image, the container gone)."""
+    try:
+        code, output = container.exec_run(command, stdout=True, stderr=False)
+    except docker.errors.APIError:
+        return ""
+    return output.decode("utf-8", "replace") if code == 0 else ""
+
+
+def memory_usage(container: Container) -> int | None:
     """Memory in use as `docker stats` shows it (usage less the page cache the kernel can drop),
     or None when the container no longer runs."""
     stats = container.stats(stream=False, one_shot=True).get("memory_stats") or {}
@@ -225,26 +232,78 @@ def memory_usage(container: docker.models.containers.Container) -> int | None:
     return stats["usage"] - cache.get("total_inactive_file", cache.get("inactive_file", 0))
 
 
-def stop_container(container: docker.models.containers.Container, timeout_s: int) -> None:
+def stop_container(container: Container, timeout_s: int) -> None:
     """`docker stop`: the image's stop signal (SIGTERM by default), then SIGKILL after timeout_s."""
     container.stop(timeout=timeout_s)
 
 
-def labelled_containers(run_id: str = "") -> list[docker.models.containers.Container]:
+def labelled_containers(run_id: str = "") -> list[Container]:
     """Containers, running or not, with the run label: of one run, or of any run when run_id is ""."""
     label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
     return client().containers.list(all=True, filters={"label": label})
 
 
+#: container-structure-test cannot label the containers it starts. It runs on an image of this
+#: repository made for the one run: the image carries the run label, and so does every container
+#: (and every image the tool commits) made from it.
+TOOL_REPOSITORY = "imagelab-tool"
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while cleaning up, so a second one cannot leave a container behind;
+    a held signal is delivered right after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, _: held.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
+@contextlib.contextmanager
+def tool_tag(ref: str, run_id: str) -> Iterator[str]:
+    """An image for one run of an outside tool: `ref` with the run label added (no layer; the engine's
+    classic builder does it in a moment). What the tool makes from it is removed however the block
+    ends, Ctrl-C included: its containers, the images it committed, and the image itself."""
+    tag = f"{TOOL_REPOSITORY}/{run_id}:{secrets.token_hex(4)}"
+    dockerfile = io.BytesIO(f"FROM {ref}\n".encode())
+    try:
+        client().images.build(
+            fileobj=dockerfile, tag=tag, labels={RUN_LABEL: run_id}, pull=False, rm=True, forcerm=True
+        )
+        yield tag
+    finally:
+        with signals_held():
+            remove_labelled(run_id)
+
+
 def remove_labelled(run_id: str = "") -> tuple[list[str], list[str]]:
-    """Remove the containers, then the networks, that one run (any run when run_id is "") left; their names."""
+    """Remove the containers, then the networks, then the tool images (see TOOL_REPOSITORY) that one
+    run (any run when run_id is "") left; the names of the containers and networks."""
+    label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
     containers = labelled_containers(run_id)
     for container in containers:
         remove_container(container.id)
-    networks = client().networks.list(filters={"label": f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL})
+    networks = client().networks.list(filters={"label": label})
     for network in networks:
         with contextlib.suppress(docker.errors.NotFound):
             network.remove()
+    # Newest first: an image a tool committed goes before the one it was made from.
+    images = client().images.list(all=True, filters={"label": label})
+    for image in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
+        for name in [t for t in image.tags if t.startswith(f"{TOOL_REPOSITORY}/")] or [image.id]:
+            with contextlib.suppress(docker.errors.ImageNotFound, docker.errors.APIError):
+                client().images.remove(name, noprune=False)
     return [c.name for c in containers], [n.name for n in networks]
 
 
