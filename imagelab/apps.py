@@ -49,6 +49,7 @@ class Job:
     url_env: str
     output: str
     exit_code: int = 0
+    timeout: float = 60.0  # seconds it may run before the harness stops it
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def _load_job(fields: _Fields, folder: Path) -> Job:
         url_env=fields.get("url_env", str),
         output=fields.get("output", str),
         exit_code=fields.get("exit_code", int, 0),
+        timeout=float(fields.get("timeout", (int, float), 60)),
     )
 
 

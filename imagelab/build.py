@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from imagelab import ROOT, bases, engine
 from imagelab.apps import App, Variant
 from imagelab.engine import process
 from imagelab.engine.bake import TargetResult, bake_all
+from imagelab.errors import ConfigError
 from imagelab.terminal import terminal
 
 #: Scratch space of the harness (git ignores it): bake files and exported images.
@@ -61,7 +63,26 @@ def labels(variant: Variant, revision: str) -> dict[str, str]:
     return found
 
 
+#: `FROM ${NAME}` or `FROM $NAME`, with an optional platform and stage name.
+FROM_ARG = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\$\{?(?P<name>\w+)\}?", re.IGNORECASE | re.MULTILINE)
+ARG_DEFAULT = re.compile(r"^\s*ARG\s+(?P<name>\w+)=\S", re.IGNORECASE | re.MULTILINE)
+
+
+def check_base_roles(dockerfile: Path, build_args: dict[str, str]) -> None:
+    """Refuse, before any build, a Dockerfile whose FROM asks for a build argument that no base set
+    gives and that has no default: BuildKit would only say "base name should not be blank"."""
+    text = dockerfile.read_text()
+    defaults = {m["name"] for m in ARG_DEFAULT.finditer(text)}
+    for match in FROM_ARG.finditer(text):
+        if match["name"] not in build_args and match["name"] not in defaults:
+            raise ConfigError(
+                f"{dockerfile}: FROM ${{{match['name']}}} asks for a base role that no base set defines",
+                hint=f"roles: {', '.join(sorted(build_args))}; or give the ARG a default",
+            )
+
+
 def _target(app: App, dockerfile: Path, base_set: str, tag: str, extra: dict | None = None) -> dict:
+    check_base_roles(dockerfile, bases.build_args(base_set))
     return {
         # Relative to the bake file in SCRATCH, so the file also runs on a remote builder from a checkout.
         "context": os.path.relpath(app.folder, SCRATCH),
@@ -110,16 +131,21 @@ def write_bake_file(definition: dict, name: str = "docker-bake.json") -> Path:
     return path
 
 
-def _report(result: TargetResult) -> None:
-    terminal.info(
-        f"  built {result.target} in {result.seconds:.1f} s "
-        f"({result.cached_steps}/{result.steps} steps cached)"
-    )
+def _built_line(result: TargetResult) -> str:
+    return f"  built {result.target} in {result.seconds:.1f} s ({result.cached_steps}/{result.steps} steps cached)"
 
 
 def _bake(definition: dict, name: str, builder: str | None, quiet: bool = False) -> dict[str, TargetResult]:
     targets = list(definition["target"])
-    results = bake_all(write_bake_file(definition, name), targets, builder, None if quiet else _report)
+    # On a terminal: targets done of total, each running target's current step, elapsed time.
+    with terminal.progress(f"building {len(targets)} images", [] if quiet else targets) as shown:
+        results = bake_all(
+            write_bake_file(definition, name),
+            targets,
+            builder,
+            None if quiet else lambda result: shown.finish(result.target, _built_line(result)),
+            on_step=shown.doing,
+        )
     for result in results.values():
         if not result.ok:
             terminal.error(result.describe_failure() + "".join(f"\n  | {line}" for line in result.log))

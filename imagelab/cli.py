@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from imagelab import ROOT
+from imagelab import ROOT, bump_command
 from imagelab.errors import ConfigError, ImagelabError
 from imagelab.terminal import terminal
 
@@ -65,7 +65,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     from imagelab import matrix
 
-    return matrix.cmd_merge(args, thresholds(args))
+    return matrix.cmd_merge(args, bump_command.gate_thresholds(args))
 
 
 def add_matrix_options(command: argparse.ArgumentParser) -> None:
@@ -78,7 +78,6 @@ def add_merge_options(command: argparse.ArgumentParser) -> None:
     from imagelab import matrix
 
     matrix.add_merge_options(command)
-    add_threshold_options(command)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -195,8 +194,11 @@ def add_builder(command: argparse.ArgumentParser) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from imagelab import compare
+    from imagelab.report import accepted
 
     cells = selected(args)
+    thresholds = bump_command.gate_thresholds(args)
+    accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
     ensure_engine()
     options = compare.Options(
         base_set=cells[0].base_set if cells else args.bases,
@@ -206,8 +208,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         update_readme=args.update_readme,
         fresh=args.fresh,
         cold=args.cold,
-        thresholds=thresholds(args),
+        thresholds=thresholds,
         results=args.results,
+        # Only a run of the whole matrix is a point of the trend: a run of one app would be a dip.
+        history=None if args.app or args.variant else args.history or args.results / "history.jsonl",
+        accepted=args.accepted,
     )
     if options.baseline is not None and not options.update_baseline:
         compare.gate.load(options.baseline)  # a bad baseline is refused before an hour of building
@@ -236,44 +241,15 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--fresh", action="store_true", help="measure and check every image again")
     command.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help="where a run of every image appends itself (default: history.jsonl beside the report)",
+    )
+    command.add_argument(
         "--cold",
         action="store_true",
         help="build each image alone from an empty cache first: cold build times",
-    )
-    add_threshold_options(command)
-
-
-def thresholds(args: argparse.Namespace):
-    from imagelab.report.gate import Thresholds
-
-    return Thresholds(
-        size_share=args.max_growth_percent / 100,
-        size_bytes=int(args.max_growth_mb * 1000**2),
-        packages_share=args.max_package_growth_percent / 100,
-    )
-
-
-def add_threshold_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--max-growth-percent",
-        type=float,
-        default=5.0,
-        metavar="P",
-        help="an image may grow this much before the gate fails (with --max-growth-mb)",
-    )
-    command.add_argument(
-        "--max-growth-mb",
-        type=float,
-        default=2.0,
-        metavar="MB",
-        help="... and this many megabytes (default 2)",
-    )
-    command.add_argument(
-        "--max-package-growth-percent",
-        type=float,
-        default=10.0,
-        metavar="P",
-        help="how much an image's package count may grow (default 10)",
     )
 
 
@@ -292,7 +268,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "compare": (
         cmd_compare,
         "build, smoke-test and measure the variants; report and gate against a baseline",
-        (add_selectors, add_builder, add_compare_options),
+        (add_selectors, add_builder, add_compare_options, bump_command.add_gate_options),
+    ),
+    "bump": (
+        bump_command.cmd_bump,
+        "what changed from one base set (or compare.json) to another; gate on it",
+        (bump_command.add_bump_options, add_builder, bump_command.add_gate_options),
+    ),
+    "trend": (
+        bump_command.cmd_trend,
+        "draw results/trend.svg: size per variant over the recorded runs",
+        (bump_command.add_trend_options,),
     ),
     "matrix": (
         cmd_matrix,
@@ -302,7 +288,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "merge": (
         cmd_merge,
         "merge the compare.json of every matrix cell under DIR into one report per base set, and gate it",
-        (add_merge_options,),
+        (add_merge_options, bump_command.add_gate_options),
     ),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
     "bases": (
@@ -352,6 +338,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         terminal.error("interrupted: containers this run started were removed")
         return 130
+    except Exception as exc:
+        from imagelab import engine
+
+        lost = engine.explain(exc)  # the engine went away or refused: one line, not a traceback
+        if lost is None:
+            raise
+        terminal.error(lost.render())
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -24,7 +24,7 @@ from imagelab import ROOT, __version__, build, engine, measuring
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
-from imagelab.report import files, gate, markdown, table
+from imagelab.report import accepted, files, gate, history, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
 from imagelab.terminal import terminal
 
@@ -44,6 +44,8 @@ class Options:
     cold: bool = False
     thresholds: gate.Thresholds = field(default_factory=gate.Thresholds)
     results: Path = RESULTS
+    history: Path | None = None  # a full run (every image) appends itself to this history.jsonl
+    accepted: Path = RESULTS / "accepted.toml"  # reviewed changes the gate accepts until their date
 
 
 class Memory:
@@ -62,8 +64,10 @@ class Memory:
 
     def recall(self, key: str | None) -> ImageResult | None:
         found = self.rows.get(key) if key else None
-        # A failure may have been passing trouble (a slow machine): check again.
-        return None if found is None or found.failures or not found.ok else found
+        # A failure may have been passing trouble (a slow machine): check again. A row measured before
+        # base layers were recorded is measured again, once, so that bump can split base from own.
+        stale = found is not None and found.base_layers is None
+        return None if found is None or found.failures or not found.ok or stale else found
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,13 +90,16 @@ def run(cells: list[Variant], options: Options) -> int:
     run_id = measuring.smoke.new_run_id()
     compressed = measure.CompressedSizes(CACHE / "compressed-layers.json")
     images = []
-    for item in built:
-        image = _image(item, memory.recall(keys.get(item.variant.target)), run_id, compressed)
-        image.measured_at, image.revision = now, revision
-        _build_times(image, item.result, cold.get(item.variant.target), rebuilds.get(item.variant.target))
-        if item.variant.target in keys:
-            memory.rows[keys[item.variant.target]] = image
-        images.append(image)
+    with terminal.progress("measuring and checking", [b.variant.target for b in built]) as shown:
+        for item in built:
+            shown.doing(item.variant.target, "measuring, then smoke and structure tests")
+            image = _image(item, memory.recall(keys.get(item.variant.target)), run_id, compressed)
+            image.measured_at, image.revision = now, revision
+            _build_times(image, item.result, cold.get(item.variant.target), rebuilds.get(item.variant.target))
+            if item.variant.target in keys:
+                memory.rows[keys[item.variant.target]] = image
+            images.append(image)
+            shown.finish(item.variant.target)
     memory.save()
     result = Run(
         generated=now,
@@ -181,6 +188,8 @@ def _finish(result: Run, options: Options) -> int:
     )
     if options.update_readme:
         files.update_readme(report, README)
+    if options.history is not None:
+        history.append(result, options.history)
     status = 0
     for image in result.images:
         if not image.ok:
@@ -208,14 +217,14 @@ def _shown(path: Path) -> str:
 def _gate(result: Run, options: Options) -> int:
     assert options.baseline is not None
     old = gate.load(options.baseline)
-    changes = gate.compare(old, result, options.thresholds)
+    changes = accepted.apply(gate.compare(old, result, options.thresholds), options.accepted)
     if changes:
         terminal.out.print(table.changes_table(changes))
     failed = [c for c in changes if c.regression]
     if failed:
         terminal.error(
             f"baseline {options.baseline}: {len(failed)} regression(s): "
-            + "; ".join(f"{c.image} {c.what} {c.change}" for c in failed)
+            + "; ".join(f"{c.image} {c.what} {c.change}{table.behind(c)}" for c in failed)
         )
         return 1
     terminal.info(f"baseline {options.baseline}: no regression ({len(changes)} change(s) within thresholds)")

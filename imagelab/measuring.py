@@ -12,7 +12,7 @@ from imagelab import bases
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
 from imagelab.engine.bake import TargetResult
-from imagelab.inspect import closure, exposure, imagefs, measure
+from imagelab.inspect import closure, exposure, imagefs, measure, origin
 from imagelab.report.model import (
     BaseImage,
     CheckLines,
@@ -45,6 +45,7 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
         facts = measure.measure_image(variant, bases.build_args(variant.base_set), fs, compressed)
         needs = closure.runtime_closure(fs)
         found = exposure.assess(fs)
+        image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])
         image.wasted_bytes, image.wasted_files = fs.wasted_bytes, fs.wasted_files
         image.layer_details = [
             LayerFacts(layer.diff_id, layer.size, measure.instruction(layer.created_by))
@@ -58,10 +59,10 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
     image.closure_size = needs.size
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None
     image.closure = ClosureFacts(needs.program, needs.parts, needs.unresolved)
-    image.exposure = _exposure(found)
+    image.exposure = _exposure(found, in_base)
 
 
-def _exposure(found: exposure.Exposure) -> ExposureFacts:
+def _exposure(found: exposure.Exposure, in_base: set[exposure.Package]) -> ExposureFacts:
     """Counts and flags for the tables and the gate; the inventory for whoever wants the list."""
     return ExposureFacts(
         os_packages=found.os_packages,
@@ -75,7 +76,7 @@ def _exposure(found: exposure.Exposure) -> ExposureFacts:
         user=found.user,
         uid=found.uid,
         root=not found.non_root,
-        inventory=[PackageRef(p.kind, p.name, p.version) for p in found.packages],
+        inventory=[PackageRef(p.kind, p.name, p.version, p in in_base) for p in found.packages],
     )
 
 

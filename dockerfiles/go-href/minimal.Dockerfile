@@ -6,7 +6,7 @@
 # Costs: no time zones but UTC, no user names (USER must be numeric), no /tmp; a stripped binary
 #   gives panics with function names but no debugger symbols.
 # Look at: under 10 MB; its distance to the closure (it is the closure).
-ARG GOLANG_IMAGE=golang:1.24
+ARG GOLANG_IMAGE=golang:1.24-trixie
 
 FROM ${GOLANG_IMAGE} AS build
 WORKDIR /src

@@ -1,12 +1,17 @@
-# multistage: the Docker documentation's first multi-stage example. Build (and test) on
-# golang:1.24, then start again from debian:trixie-slim and copy in the binary and the CA bundle.
+# multistage: build (and test) on the golang image, then start again from debian:trixie-slim and
+# copy in the binary and the CA bundle. The Docker documentation's multi-stage page once showed this
+# very program (href-counter): `go get` in GOPATH mode on a golang image of its time, then
+# `CGO_ENABLED=0 go build -a -installsuffix cgo`, and an alpine runtime with `apk add
+# ca-certificates`. Today's Go uses modules (go.mod, go.sum, `go mod download`), -installsuffix does
+# nothing any more, and today's docs build a small Go program into `FROM scratch`, as
+# minimal.Dockerfile does here.
 # Saves: the toolchain, the module cache and the build cache: over 1 GB, for two COPY lines.
 #   The `test` stage runs the app's own tests (go test) on the build stage; the harness builds it
 #   as the target `go-href-test`.
 # Costs: the runtime still has a shell, apt and dpkg, which a Go binary never uses. With cgo on
 #   (golang's default) the binary links glibc dynamically: it needs a runtime with the same libc.
 # Look at: size against naive; the distroless and minimal variants show what the Debian rest costs.
-ARG GOLANG_IMAGE=golang:1.24
+ARG GOLANG_IMAGE=golang:1.24-trixie
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
 
 FROM ${GOLANG_IMAGE} AS build
@@ -18,6 +23,9 @@ COPY . .
 RUN --mount=type=cache,target=/root/.cache/go-build \
     go build -o /out/go-href .
 
+# Built only on request (`docker build --target test`, which `nox -s tests` does): BuildKit builds
+# the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
+# DOCKER_BUILDKIT=0, ran every stage above the target, tests included, at every build.)
 FROM build AS test
 RUN --mount=type=cache,target=/root/.cache/go-build \
     go test -count=1 ./...

@@ -1,23 +1,41 @@
-# distroless: build on the full python:3.13 image, run on gcr.io/distroless/python3-debian13:nonroot:
-# Debian's python3.13 and the libraries it needs, no shell, no package manager, UID 65532.
+# distroless: build on the full python image, run on gcr.io/distroless/python3-debian13:nonroot:
+# Debian's python3 (3.13 on Debian 13) and the libraries it needs, no shell, no package manager,
+# UID 65532.
 # Saves: apt, pip, the shell and most of Debian's userland; nothing in the image can install or run
 #   anything but Python. The app starts without a shell: `python -m microblog.serve` applies the
 #   migrations and runs gunicorn in-process, in exec form.
-# Costs: no shell to debug with (`docker run --entrypoint` has nothing to enter). The runtime's
-#   python is Debian's /usr/bin/python3.13 while the official builder's is /usr/local/bin/python3.13,
-#   so a venv from the builder would point at an interpreter that is not there. Instead pip installs
-#   the packages into a plain folder (--target) that PYTHONPATH names: it needs no interpreter link,
-#   so the same file works on both base sets. The compiled modules only need the same CPython
-#   version (3.13) and a glibc at least as new as the builder's.
-# Look at: size against multistage; it runs read-only as UID 65532.
-ARG PYTHON_IMAGE=python:3.13
+# Costs: no shell to debug with. What is there: the Python REPL, through the entrypoint
+#   (`docker run -it --rm --entrypoint /usr/bin/python3 IMAGE` gives a `>>>` prompt with the app on
+#   its path), and the `debug` target below (`docker build --target debug`), the same image plus a
+#   static busybox shell in /busybox, like distroless's own :debug tags. `docker debug` (Docker
+#   Desktop) and `kubectl debug --image=busybox --target=CONTAINER` attach a shell from another image
+#   to the running container instead, leaving the image as it is.
+#   The runtime's python is Debian's /usr/bin/python3 while the official builder's is in
+#   /usr/local/bin, so a venv from the builder would point at an interpreter that is not there.
+#   Instead pip installs the packages into a plain folder (--target) that PYTHONPATH names: it needs
+#   no interpreter link, so the same file works on every base set. The compiled modules only need the
+#   same CPython minor version and a glibc at least as new as the builder's: the builder's tag names
+#   the Debian release (trixie) the runtime is built from, so both hold by construction.
+#   Debian compiles its standard library's bytecode in a maintainer script, which a distroless image
+#   never runs: without the step below Python compiles every module it imports at every start. That
+#   step ships 16.6 MB of .pyc for the 623 modules the app loads (standard library included), in
+#   place of the 16.4 MB pip compiles for every module of every dependency (--no-compile): 0.3 MB
+#   more, for a first answer measured in one run on this machine at 1.6x slim's without, 0.9x with.
+# Look at: size against multistage; it runs read-only as UID 65532; `docker inspect` shows its
+#   health (the HEALTHCHECK below).
+ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_DISTROLESS_IMAGE=gcr.io/distroless/python3-debian13:nonroot
+ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
 
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /app
 COPY requirements.txt ./
+# pip's cache (downloads, and the Argon2 wheel it compiles) lives in a BuildKit cache mount: the
+# next build with a changed requirements.txt reuses it, and no layer ever holds it.
 # bin/ holds console scripts whose first line names the builder's python: useless at run time.
-RUN pip install --no-cache-dir --target /app/packages -r requirements.txt \
+# --no-compile: the runtime's own python compiles what the app loads (below), nothing more.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    pip install --no-compile --target /app/packages -r requirements.txt \
  && rm -rf /app/packages/bin
 # Translations before the rest of the source: compiling them is a build step of its own, redone
 # only when a catalogue changes, not at every code change.
@@ -25,13 +43,66 @@ COPY microblog/translations/ microblog/translations/
 RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d microblog/translations
 COPY microblog/ microblog/
 
-FROM ${PYTHON_DISTROLESS_IMAGE}
+FROM ${PYTHON_DISTROLESS_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=build /app/packages packages/
 COPY --from=build /app/microblog microblog/
 ENV PYTHONPATH=/app/packages:/app \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
+# Bytecode for what the app loads, compiled at build time by the image's own python: a read-only
+# container cannot write any, and without it Python compiles every module it imports, at every
+# start. The script starts the app as serve.py does, short of serving (app factory, migrations on an
+# in-memory database, gunicorn's settings and sync worker, three requests, and urllib for the
+# HEALTHCHECK), then compiles each module that got loaded. Standard library and dependencies:
+# unchecked-hash .pyc, never compared with their source again (nothing changes them in an image);
+# the app: checked-hash, so that a source mounted over /app/microblog is run, not a stale .pyc.
+# Neither kind records a file time: the check, where there is one, is a hash of the source.
+# The image's user is nonroot: writing into the standard library takes root, for this step only.
+USER 0:0
+RUN ["/usr/bin/python3", "-B", "-c", "\
+import os, sys, py_compile, urllib.request; \
+os.environ.update(SECRET_KEY='build-only', DATABASE_URL='sqlite://'); \
+from microblog import serve; \
+import gunicorn.arbiter, gunicorn.workers.sync; \
+app = serve.create_app(); \
+serve.migrate_database(app); \
+serve.Gunicorn(app, serve.gunicorn_options(os.environ)); \
+web = app.test_client(); \
+[web.get(path) for path in ('/healthz', '/auth/login', '/nope')]; \
+mine = os.path.dirname(serve.__file__) + os.sep; \
+mode = py_compile.PycInvalidationMode; \
+files = sorted({m.__file__ for m in list(sys.modules.values()) if (getattr(m, '__file__', None) or '').endswith('.py')}); \
+[py_compile.compile(f, doraise=True, invalidation_mode=mode.CHECKED_HASH if f.startswith(mine) else mode.UNCHECKED_HASH) for f in files]; \
+print(len(files), 'modules compiled')"]
 USER 65532:65532
 EXPOSE 5000
-ENTRYPOINT ["/usr/bin/python3.13", "-m", "microblog.serve"]
+# Without curl: the runtime's own HTTP client, in exec form (there is no shell for the shell form).
+# Docker and Compose act on it (`docker ps` shows "healthy"; Swarm replaces an unhealthy task);
+# Kubernetes ignores it and uses the pod's probes. Each check starts a python and imports urllib:
+# 0.5 to 0.7 s a check on this busy 2-core machine with the bytecode below, 2 to 3 s without it.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["/usr/bin/python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '5000') + '/healthz', timeout=2)"]
+# /usr/bin/python3, not python3.13: the distroless images link it to their Python, whatever the
+# version (3.11 on Debian 12).
+ENTRYPOINT ["/usr/bin/python3", "-m", "microblog.serve"]
+
+# A static busybox, for the debug target only: BuildKit builds a stage only when the target asks.
+FROM ${DEBIAN_SLIM_IMAGE} AS busybox
+# Unpinned: the base's Debian release fixes busybox's version closely enough for a debugging aid.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends busybox-static \
+ && mkdir /busybox \
+ && cp /bin/busybox /busybox/busybox \
+ && /busybox/busybox --install -s /busybox \
+ && rm -rf /var/lib/apt/lists/*
+
+# docker build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
+#   docker run -it --rm --entrypoint sh IMAGE
+FROM runtime AS debug
+COPY --from=busybox /busybox /busybox
+ENV PATH=/busybox:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# The image itself: the last stage is what a build without --target makes.
+FROM runtime

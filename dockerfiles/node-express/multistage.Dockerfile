@@ -7,8 +7,8 @@
 # Costs: a longer file, and the runtime still has npm, apt and a shell. For a Node app with no
 #   compile step and no native addon, this lands near slim: the win grows with what the build needs.
 # Look at: size against slim (about the same here) and naive; the test stage's log.
-ARG NODE_IMAGE=node:22
-ARG NODE_SLIM_IMAGE=node:22-slim
+ARG NODE_IMAGE=node:22-trixie
+ARG NODE_SLIM_IMAGE=node:22-trixie-slim
 
 # Everything: dev dependencies and tests, for the test stage (and for a compile or bundle step,
 # if the app had one).
@@ -19,6 +19,9 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci
 COPY . .
 
+# Built only on request (`docker build --target test`, which `nox -s tests` does): BuildKit builds
+# the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
+# DOCKER_BUILDKIT=0, ran every stage above the target, tests included, at every build.)
 FROM build AS test
 RUN npm test
 

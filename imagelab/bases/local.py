@@ -66,7 +66,14 @@ def build_local(
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     with _one_builder_at_a_time(log):
         node = node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
-        return [_build_or_reuse(sets.roles[name], sets, extra_ca, node, rebuild, log) for name in order]
+        built = []
+        # On a terminal: roles done of total, the one building now, elapsed time.
+        with terminal.progress("local base set", order) as shown:
+            for name in order:
+                shown.doing(name, f"{sets.roles[name].debian}: checking its key, building if it changed")
+                built.append(_build_or_reuse(sets.roles[name], sets, extra_ca, node, rebuild, log))
+                shown.finish(name)
+        return built
 
 
 @contextlib.contextmanager

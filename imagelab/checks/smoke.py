@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote
 
 from imagelab import engine
@@ -35,7 +36,6 @@ from imagelab.engine import Container
 from imagelab.errors import ContainerError, tail
 
 STOP_TIMEOUT_S = 10  # docker stop's grace period, its default: SIGTERM, then SIGKILL after this
-JOB_TIMEOUT_S = 60
 POLL_S = 0.2
 ATTEMPT_TIMEOUT_S = 2.0  # one request while waiting for the first answer
 PROBE_TIMEOUT_S = 10.0
@@ -150,6 +150,7 @@ class Answer:
     status: int | None
     body: str = ""
     error: str = ""  # why there was no HTTP answer
+    cut: bool = False  # the body was longer than BODY_LIMIT: `body` is its beginning
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -166,6 +167,12 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+def _answer(status: int, body: IO[bytes]) -> Answer:
+    """At most BODY_LIMIT bytes of the body: a probe checks a page, not a download."""
+    read = body.read(BODY_LIMIT + 1)
+    return Answer(status, read[:BODY_LIMIT].decode("utf-8", "replace"), cut=len(read) > BODY_LIMIT)
+
+
 def send(probe: Probe, port: int, timeout: float) -> Answer:
     """One request of a probe to 127.0.0.1:port."""
     data = None if probe.json is None else json.dumps(probe.json).encode()
@@ -175,10 +182,10 @@ def send(probe: Probe, port: int, timeout: float) -> Answer:
     )
     try:
         with _OPENER.open(request, timeout=timeout) as response:
-            return Answer(response.status, response.read(BODY_LIMIT).decode("utf-8", "replace"))
+            return _answer(response.status, response)
     except urllib.error.HTTPError as exc:  # 4xx and 5xx (and 3xx, as redirects are not followed)
         with exc:
-            return Answer(exc.code, exc.read(BODY_LIMIT).decode("utf-8", "replace"))
+            return _answer(exc.code, exc)
     except urllib.error.URLError as exc:
         return Answer(None, error=str(exc.reason))
     except (OSError, http.client.HTTPException) as exc:
@@ -193,7 +200,8 @@ def judge(probe: Probe, answer: Answer) -> ProbeResult:
     if answer.status != probe.status:
         problems.append(f"status {answer.status}, expected {probe.status}")
     if probe.body and probe.body not in answer.body:
-        problems.append(f"body lacks {probe.body!r}: {excerpt(answer.body)!r}")
+        where = f" (in its first {BODY_LIMIT >> 20} MiB, all the harness reads)" if answer.cut else ""
+        problems.append(f"body lacks {probe.body!r}{where}: {excerpt(answer.body)!r}")
     return ProbeResult(probe, not problems, answer.status, excerpt(answer.body), "; ".join(problems))
 
 
@@ -370,7 +378,7 @@ def _job(variant: Variant, run_id: str, options: dict, result: SmokeResult) -> N
         environment = {**app.env, job.url_env: url}
         # The host network, so that 127.0.0.1 in the container is the host's, where the fixture is.
         with container(variant.tag, run_id, environment=environment, network_mode="host", **options) as box:
-            code = wait_for_exit(box, JOB_TIMEOUT_S, job.url_env)
+            code = wait_for_exit(box, job.timeout, job.url_env)
             output = engine.container_logs(box, stderr=False).strip()
             result.started_ok, result.job_exit_code, result.job_output = True, code, output
             problems = []

@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from imagelab.engine import process
-from imagelab.errors import tail
+from imagelab.engine.client import answers
+from imagelab.errors import EngineError, tail
 
 TARGET_OF_STEP = re.compile(r"^\[(?P<target>[A-Za-z0-9_.-]+)[ \]]")
 #: A Dockerfile instruction that makes a layer, "[build 3/5] RUN ...", as opposed to BuildKit's own
@@ -79,6 +80,15 @@ class TargetResult:
         return f"{self.target}: {self.error}"
 
 
+def _without_target(name: str) -> str:
+    """ "[app-slim 2/3] RUN ..." -> "[2/3] RUN ...", "[app-slim] exporting ..." -> "exporting ..."."""
+    match = TARGET_OF_STEP.match(name)
+    if not match:
+        return name
+    rest = name[match.end() :]
+    return "[" + rest if match.group(0).endswith(" ") else rest.lstrip()
+
+
 def _timestamp(text: str | None) -> datetime | None:
     if not text or text.startswith("0001-"):
         return None
@@ -104,14 +114,20 @@ def read_stream(lines: Iterable[str]) -> Iterator[dict | str]:
 
 
 class BakeRun:
-    """Collects the steps of one bake as its stream arrives and calls `on_done` when a target is exported."""
+    """Collects the steps of one bake as its stream arrives; calls `on_step(target, step)` when a step
+    of a target starts, and `on_done` when a target is exported."""
 
-    def __init__(self, targets: Iterable[str], on_done: Callable[[TargetResult], None] | None = None) -> None:
+    def __init__(
+        self,
+        targets: Iterable[str],
+        on_done: Callable[[TargetResult], None] | None = None,
+        on_step: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.targets = set(targets)
         # By digest and name: BuildKit gives every target's "exporting to image" step one digest.
         self.steps: dict[tuple[str, str], Step] = {}
         self.messages: list[str] = []
-        self.on_done = on_done
+        self.on_done, self.on_step = on_done, on_step
         self._reported: set[str] = set()
 
     def feed(self, item: dict | str) -> None:
@@ -128,6 +144,10 @@ class BakeRun:
             step.inputs = tuple(vertex.get("inputs") or step.inputs)
             if step.completed and "exporting to image" in step.name and not step.error:
                 self._report(self.target_of(step))
+            elif self.on_step and step.started and not step.completed and not step.error:
+                target = self.target_of(step)
+                if target in self.targets:
+                    self.on_step(target, _without_target(step.name) if len(self.targets) > 1 else step.name)
         for log in item.get("logs") or ():
             for step in self.steps.values():
                 if step.digest == log["vertex"]:
@@ -200,6 +220,7 @@ def bake(
     builder: str | None = None,
     on_done: Callable[[TargetResult], None] | None = None,
     timeout_s: float = BAKE_TIMEOUT_S,
+    on_step: Callable[[str, str], None] | None = None,
 ) -> dict[str, TargetResult]:
     """One `docker buildx bake` of `targets`; every target gets a result, built or not.
 
@@ -208,7 +229,7 @@ def bake(
     command = ["docker", "buildx", "bake", "--file", str(bake_file), "--progress", "rawjson"]
     if builder:
         command += ["--builder", builder]
-    run = BakeRun(targets, on_done)
+    run = BakeRun(targets, on_done, on_step)
     # Ctrl-C, SIGTERM or the time limit: the runner stops buildx, which cancels the build in BuildKit
     # (nothing is tagged: an image is exported only once its target is complete).
     with process.stream(
@@ -231,6 +252,7 @@ def bake_all(
     targets: list[str],
     builder: str | None = None,
     on_done: Callable[[TargetResult], None] | None = None,
+    on_step: Callable[[str, str], None] | None = None,
 ) -> dict[str, TargetResult]:
     """Bake every target; one failure must not stop the others.
 
@@ -242,7 +264,14 @@ def bake_all(
     for _ in range(len(targets)):
         if not remaining:
             break
-        round_results = bake(bake_file, remaining, builder, on_done)
+        round_results = bake(bake_file, remaining, builder, on_done, on_step=on_step)
+        if not all(r.ok for r in round_results.values()) and not answers():
+            # Every target would fail the same way, and so would everything after the build.
+            raise EngineError(
+                "the Docker engine stopped answering during the build",
+                hint="is dockerd still running (`docker info`)?",
+                log=next(r.log for r in round_results.values() if not r.ok),
+            )
         failed = [t for t, r in round_results.items() if r.failed_step]
         results.update({t: r for t, r in round_results.items() if r.ok or r.failed_step})
         leftover = [t for t, r in round_results.items() if not r.ok and not r.failed_step]

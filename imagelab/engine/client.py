@@ -11,6 +11,7 @@ import functools
 import hashlib
 import io
 import json
+import os
 import secrets
 import signal
 import tarfile
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import requests.exceptions
 
 from imagelab.engine import process
 from imagelab.errors import BuildError, ContainerError, EngineError, ImagelabError, tail
@@ -39,6 +41,25 @@ def client() -> docker.DockerClient:
         return docker.from_env(timeout=120)
     except docker.errors.DockerException as exc:
         raise EngineError("no Docker engine answers", hint="run `nox -s engine`") from exc
+
+
+def explain(exc: BaseException) -> EngineError | None:
+    """The SDK's exception as one line for a person, or None when it is not the engine's.
+
+    The SDK raises requests' ConnectionError when the socket stops answering, and APIError when the
+    engine refuses; neither says so in the user's words."""
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout) or (
+        isinstance(exc, docker.errors.DockerException) and "Connection" in str(exc)
+    ):
+        where = os.environ.get("DOCKER_HOST") or "the default socket"
+        return EngineError(
+            f"the Docker engine stopped answering ({where}): {type(exc).__name__}",
+            hint="is dockerd still running (`docker info`)? once it answers, `nox -s clean` removes "
+            "whatever this run could not",
+        )
+    if isinstance(exc, docker.errors.APIError):
+        return EngineError(f"the Docker engine refused a request: {exc.explanation or exc}")
+    return None
 
 
 def answers() -> bool:
@@ -73,6 +94,15 @@ def image_id_and_digest(ref: str) -> tuple[str, str]:
         return "", ""
     digests = image.attrs.get("RepoDigests") or []
     return image.id, digests[0].split("@", 1)[-1] if digests else ""
+
+
+def layer_ids(ref: str) -> list[str]:
+    """The diff_ids of a local image's layers, bottom first ([] when the engine does not have it)."""
+    try:
+        attrs = client().images.get(ref).attrs
+    except docker.errors.ImageNotFound:
+        return []
+    return list((attrs.get("RootFS") or {}).get("Layers") or [])
 
 
 def image_labels(ref: str) -> dict[str, str] | None:
@@ -184,7 +214,12 @@ def start_container(image: str, name: str, run_id: str, **options: object) -> Co
         container = client().containers.create(image, name=name, labels={RUN_LABEL: run_id}, **options)
         container.start()
     except docker.errors.APIError as exc:
-        raise ContainerError(f"the engine could not start {image}: {exc.explanation or exc}") from exc
+        said = str(exc.explanation or exc)
+        missing = "no such file or directory" in said and "exec" in said
+        raise ContainerError(
+            f"the engine could not start {image}: {said}",
+            hint="the ENTRYPOINT/CMD program is not in the image: check its path" if missing else "",
+        ) from exc
     return container
 
 
@@ -207,8 +242,27 @@ def published_port(container: Container, port: int) -> int | None:
     return int(bindings[0]["HostPort"]) if bindings else None
 
 
-def container_logs(container: Container, *, stdout: bool = True, stderr: bool = True) -> str:
-    return container.logs(stdout=stdout, stderr=stderr).decode("utf-8", "replace")
+#: How much of a container's log the harness reads: its end, bounded in lines and in bytes, so that a
+#: container that prints without end (or one endless line) cannot flood memory or the terminal.
+LOG_LINES = 200
+LOG_BYTES = 256 * 1024
+
+
+def container_logs(
+    container: Container, *, stdout: bool = True, stderr: bool = True, lines: int = LOG_LINES
+) -> str:
+    """The end of a container's log: its last `lines` lines, at most LOG_BYTES of them."""
+    chunks, size = [], 0
+    stream = container.logs(stdout=stdout, stderr=stderr, stream=True, follow=False, tail=lines)
+    try:
+        for chunk in stream:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= LOG_BYTES:
+                break
+    finally:
+        stream.close()
+    return b"".join(chunks)[:LOG_BYTES].decode("utf-8", "replace")
 
 
 def exec_output(container: Container, command: list[str]) -> str:

@@ -234,8 +234,9 @@ class ImageFS:
         return own + sum(self._tree_size(child) for child in self._children.get(path, ()))
 
 
-def open_archive(archive: Path, ref: str = "") -> ImageFS:
-    """Read the metadata of the image `ref` (or the only / first one) in a `docker save` tarball."""
+def open_archive(archive: Path, ref: str = "", layers: int | None = None) -> ImageFS:
+    """Read the metadata of the image `ref` (or the only / first one) in a `docker save` tarball;
+    with `layers`, of its first N layers only (e.g. the files as its base image left them)."""
     try:
         outer = tarfile.open(archive)  # noqa: SIM115 -- the ImageFS owns it and closes it
     except (OSError, tarfile.TarError) as exc:
@@ -243,7 +244,7 @@ def open_archive(archive: Path, ref: str = "") -> ImageFS:
     try:
         config_member, layer_members = archive_layout.image_members(outer, archive, ref)
         raw = archive_layout.load_json(outer, archive, config_member)
-        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members))
+        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members)[:layers])
         dive = DiveScore()
         for layer in image.layers:
             _apply_layer(image, layer, dive)

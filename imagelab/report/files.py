@@ -40,17 +40,38 @@ def merged_with_earlier(run: Run, folder: Path) -> Run:
 
 
 def write_all(run: Run, folder: Path) -> list[Path]:
-    """Write compare.md, compare.json and sizes.svg; they replace the previous ones all together or not at all.
+    """Write compare.md, compare.json and sizes.svg, all together or not at all."""
+    return write_together(
+        folder,
+        {
+            "compare.md": lambda tmp: tmp.write_text(markdown.render(run)),
+            "compare.json": lambda tmp: tmp.write_text(jsonfile.dumps(run)),
+            "sizes.svg": lambda tmp: chart.sizes(run, tmp),
+        },
+    )
+
+
+#: Writes one file at the path it is given; returning False means "nothing to write" (a chart of nothing).
+Writer = Callable[[Path], object]
+
+
+def write_together(folder: Path, writers: dict[str, Writer]) -> list[Path]:
+    """Write a report's files into `folder`; they replace the previous ones all together or not at all.
 
     Each file is first written beside its final name, then renamed; whatever fails, the temporary
-    files are removed and the previous report stays as it was.
+    files are removed and the previous files stay as they were. A writer that returns False writes no
+    file, and the previous one of that name is removed (a chart of nothing must not show stale bars).
     """
     staged: list[tuple[Path, Path]] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _stage(staged, folder / "compare.md", lambda tmp: tmp.write_text(markdown.render(run)))
-        _stage(staged, folder / "compare.json", lambda tmp: tmp.write_text(jsonfile.dumps(run)))
-        _stage(staged, folder / "sizes.svg", lambda tmp: chart.sizes(run, tmp))
+        for name, write in writers.items():
+            path = folder / name
+            tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+            staged.append((tmp, path))
+            if write(tmp) is False:
+                staged.pop()
+                path.unlink(missing_ok=True)
         for tmp, path in staged:
             tmp.replace(path)
     except OSError as exc:
@@ -63,14 +84,6 @@ def write_all(run: Run, folder: Path) -> list[Path]:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
     return [path for _, path in staged]
-
-
-def _stage(staged: list[tuple[Path, Path]], path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    staged.append((tmp, path))
-    if write(tmp) is False:  # nothing to draw: no file, and no stale chart either
-        staged.pop()
-        path.unlink(missing_ok=True)
 
 
 def update_readme(run: Run, readme: Path) -> None:

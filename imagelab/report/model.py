@@ -99,6 +99,9 @@ class PackageRef:
     kind: str  # deb, python, npm or go
     name: str
     version: str
+    #: True when the final stage's base image has it at this version (it came with the base); False when
+    #: the image's own layers brought it; None when not known (measured before this was recorded).
+    in_base: bool | None = None
 
 
 @dataclass
@@ -153,6 +156,9 @@ class ImageResult:
     layers: int | None = None
     largest_layers: list[LayerSize] = field(default_factory=list)
     layer_details: list[LayerFacts] = field(default_factory=list)
+    #: How many of the leading layers are the final stage's base image's (equal diff_ids): the rest are
+    #: the image's own. 0 for an image FROM scratch; None when not known (measured before this was recorded).
+    base_layers: int | None = None
     config: ImageConfig | None = None
     base_images: list[BaseImage] = field(default_factory=list)
     share_of_naive: float | None = None

@@ -42,19 +42,31 @@ def describe(failure: Failure) -> str:
     return failure.headline() + (f" (hint: {failure.hint})" if failure.hint else "")
 
 
+def behind(change: Change, shown: int = 10) -> str:
+    """What is behind a change (packages by name), for one line: " (+curl 8.14.1-2 (own), ...)"."""
+    if not change.details:
+        return ""
+    more = f", and {len(change.details) - shown} more" if len(change.details) > shown else ""
+    return f" ({', '.join(change.details[:shown])}{more})"
+
+
 def changes_table(changes: list[Change]) -> Table:
-    """The baseline gate's findings: old, new and change for what moved; regressions first."""
+    """The gate's findings: old, new and change for what moved, what is behind it; regressions first."""
     found = Table(title="against the baseline", title_justify="left")
     for heading in ("image", "what", "old", "new", "change", "verdict"):
         found.add_column(heading)
     for change in sorted(changes, key=lambda c: not c.regression):
+        if change.regression:
+            verdict = "REGRESSION" + (f" ({change.note})" if change.note else "")
+        else:
+            verdict = f"accepted: {change.accepted}" if change.accepted else "within threshold"
         found.add_row(
             change.image,
             change.what,
             change.old,
             change.new,
-            change.change,
-            "REGRESSION" if change.regression else "within threshold",
+            change.change + behind(change),
+            verdict,
             style="red" if change.regression else None,
         )
     return found

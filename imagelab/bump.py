@@ -1,0 +1,226 @@
+"""The bump job: `nox -s bump -- --from A --to B`, what changed between two base sets (or two reports).
+
+A side is a compare.json file, or a base set. A base set is measured by the compare command into
+results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
+renders in seconds. Current: measured from the same apps/ and dockerfiles/ (a commit elsewhere changes
+no image), the tags still on the measured images, the same base images, every image of the matrix.
+compare itself remembers what it measured by image content, so even a re-measured side only runs what
+changed. Each full compare appends to results/history.jsonl; the bump redraws results/trend.svg from it.
+
+Writes <results>/<name>.md (a pull request comment: summary table, a collapsed section per image),
+<name>.json (report/bump.py's Bump) and <name>.svg, prints the summary, and fails (exit 1) when the gate
+does: a regression past its limits that results/accepted.toml does not accept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.table import Table
+
+from imagelab import ROOT, build, engine
+from imagelab.engine import process
+from imagelab.errors import ConfigError, ImagelabError
+from imagelab.report import accepted, bump_chart, bump_markdown, gate, history, jsonfile
+from imagelab.report import bump as bump_report
+from imagelab.report.bump import Bump
+from imagelab.report.model import Run
+from imagelab.terminal import terminal
+
+RESULTS = ROOT / "results"
+
+
+@dataclass
+class Options:
+    results: Path = RESULTS
+    name: str = "bump"  # the files' stem: results/bump.md, .json, .svg
+    thresholds: gate.Thresholds = field(default_factory=gate.Thresholds)
+    accepted: Path = RESULTS / "accepted.toml"
+    fresh: bool = False  # measure both base sets again, even when their reports are current
+    builder: str | None = None
+
+
+@dataclass
+class Side:
+    run: Run
+    source: str  # what a reader of the report is told this side is
+
+
+def is_report(spec: str) -> bool:
+    return spec.endswith(".json") or Path(spec).is_file()
+
+
+def side(spec: str, options: Options) -> Side:
+    """One side of the bump: a compare.json as it is, or a base set, measured where its report is stale."""
+    if is_report(spec):
+        return Side(jsonfile.read(Path(spec)), spec)
+    from imagelab import cli  # measuring a side is running the compare command, as a user would
+
+    cells = cli.selected(argparse.Namespace(app=[], variant=[], bases=spec))
+    folder = options.results / "sets" / (Path(spec).stem if spec.endswith(".toml") else spec)
+    report = folder / "compare.json"
+    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, cells)
+    if stale:
+        terminal.step(f"measuring the base set {spec}: {stale}; its report goes to {_shown(folder)}")
+        args = ["compare", "--bases", spec, "--results", str(folder)]
+        args += ["--history", str(options.results / "history.jsonl")]
+        args += ["--fresh"] * options.fresh + (["--builder", options.builder] if options.builder else [])
+        status = cli.main(args)
+        if not report.is_file():
+            raise ImagelabError(f"compare on the base set {spec} wrote no report (exit status {status})")
+    else:
+        terminal.info(
+            f"{spec}: {_shown(report)} is current (this revision, the same base images, every image)"
+        )
+    return Side(jsonfile.read(report), f"{spec} ({_shown(report)})")
+
+
+def stale_reason(report: Path, cells: list) -> str:
+    """Why a base set's report must be measured again ("" when it is current)."""
+    if not report.is_file():
+        return "no report yet"
+    try:
+        run = jsonfile.read(report)
+    except ConfigError:
+        return "its report does not read"
+    if run.revision != build.git_revision() and _changed_since(run.revision):
+        return f"apps/ or dockerfiles/ changed since {run.revision[:12]}, where it was measured"
+    if _changed_since(""):
+        return "apps/ or dockerfiles/ have uncommitted changes"
+    measured = {(i.app, i.variant): i for i in run.images}
+    for cell in cells:
+        image = measured.get((cell.app.name, cell.name))
+        if image is None or not image.ok:
+            return f"{cell.app.name}/{cell.name} is missing or failed"
+        if engine.image_id(image.tag) != image.image_id:
+            return f"{image.tag} is not the image measured"
+        for base in image.base_images:
+            if engine.image_id(base.ref) != base.id:
+                return f"base {base.ref} moved"
+    return ""
+
+
+def _changed_since(revision: str) -> bool:
+    """Whether what the images are built from (apps/, dockerfiles/) differs from `revision` ("": from
+    the last commit, i.e. uncommitted edits). A commit elsewhere (the harness, docs) changes no image."""
+    command = [
+        "git",
+        "diff",
+        "--quiet",
+        *([revision, "HEAD"] if revision else ["HEAD"]),
+        "--",
+        "apps",
+        "dockerfiles",
+    ]
+    try:
+        done = process.run(command, timeout=30, what="git diff", check=False, cwd=ROOT)
+    except process.ProcessError:  # no git: cannot tell, so measure
+        return True
+    return done.exit_code != 0  # 1: differs; anything else (an unknown revision): cannot tell, so measure
+
+
+def run(spec_from: str, spec_to: str, options: Options) -> int:
+    started = time.monotonic()
+    judge = accepted.judge(accepted.load(options.accepted), datetime.now(UTC).date())  # bad file: fail first
+    old, new = side(spec_from, options), side(spec_to, options)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    result = compare_sides(old, new, now, options.thresholds, judge)
+    trend = _trend(options.results)
+    written = write(result, options.results, options.name, trend)
+    terminal.out.print(summary_table(result))
+    failed = [f for image in result.images for f in image.findings if f.regression]
+    for image in result.only_old:
+        terminal.error(f"{image}: measured on the old side only (it disappeared)")
+    for found in failed:
+        terminal.error(f"{found.image}: {found.what} {found.old} -> {found.new} ({found.change})")
+        for line in found.details[:20]:
+            terminal.error(f"  {line}")
+        if len(found.details) > 20:
+            terminal.error(f"  ... and {len(found.details) - 20} more (in {options.name}.md)")
+    terminal.info(f"wrote {', '.join(_shown(p) for p in written)}")
+    verdict = "the gate FAILS" if result.failed else "the gate passes"
+    terminal.info(
+        f"bump {result.old_set} -> {result.new_set}: {verdict}; took {time.monotonic() - started:.1f} s"
+    )
+    return 1 if result.failed else 0
+
+
+def compare_sides(
+    old: Side,
+    new: Side,
+    now: str,
+    thresholds: gate.Thresholds,
+    judge: Callable[[gate.Change], tuple[str, str]],
+) -> Bump:
+    return bump_report.compare(old.run, new.run, now, thresholds, judge, (old.source, new.source))
+
+
+def _trend(results: Path) -> str:
+    """Redraw trend.svg from the history (when there is one); its file name for the report to link."""
+    path = results / "history.jsonl"
+    if not path.is_file():
+        return ""
+    return "trend.svg" if history.trend(history.read(path), results / "trend.svg") else ""
+
+
+def write(result: Bump, folder: Path, name: str, trend: str = "") -> list[Path]:
+    """<name>.md, .json and .svg, all or none: each is written beside its final name, then renamed."""
+    chart = folder / f"{name}.svg"
+    staged: list[tuple[Path, Path]] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        drew = _stage(staged, chart, lambda tmp: bump_chart.sizes(result, tmp))
+        text = bump_markdown.render(result, chart.name if drew else "", trend)
+        _stage(staged, folder / f"{name}.md", lambda tmp: tmp.write_text(text))
+        _stage(staged, folder / f"{name}.json", lambda tmp: tmp.write_text(bump_report.dumps(result)))
+        for tmp, path in staged:
+            tmp.replace(path)
+    except OSError as exc:
+        raise ImagelabError(
+            f"cannot write the bump report to {folder}: {exc.strerror or exc}",
+            hint="the previous report is untouched; free space or pass --results DIR elsewhere",
+        ) from exc
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+    return [path for _, path in staged]
+
+
+def _stage(staged: list[tuple[Path, Path]], path: Path, write_to: Callable[[Path], object]) -> bool:
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    staged.append((tmp, path))
+    if write_to(tmp) is False:  # nothing to draw
+        staged.pop()
+        path.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def summary_table(result: Bump) -> Table:
+    found = Table(title=f"bump {result.old_set} -> {result.new_set}", title_justify="left")
+    for heading in ("image", "size", "change", "base layers", "own layers", "packages +/-/~", "gate"):
+        found.add_column(heading, justify="left" if heading in ("image", "gate") else "right")
+    for image in result.images:
+        size = image.metric("size")
+        found.add_row(
+            image.name,
+            f"{size.shown_old} -> {size.shown_new}",
+            size.change or "±0",
+            bump_markdown.delta(image.base_bytes),
+            bump_markdown.delta(image.own_bytes),
+            bump_markdown.package_counts(image),
+            bump_markdown.gate_cell(image).replace("**", ""),
+            style="red" if image.failed else None,
+        )
+    return found
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)

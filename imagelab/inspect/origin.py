@@ -1,0 +1,53 @@
+"""Where an image's layers and packages came from: its base image, or its own Dockerfile.
+
+An image's base layers are its leading layers equal (same diff_id) to the layers of the image its final
+stage starts FROM. Which of the Dockerfile's FROM images that is does not need the Dockerfile: it is the
+one whose layers are the longest prefix of the image's (a builder stage's base shares none, or fewer).
+A package is the base's when the base image's own files list it at the same version; the base's files
+are the image's first N layers, read from the same saved archive, so the base image need not be saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from imagelab import engine
+from imagelab.inspect import exposure, imagefs
+from imagelab.inspect.exposure import Package
+
+
+def layer_ids(ref: str) -> list[str]:
+    """The diff_ids of a local image's layers, bottom first ([] when the engine does not have it)."""
+    return engine.layer_ids(ref)
+
+
+def shared_prefix(image: list[str], base: list[str]) -> int:
+    """How many leading layers the two lists have in common; 0 unless the whole base is a prefix."""
+    if not base or image[: len(base)] != base:
+        return 0
+    return len(base)
+
+
+def base_layer_count(image: list[str], bases: Iterable[list[str]]) -> int:
+    """The number of the image's leading layers that one of its FROM images brought (0: FROM scratch)."""
+    return max((shared_prefix(image, base) for base in bases), default=0)
+
+
+def base_packages(fs: imagefs.ImageFS, count: int) -> set[Package]:
+    """The packages the image's first `count` layers hold: what its base image ships."""
+    if count <= 0:
+        return set()
+    with imagefs.open_archive(fs.archive, layers=count) as base:
+        found = (
+            exposure.deb_packages(base)
+            + exposure.python_packages(base)
+            + exposure.npm_packages(base)
+            + exposure.go_modules(base)
+        )
+    return set(found)
+
+
+def split(fs: imagefs.ImageFS, base_refs: Iterable[str]) -> tuple[int, set[Package]]:
+    """(base layer count, the base's packages) of a saved image whose Dockerfile starts FROM base_refs."""
+    count = base_layer_count([layer.diff_id for layer in fs.layers], (layer_ids(ref) for ref in base_refs))
+    return count, base_packages(fs, count)

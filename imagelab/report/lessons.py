@@ -1,0 +1,131 @@
+"""The figures of docs/lessons.md, filled in from a compare report: the walk-through never quotes a
+number typed by hand.
+
+A figure is a marked place in the Markdown; what stands between the marks is replaced:
+
+    naive weighs <!-- fig: microblog/naive size -->931 MiB<!-- /fig --> ...
+
+`app/variant` names one image of the report, the metric one of METRICS. A marker that names an image
+or a metric the report does not have is an error (ConfigError: which marker, on which line), so a
+renamed variant cannot leave a stale number behind. A figure the run did not measure reads "-".
+
+The report is compare's typed result (imagelab.report.model.Run, as jsonfile.read gives it); the dict
+that compare.json holds reads the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from imagelab.errors import ConfigError
+from imagelab.report.model import Run
+
+MiB = 1024 * 1024
+FIGURE = re.compile(
+    r"<!-- fig: (?P<app>[\w.-]+)/(?P<variant>[\w.-]+) (?P<metric>[\w-]+) -->(?P<old>.*?)<!-- /fig -->",
+    re.DOTALL,
+)
+
+
+def _size(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1000 * MiB:
+        return f"{value / 1024 / MiB:.2f} GiB"
+    if value >= 10 * MiB:
+        return f"{value / MiB:.0f} MiB"
+    return f"{value / MiB:.1f} MiB"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f} %"
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _get(item: Any, name: str) -> Any:
+    """A field of the typed result or of its JSON form."""
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+
+def _os_packages(image: Any) -> int | None:
+    exposure = _get(image, "exposure")
+    if exposure is None:
+        return None
+    found = _get(exposure, "os_packages")
+    return found if found is not None else (_get(exposure, "counts") or {}).get("deb")
+
+
+def _first_answer_vs_slim(image: Any, images: dict[tuple[str, str], Any]) -> float | None:
+    slim = images.get((_get(image, "app"), "slim"))
+    mine, theirs = _get(image, "first_answer_seconds"), slim and _get(slim, "first_answer_seconds")
+    return mine / theirs if mine is not None and theirs else None
+
+
+def _field(name: str) -> Callable[[Any, dict], Any]:
+    return lambda image, _images: _get(image, name)
+
+
+#: metric name -> (how to read it from one image and the others, how it reads in the text)
+METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
+    "size": (_field("size"), _size),
+    "pull": (_field("compressed_size"), _size),
+    "share-of-naive": (_field("share_of_naive"), _share),
+    "layers": (_field("layers"), _count),
+    "vs-closure": (_field("closure_ratio"), _times),
+    "closure": (_field("closure_size"), _size),
+    "wasted": (_field("wasted_bytes"), _size),
+    "build": (_field("build_seconds"), _seconds),
+    "rebuild": (_field("rebuild_seconds"), _seconds),
+    "first-answer": (_field("first_answer_seconds"), _seconds),
+    "first-answer-vs-slim": (_first_answer_vs_slim, _times),
+    "memory": (_field("memory_bytes"), _size),
+    "os-packages": (lambda image, _images: _os_packages(image), _count),
+}
+
+
+def images_of(report: Run | Mapping) -> dict[tuple[str, str], Any]:
+    images = report["images"] if isinstance(report, Mapping) else report.images
+    return {(_get(i, "app"), _get(i, "variant")): i for i in images}
+
+
+def fill_figures(text: str, report: Run | Mapping, source: str = "docs/lessons.md") -> str:
+    """`text` with every marked figure replaced by its value in `report` (see the module docstring)."""
+    images = images_of(report)
+
+    def replace(match: re.Match[str]) -> str:
+        key = (match["app"], match["variant"])
+        line = text.count("\n", 0, match.start()) + 1
+        where = f"{source}:{line}: figure {match['app']}/{match['variant']} {match['metric']}"
+        if match["metric"] not in METRICS:
+            raise ConfigError(f"{where}: unknown metric", hint=f"metrics: {', '.join(METRICS)}")
+        if key not in images:
+            known = ", ".join(sorted(f"{app}/{variant}" for app, variant in images))
+            raise ConfigError(f"{where}: the report has no such image", hint=f"it has: {known}")
+        read, show = METRICS[match["metric"]]
+        value = show(read(images[key], images))
+        return f"<!-- fig: {match['app']}/{match['variant']} {match['metric']} -->{value}<!-- /fig -->"
+
+    return FIGURE.sub(replace, text)
+
+
+def update_lessons(path: Path, report: Run | Mapping) -> bool:
+    """Rewrite the figures of the Markdown file `path` from `report`; True when the file changed."""
+    old = path.read_text()
+    new = fill_figures(old, report, source=path.name)
+    if new != old:
+        path.write_text(new)
+    return new != old

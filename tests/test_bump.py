@@ -1,0 +1,202 @@
+"""The bump report on hand-made reports: packages by name and origin, the base/own split, configuration,
+checks, the gate's findings, the Markdown and JSON, and the command on two compare.json files."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from imagelab import cli
+from imagelab.report import bump, bump_markdown, jsonfile
+from imagelab.report.model import ImageConfig, LayerFacts, PackageRef
+from tests.reports import MiB, exposure, image, run
+
+NOW = "2026-11-28T10:00:00Z"
+
+
+def layers(*sizes: int) -> list[LayerFacts]:
+    return [LayerFacts(f"sha256:{n:064x}", size, f"step {n}") for n, size in enumerate(sizes)]
+
+
+def python_image(set_name: str, libssl: str, base_sizes: tuple[int, ...], own: tuple[int, ...], **changes):
+    """A slim-like image: libc and libssl from its base, flask in its own layers."""
+    inventory = [
+        PackageRef("deb", "libc6", "2.41" if set_name == "debian" else "2.36", True),
+        PackageRef("deb", "libssl3", libssl, True),
+        PackageRef("python", "flask", "3.1.0", False),
+    ]
+    facts = exposure(
+        os_packages=2, language_packages=1, inventory=inventory, shell=True, root=False, user="app"
+    )
+    config = ImageConfig(
+        user="app",
+        entrypoint=["/venv/bin/python", "-m", "app"],
+        env={"PYTHON_VERSION": "3.13" if set_name == "debian" else "3.11"},
+        labels={"org.opencontainers.image.revision": set_name},
+    )
+    details = layers(*base_sizes, *own)
+    fields = {
+        "base_set": set_name,
+        "tag": f"imagelab/demo:slim-{set_name}",
+        "size": sum(base_sizes) + sum(own),
+        "layers": len(details),
+        "layer_details": details,
+        "base_layers": len(base_sizes),
+        "config": config,
+        "exposure": facts,
+    }
+    return image("slim", **{**fields, **changes})
+
+
+OLD = run(python_image("debian12", "3.0.15", (80 * MiB,), (20 * MiB,)), base_set="debian12")
+NEW = run(python_image("debian", "3.5.1", (90 * MiB, 5 * MiB), (20 * MiB,)), base_set="debian")
+
+
+def test_the_same_image_on_another_base_set_names_its_package_changes_and_where_they_are():
+    [found] = bump.compare(OLD, NEW, NOW).images
+    assert found.name == "demo/slim"
+    assert [(p.name, p.old, p.new, p.origin) for p in found.packages] == [
+        ("libc6", "2.36", "2.41", "base"),
+        ("libssl3", "3.0.15", "3.5.1", "base"),
+    ]
+    assert found.base_bytes.change == 15 * MiB and found.own_bytes.change == 0
+    assert found.metric("size").change == "+15 MiB (+15.0 %)"
+    assert [(c.field, c.old, c.new) for c in found.config] == [("env PYTHON_VERSION", "3.11", "3.13")]
+
+
+def test_a_package_added_in_the_image_s_own_layers_is_named_there_and_by_the_gate():
+    new = copy.deepcopy(OLD)
+    grown = new.images[0]
+    grown.exposure.inventory.append(PackageRef("deb", "curl", "8.14.1-2", False))
+    grown.exposure.os_packages = 3  # +50 %: past the package limit
+    grown.layer_details.append(LayerFacts("sha256:" + "f" * 64, 3 * MiB, "RUN apt-get install curl"))
+    [found] = bump.compare(OLD, new, NOW).images
+    [added] = found.packages
+    assert (added.how, added.name, added.new, added.origin) == ("added", "curl", "8.14.1-2", "own")
+    assert found.own_bytes.change == 3 * MiB and found.base_bytes.change == 0
+    [finding] = [f for f in found.findings if f.regression]
+    assert finding.what == "os packages" and finding.details == ("+curl 8.14.1-2 (own)",)
+    text = bump_markdown.render(bump.compare(OLD, new, NOW))
+    assert "Packages in the image's own layers (1):" in text and "- added (1): curl 8.14.1-2" in text
+    assert "**FAIL**: os packages" in text
+
+
+def test_a_changed_entrypoint_and_a_broken_check_fail_and_are_named():
+    new = copy.deepcopy(NEW)
+    new.images[0].config.entrypoint = ["/usr/bin/python3.13"]
+    new.images[0].smoke = "fail"
+    [found] = bump.compare(OLD, new, NOW).images
+    failed = {f.what: f for f in found.findings if f.regression}
+    assert {"entrypoint", "smoke"} <= set(failed)
+    assert (
+        failed["entrypoint"].old == "/venv/bin/python -m app"
+        and failed["entrypoint"].new == "/usr/bin/python3.13"
+    )
+    assert [(c.check, c.old, c.new) for c in found.checks] == [("smoke", "pass", "fail")]
+
+
+def test_the_harness_s_own_labels_are_not_configuration_changes():
+    [found] = bump.compare(OLD, NEW, NOW).images
+    assert not any(c.field.startswith("label") for c in found.config)
+
+
+def test_an_image_measured_before_base_layers_were_recorded_is_not_split():
+    old = copy.deepcopy(OLD)
+    old.images[0].base_layers = None
+    for ref in old.images[0].exposure.inventory:
+        ref.in_base = None
+    [found] = bump.compare(old, NEW, NOW).images
+    assert found.base_bytes.change is None and found.own_bytes.change is None
+    assert {p.origin for p in found.packages} == {"base"}  # the new side knows
+
+
+def test_an_image_on_one_side_only_is_listed_and_a_missing_one_fails():
+    new = run(image("naive", 900 * MiB), base_set="debian")
+    result = bump.compare(OLD, new, NOW)
+    assert result.images == [] and result.only_old == ["demo/slim"] and result.only_new == ["demo/naive"]
+    assert result.failed
+
+
+def test_bump_json_round_trips_and_the_markdown_has_a_summary_table_and_a_section_per_image():
+    result = bump.compare(OLD, NEW, NOW)
+    assert bump.loads(bump.dumps(result)) == result
+    text = bump_markdown.render(result, chart="bump.svg", trend="trend.svg")
+    assert text.count("<details>") == 1 and text.count("</details>") == 1
+    assert "| demo/slim | 100 MiB -> 115 MiB | +15 MiB (+15.0 %) | +15 MiB | ±0 | +0 -0 ~2 |" in text
+    assert "![size per image" in text and "(trend.svg)" in text
+    assert "- changed (2): libc6 2.36 -> 2.41, libssl3 3.0.15 -> 3.5.1" in text
+
+
+def test_the_command_on_two_reports_writes_the_files_and_fails_on_a_regression(tmp_path, capsys):
+    old_file, new_file = tmp_path / "old.json", tmp_path / "new.json"
+    old_file.write_text(jsonfile.dumps(OLD))
+    new_file.write_text(jsonfile.dumps(NEW))
+    args = ["bump", "--from", str(old_file), "--to", str(new_file), "--results", str(tmp_path)]
+    assert cli.main([*args, "--accepted", str(tmp_path / "none.toml")]) == 1  # +15 % size
+    assert "demo/slim: size 100 MiB -> 115 MiB" in capsys.readouterr().err
+    written = json.loads((tmp_path / "bump.json").read_text())
+    assert written["images"][0]["packages"][0]["name"] == "libc6"
+    assert (tmp_path / "bump.md").is_file() and (tmp_path / "bump.svg").is_file()
+    accepted = tmp_path / "accepted.toml"
+    accepted.write_text(
+        '[[accepted]]\nimage = "demo/slim"\nmetric = "size"\nvalue = 130_000_000\n'
+        'reason = "Debian 13 is larger"\nexpires = 2999-01-01\n'
+        '[[accepted]]\nimage = "demo/slim (debian)"\nmetric = "compressed size"\nvalue = 45_000_000\n'
+        'reason = "as its size"\nexpires = 2999-01-01\n'
+    )
+    assert cli.main([*args, "--accepted", str(accepted)]) == 0
+    assert "accepted: size" in (tmp_path / "bump.md").read_text()
+
+
+def test_a_bad_side_is_one_line(tmp_path, capsys):
+    assert cli.main(["bump", "--from", str(tmp_path / "gone.json"), "--to", str(tmp_path / "x.json")]) == 1
+    err = capsys.readouterr().err
+    assert "gone.json does not exist" in err and "Traceback" not in err
+
+
+def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from imagelab import build, engine
+    from imagelab import bump as job
+
+    cell = SimpleNamespace(app=SimpleNamespace(name="demo"), name="slim")
+    monkeypatch.setattr(cli, "selected", lambda args: [cell])
+    monkeypatch.setattr(build, "git_revision", lambda: NEW.revision)
+    changed = {"": False, NEW.revision: False}
+    monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
+    monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:same")
+    calls = []
+
+    def compare(argv):
+        calls.append(argv)
+        folder = tmp_path / "sets" / "debian"
+        folder.mkdir(parents=True, exist_ok=True)
+        measured = copy.deepcopy(NEW)
+        measured.images[0].image_id = "sha256:same"
+        (folder / "compare.json").write_text(jsonfile.dumps(measured))
+        return 0
+
+    monkeypatch.setattr(cli, "main", compare)
+    options = job.Options(results=tmp_path)
+    first = job.side("debian", options)
+    assert calls == [
+        [
+            "compare",
+            "--bases",
+            "debian",
+            "--results",
+            str(tmp_path / "sets" / "debian"),
+            "--history",
+            str(tmp_path / "history.jsonl"),
+        ]
+    ]
+    assert first.run.images[0].app == "demo" and first.source.startswith("debian (")
+    job.side("debian", options)  # current now: read, not measured
+    assert len(calls) == 1
+    monkeypatch.setattr(build, "git_revision", lambda: "another")  # a commit that changes no image
+    assert job.stale_reason(tmp_path / "sets" / "debian" / "compare.json", [cell]) == ""
+    changed[NEW.revision] = True  # one that changes a Dockerfile
+    assert "changed since" in job.stale_reason(tmp_path / "sets" / "debian" / "compare.json", [cell])
+    job.side("debian", options)
+    assert len(calls) == 2

@@ -1,0 +1,121 @@
+"""The lessons as the Dockerfiles' text must keep them (no engine): base images that name their Debian
+release, nothing tied to one Python version or layout, no `# syntax=` line, pip caches in cache mounts,
+test and debug stages off the default build, health checks in exec form, secrets kept out of contexts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from lessons_support import APPS, DOCKERFILES, ancestors, dockerfile, instructions, stages
+
+from imagelab import ROOT
+
+VARIANTS = ("naive", "slim", "multistage", "distroless", "minimal")
+ALL = [(app, variant) for app in APPS for variant in VARIANTS]
+SERVICES = ("microblog", "node-express")
+ARG_DEFAULT = re.compile(r"^ARG\s+(\w+_IMAGE)=(\S+)\s*$", re.MULTILINE)
+
+
+def text(app: str, variant: str) -> str:
+    return dockerfile(app, variant).read_text()
+
+
+@pytest.mark.parametrize(("app", "variant"), ALL)
+def test_every_base_image_default_names_its_debian_release(app: str, variant: str) -> None:
+    # A builder and a runtime of the same Debian release have the same glibc, by construction.
+    defaults = dict(ARG_DEFAULT.findall(text(app, variant)))
+    assert defaults, "no ARG <ROLE>_IMAGE=<default> before FROM"
+    for arg, image in defaults.items():
+        assert "trixie" in image or "debian13" in image, f"{arg}={image} does not name the Debian release"
+
+
+@pytest.mark.parametrize(("app", "variant"), ALL)
+def test_nothing_names_a_python_version_in_a_path_or_an_entrypoint(app: str, variant: str) -> None:
+    # The same file builds on Debian 12 (python3.11) and the official images (python in /usr/local).
+    for line in instructions(text(app, variant)):
+        if line.upper().startswith("ARG "):
+            continue
+        assert not re.search(r"python3\.\d+|/usr/(local/)?lib/python3\.", line), line
+        assert not re.search(r"config-3\.\d+", line), line
+
+
+@pytest.mark.parametrize(("app", "variant"), ALL)
+def test_no_syntax_line_so_the_builtin_frontend_builds_it(app: str, variant: str) -> None:
+    # `# syntax=` makes BuildKit pull a frontend image first: no registry answers here.
+    first = text(app, variant).splitlines()[0]
+    assert not re.match(r"#\s*syntax\s*=", first, re.IGNORECASE)
+    assert "syntax=" not in "".join(text(app, variant).splitlines()[:3]).replace(" ", "")
+
+
+@pytest.mark.parametrize("variant", ["slim", "multistage", "distroless", "minimal"])
+def test_pip_keeps_its_cache_in_a_cache_mount_never_in_a_layer(variant: str) -> None:
+    runs = [i for i in instructions(text("microblog", variant)) if re.search(r"\bpip\b.*\binstall\b", i)]
+    assert runs, "no pip install"
+    for run in runs:
+        assert "--mount=type=cache,target=/root/.cache/pip" in run, run
+        assert "--no-cache-dir" not in run, run
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_the_test_stage_is_not_part_of_the_default_build(app: str) -> None:
+    source = text(app, "multistage")
+    assert "test" in [name for _, name in stages(source)]
+    assert "test" not in ancestors(source)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_distroless_has_a_debug_target_off_the_default_build(app: str) -> None:
+    source = text(app, "distroless")
+    names = [name for _, name in stages(source)]
+    assert "debug" in names
+    assert stages(source)[-1] == ("runtime", ""), "the last stage must be the runtime image itself"
+    assert "debug" not in ancestors(source) and "busybox" not in ancestors(source)
+
+
+@pytest.mark.parametrize("app", SERVICES)
+def test_distroless_services_check_their_health_in_exec_form_without_curl(app: str) -> None:
+    checks = [i for i in instructions(text(app, "distroless")) if i.upper().startswith("HEALTHCHECK")]
+    assert len(checks) == 1
+    argv = json.loads(checks[0][checks[0].index("CMD") + 3 :])
+    assert argv[0] in ("/usr/bin/python3", "/nodejs/bin/node")
+    assert "curl" not in checks[0] and "wget" not in checks[0]
+
+
+def test_the_job_says_why_it_has_no_healthcheck() -> None:
+    assert "No HEALTHCHECK" in text("go-href", "distroless")
+
+
+def test_a_build_secret_reaches_npm_through_a_secret_mount() -> None:
+    runs = [i for i in instructions(text("node-express", "distroless")) if "npm ci" in i]
+    assert any("--mount=type=secret,id=npmrc,target=/root/.npmrc" in run for run in runs)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_dockerignore_keeps_secrets_out_of_the_context(app: str) -> None:
+    patterns = (ROOT / "apps" / app / ".dockerignore").read_text().splitlines()
+    for secret in ("**/.env", "**/.npmrc"):
+        assert secret in patterns
+
+
+def test_every_dockerfile_here_is_one_of_the_variants() -> None:
+    # The parametrisations above cover every Dockerfile of every app.
+    found = {(p.parent.name, p.stem) for app in APPS for p in (DOCKERFILES / app).glob("*.Dockerfile")}
+    assert found == set(ALL)
+
+
+def test_ancestors_follow_from_and_copy_from_transitively() -> None:
+    # The reading the stage tests above rely on, on a file where the last stage does need `test`.
+    source = (
+        "FROM a AS build\nRUN make\nFROM build AS test\nRUN make check \\\n from-a-continued\n"
+        "FROM b AS runtime\nCOPY --from=test /out /out\nFROM c AS debug\nFROM runtime\n"
+    )
+    assert stages(source) == [
+        ("a", "build"),
+        ("build", "test"),
+        ("b", "runtime"),
+        ("c", "debug"),
+        ("runtime", ""),
+    ]
+    assert ancestors(source) == {"runtime", "test", "build"}

@@ -1,0 +1,136 @@
+"""docs/lessons.md quotes the report's figures through marked places; imagelab.report.lessons fills them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from imagelab import ROOT
+from imagelab.errors import ConfigError
+from imagelab.report import jsonfile, lessons
+
+MiB = 1024 * 1024
+
+
+def image(app: str, variant: str, **figures: object) -> dict:
+    return {"app": app, "variant": variant, **figures}
+
+
+REPORT = {
+    "images": [
+        image("microblog", "naive", size=976 * MiB, compressed_size=313 * MiB, first_answer_seconds=0.64),
+        image("microblog", "slim", size=207 * MiB, share_of_naive=0.212, first_answer_seconds=0.5),
+        image(
+            "microblog",
+            "minimal",
+            size=int(5.5 * MiB),
+            first_answer_seconds=0.55,
+            exposure={"counts": {"deb": 0, "python": 25}},
+        ),
+        image("microblog", "distroless", size=None, exposure={"os_packages": 29}),
+    ]
+}
+
+
+def test_each_marked_figure_takes_its_value_from_the_report() -> None:
+    text = (
+        "naive: <!-- fig: microblog/naive size -->old<!-- /fig -->, "
+        "pulled <!-- fig: microblog/naive pull --><!-- /fig -->; "
+        "slim <!-- fig: microblog/slim share-of-naive -->?<!-- /fig --> of it.\n"
+        "minimal answers in <!-- fig: microblog/minimal first-answer -->1 s<!-- /fig --> "
+        "(<!-- fig: microblog/minimal first-answer-vs-slim -->x<!-- /fig --> slim's), "
+        "<!-- fig: microblog/minimal size -->x<!-- /fig -->, "
+        "<!-- fig: microblog/minimal os-packages -->x<!-- /fig --> OS packages "
+        "vs <!-- fig: microblog/distroless os-packages -->x<!-- /fig -->."
+    )
+    assert lessons.fill_figures(text, REPORT) == (
+        "naive: <!-- fig: microblog/naive size -->976 MiB<!-- /fig -->, "
+        "pulled <!-- fig: microblog/naive pull -->313 MiB<!-- /fig -->; "
+        "slim <!-- fig: microblog/slim share-of-naive -->21 %<!-- /fig --> of it.\n"
+        "minimal answers in <!-- fig: microblog/minimal first-answer -->0.55 s<!-- /fig --> "
+        "(<!-- fig: microblog/minimal first-answer-vs-slim -->1.10x<!-- /fig --> slim's), "
+        "<!-- fig: microblog/minimal size -->5.5 MiB<!-- /fig -->, "
+        "<!-- fig: microblog/minimal os-packages -->0<!-- /fig --> OS packages "
+        "vs <!-- fig: microblog/distroless os-packages -->29<!-- /fig -->."
+    )
+
+
+def test_a_figure_the_run_did_not_measure_reads_as_a_dash() -> None:
+    text = "<!-- fig: microblog/distroless size -->123 MiB<!-- /fig -->"
+    assert lessons.fill_figures(text, REPORT) == "<!-- fig: microblog/distroless size -->-<!-- /fig -->"
+
+
+def test_filling_twice_changes_nothing_more() -> None:
+    text = "a <!-- fig: microblog/slim size -->?<!-- /fig --> b"
+    once = lessons.fill_figures(text, REPORT)
+    assert lessons.fill_figures(once, REPORT) == once
+
+
+@dataclass
+class Typed:
+    app: str
+    variant: str
+    size: int | None = None
+    exposure: object = None
+
+
+@dataclass
+class TypedRun:
+    images: list[Typed] = field(default_factory=list)
+
+
+def test_the_typed_report_reads_the_same_as_its_json() -> None:
+    run = TypedRun([Typed("go-href", "minimal", size=6148501)])
+    text = "<!-- fig: go-href/minimal size -->?<!-- /fig -->"
+    assert lessons.fill_figures(text, run) == "<!-- fig: go-href/minimal size -->5.9 MiB<!-- /fig -->"
+
+
+@pytest.mark.parametrize(
+    ("marker", "cause", "hint"),
+    [
+        (
+            "microblog/tiny size",
+            "lessons.md:2: figure microblog/tiny size: the report has no such image",
+            "it has:",
+        ),
+        (
+            "microblog/slim girth",
+            "lessons.md:2: figure microblog/slim girth: unknown metric",
+            "metrics: size",
+        ),
+    ],
+)
+def test_a_marker_the_report_cannot_fill_is_one_clear_error(marker: str, cause: str, hint: str) -> None:
+    text = f"first line\nthen <!-- fig: {marker} -->1<!-- /fig -->\n"
+    with pytest.raises(ConfigError) as caught:
+        lessons.fill_figures(text, REPORT, source="lessons.md")
+    assert caught.value.cause == cause
+    assert caught.value.hint.startswith(hint)
+
+
+def test_update_lessons_writes_only_when_a_figure_changed(tmp_path: Path) -> None:
+    path = tmp_path / "lessons.md"
+    path.write_text("<!-- fig: microblog/naive size -->old<!-- /fig -->\n")
+    assert lessons.update_lessons(path, REPORT) is True
+    assert path.read_text() == "<!-- fig: microblog/naive size -->976 MiB<!-- /fig -->\n"
+    assert lessons.update_lessons(path, REPORT) is False
+
+
+def test_docs_lessons_md_is_filled_from_the_committed_report() -> None:
+    # Every marker of the real page names an image and a metric the committed report has, and the
+    # page as committed already holds the report's figures.
+    page = (ROOT / "docs" / "lessons.md").read_text()
+    report = jsonfile.read(ROOT / "results" / "compare.json")
+    assert len(lessons.FIGURE.findall(page)) >= 20
+    assert lessons.fill_figures(page, report) == page
+
+
+def test_the_typed_report_and_its_json_fill_the_page_alike() -> None:
+    page = (ROOT / "docs" / "lessons.md").read_text()
+    path = ROOT / "results" / "compare.json"
+    assert lessons.fill_figures(page, jsonfile.read(path)) == lessons.fill_figures(
+        page, json.loads(path.read_text())
+    )
