@@ -134,3 +134,12 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".")
     session.run("python", "-m", "imagelab", "engine")
     session.run("python", "benchmarks/bake_overhead.py", *session.posargs)
+
+
+@nox.session(default=False)
+def cost(session: nox.Session) -> None:
+    """Time compare and its phases for 1, 5, 15, 30 images, cold and warm: -- [--sizes 1,5] [--sets S1,S2]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "imagelab", "engine")
+    session.run("python", "-m", "imagelab", "registry")
+    session.run("python", "benchmarks/compare_cost.py", *session.posargs)

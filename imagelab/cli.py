@@ -196,6 +196,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from imagelab import compare
     from imagelab.report import accepted
 
+    if args.build_on and args.cold:
+        raise ConfigError(
+            "--cold empties this engine's build cache, and --build-on builds on another",
+            hint="time cold builds on the build engine itself",
+        )
     cells = selected(args)
     thresholds = bump_command.gate_thresholds(args)
     accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
@@ -203,6 +208,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     options = compare.Options(
         base_set=cells[0].base_set if cells else args.bases,
         builder=args.builder,
+        build_on=args.build_on,
         baseline=args.baseline,
         update_baseline=args.update_baseline,
         update_readme=args.update_readme,
@@ -220,6 +226,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def add_compare_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--build-on",
+        metavar="CONTEXT",
+        help="build on the engine of this Docker context; its images come here through the registry",
+    )
     command.add_argument(
         "--baseline",
         type=Path,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pydantic
 
-from imagelab import ROOT, __version__, build, engine, measuring
+from imagelab import ROOT, __version__, build, engine, handover, measuring
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
@@ -37,6 +37,7 @@ README = ROOT / "README.md"
 class Options:
     base_set: str
     builder: str | None = None
+    build_on: str | None = None  # a Docker context: build there, hand over through the registry
     baseline: Path | None = None
     update_baseline: bool = False
     update_readme: bool = False
@@ -81,7 +82,10 @@ def run(cells: list[Variant], options: Options) -> int:
     build.ensure_bases(options.base_set)  # before the clock starts: the build phase times the images only
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
-    built = build.build(cells, options.base_set, options.builder)
+    if options.build_on:
+        built = handover.build_on(options.build_on, cells, options.base_set)
+    else:
+        built = build.build(cells, options.base_set, options.builder)
     build_seconds = time.monotonic() - build_started
     keys = {b.variant.target: engine.content_key(b.variant.tag) for b in built if b.result.ok}
     rebuilds = _time_rebuilds(built, keys, memory, options)
@@ -163,7 +167,7 @@ def _time_rebuilds(
             wanted.append(item.variant)
     if not wanted:
         return {}
-    return build.time_rebuild(wanted, options.base_set, options.builder)
+    return build.time_rebuild(wanted, options.base_set, options.builder, context=options.build_on)
 
 
 def _shares(run: Run) -> None:

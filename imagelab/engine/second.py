@@ -38,6 +38,7 @@ import docker
 import docker.errors
 
 from imagelab import ROOT
+from imagelab.engine import process
 from imagelab.errors import EngineError, tail
 
 CONTEXT = "imagelab-second"
@@ -212,16 +213,17 @@ def _start(paths: _Paths, log) -> SecondEngine:
     ]
     log(f"starting a second engine on {paths.socket} (bridge {BRIDGE}, {SUBNET}; log in {paths.log})")
     with paths.log.open("ab") as out:
-        # Its own session: a Ctrl-C meant for us reaches it only through our clean-up, in order.
-        process = subprocess.Popen(
+        # Not process.detach: this daemon does not outlive us, and we reap it. Its own session: a Ctrl-C
+        # meant for us reaches it only through our clean-up, in order.
+        dockerd = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
-    _children[process.pid] = process
-    engine = SecondEngine(CONTEXT, paths.socket, process.pid, paths.data_root)
+    _children[dockerd.pid] = dockerd
+    engine = SecondEngine(CONTEXT, paths.socket, dockerd.pid, paths.data_root)
     deadline = time.monotonic() + START_TIMEOUT_S
     while not _answers(engine):
-        if process.poll() is not None or time.monotonic() > deadline:
-            how = f"exited ({process.returncode})" if process.poll() is not None else "did not answer"
+        if dockerd.poll() is not None or time.monotonic() > deadline:
+            how = f"exited ({dockerd.returncode})" if dockerd.poll() is not None else "did not answer"
             raise EngineError(
                 f"the second engine {how} within {START_TIMEOUT_S} s",
                 hint=f"see {paths.log}",
@@ -333,7 +335,27 @@ def _link_exists(name: str) -> bool:
 
 
 def _run(command: list[str], check: bool = True) -> int:
-    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
-    if check and done.returncode != 0:
-        raise EngineError(f"{' '.join(command)} failed (exit {done.returncode})", log=tail(done.stderr))
-    return done.returncode
+    return process.run(command, timeout=COMMAND_TIMEOUT_S, what=" ".join(command[:3]), check=check).exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m imagelab.engine.second [SECONDS]`: hold a second engine until Ctrl-C (or SECONDS)."""
+    import sys
+
+    hold_s = float((argv if argv is not None else sys.argv[1:] or ["3600"])[0])
+    try:
+        with second_engine() as engine:
+            print(
+                f"context {engine.context} ({engine.host}): Ctrl-C stops it; it stops by itself in {hold_s:.0f} s"
+            )
+            time.sleep(hold_s)
+    except KeyboardInterrupt:
+        pass
+    except EngineError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
