@@ -65,10 +65,11 @@ def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp
             built_there = {v.name: other.client().images.get(v.tag).id for v in cells}
         two = {i.variant: i for i in jsonfile.read(tmp_path / "two-engines" / "compare.json").images}
         for variant in cells:
-            image = engine.client().images.get(variant.tag)
+            # What compare measured is what the second engine built (by id: the tag is shared with
+            # other checkouts, which may build it meanwhile), and it came here through the registry.
+            assert two[variant.name].image_id == built_there[variant.name]
+            image = engine.client().images.get(built_there[variant.name])
             handed_ids.append(image.id)
-            # The image here is the one the second engine built, and it came through the registry.
-            assert image.id == built_there[variant.name] == two[variant.name].image_id
             assert image.id not in here_before, "it must not have been here before the pull"
             assert any(
                 d.split("@")[0].endswith(f"{remote.HANDOVER}/imagelab/{APP}")

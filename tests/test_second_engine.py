@@ -97,6 +97,7 @@ def test_a_second_engine_builds_and_runs_apart_and_leaves_the_first_as_it_was(ht
             assert ipaddress.ip_address(address) in ipaddress.ip_network(second.SUBNET)
         finally:
             container.remove(force=True)
+            client.images.remove(tag)
         assert second.RULE_COMMENT in iptables_rules()
 
     assert Path("/sys/class/net/docker0").exists(), "the first engine's bridge must survive"
