@@ -15,7 +15,6 @@ does: a regression past its limits that results/accepted.toml does not accept.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from rich.table import Table
 from imagelab import ROOT, build, engine
 from imagelab.engine import process
 from imagelab.errors import ConfigError, ImagelabError
-from imagelab.report import accepted, bump_chart, bump_markdown, gate, history, jsonfile
+from imagelab.report import accepted, bump_chart, bump_markdown, files, gate, history, jsonfile
 from imagelab.report import bump as bump_report
 from imagelab.report.bump import Bump
 from imagelab.report.model import Run
@@ -68,7 +67,7 @@ def side(spec: str, options: Options) -> Side:
     stale = "asked to (--fresh)" if options.fresh else stale_reason(report, cells)
     if stale:
         terminal.step(f"measuring the base set {spec}: {stale}; its report goes to {_shown(folder)}")
-        args = ["compare", "--bases", spec, "--results", str(folder)]
+        args = ["compare", "--bases", spec, "--results", str(folder), "--no-rebuild-timing"]
         args += ["--history", str(options.results / "history.jsonl")]
         args += ["--fresh"] * options.fresh + (["--builder", options.builder] if options.builder else [])
         status = cli.main(args)
@@ -170,37 +169,24 @@ def _trend(results: Path) -> str:
 
 
 def write(result: Bump, folder: Path, name: str, trend: str = "") -> list[Path]:
-    """<name>.md, .json and .svg, all or none: each is written beside its final name, then renamed."""
-    chart = folder / f"{name}.svg"
-    staged: list[tuple[Path, Path]] = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        drew = _stage(staged, chart, lambda tmp: bump_chart.sizes(result, tmp))
-        text = bump_markdown.render(result, chart.name if drew else "", trend)
-        _stage(staged, folder / f"{name}.md", lambda tmp: tmp.write_text(text))
-        _stage(staged, folder / f"{name}.json", lambda tmp: tmp.write_text(bump_report.dumps(result)))
-        for tmp, path in staged:
-            tmp.replace(path)
-    except OSError as exc:
-        raise ImagelabError(
-            f"cannot write the bump report to {folder}: {exc.strerror or exc}",
-            hint="the previous report is untouched; free space or pass --results DIR elsewhere",
-        ) from exc
-    finally:
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-    return [path for _, path in staged]
+    """<name>.svg, .md and .json, all together or none; the Markdown links the chart when one was drawn."""
+    drawn: list[bool] = []
 
+    def chart(tmp: Path) -> bool:
+        drawn.append(bump_chart.sizes(result, tmp))
+        return drawn[-1]
 
-def _stage(staged: list[tuple[Path, Path]], path: Path, write_to: Callable[[Path], object]) -> bool:
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    staged.append((tmp, path))
-    if write_to(tmp) is False:  # nothing to draw
-        staged.pop()
-        path.unlink(missing_ok=True)
-        return False
-    return True
+    def text(tmp: Path) -> None:
+        tmp.write_text(bump_markdown.render(result, f"{name}.svg" if drawn[-1] else "", trend))
+
+    return files.write_together(
+        folder,
+        {
+            f"{name}.svg": chart,
+            f"{name}.md": text,
+            f"{name}.json": lambda tmp: tmp.write_text(bump_report.dumps(result)),
+        },
+    )
 
 
 def summary_table(result: Bump) -> Table:

@@ -214,6 +214,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         update_readme=args.update_readme,
         fresh=args.fresh,
         cold=args.cold,
+        rebuild_timing=args.rebuild_timing,
         thresholds=thresholds,
         results=args.results,
         # Only a run of the whole matrix is a point of the trend: a run of one app would be a dip.
@@ -242,7 +243,11 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write this run as the baseline (--baseline FILE, default results/baseline.json)",
     )
-    command.add_argument("--update-readme", action="store_true", help="write the tables into README.md")
+    command.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="write the tables into README.md and the figures into docs/lessons.md",
+    )
     command.add_argument(
         "--results",
         type=Path,
@@ -261,6 +266,12 @@ def add_compare_options(command: argparse.ArgumentParser) -> None:
         "--cold",
         action="store_true",
         help="build each image alone from an empty cache first: cold build times",
+    )
+    command.add_argument(
+        "--no-rebuild-timing",
+        dest="rebuild_timing",
+        action="store_false",
+        help="do not time a rebuild after a one-line change (rows keep the last known rebuild time)",
     )
 
 

@@ -24,13 +24,14 @@ from imagelab import ROOT, __version__, build, engine, handover, measuring
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
-from imagelab.report import accepted, files, gate, history, markdown, table
+from imagelab.report import accepted, files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
 from imagelab.terminal import terminal
 
 RESULTS = ROOT / "results"
 CACHE = build.SCRATCH / "cache"
 README = ROOT / "README.md"
+LESSONS = ROOT / "docs" / "lessons.md"
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Options:
     update_readme: bool = False
     fresh: bool = False
     cold: bool = False
+    rebuild_timing: bool = True  # bump leaves it out: it reports no rebuild times, and they cost most
     thresholds: gate.Thresholds = field(default_factory=gate.Thresholds)
     results: Path = RESULTS
     history: Path | None = None  # a full run (every image) appends itself to this history.jsonl
@@ -88,7 +90,7 @@ def run(cells: list[Variant], options: Options) -> int:
         built = build.build(cells, options.base_set, options.builder)
     build_seconds = time.monotonic() - build_started
     keys = {b.variant.target: engine.content_key(b.variant.tag) for b in built if b.result.ok}
-    rebuilds = _time_rebuilds(built, keys, memory, options)
+    rebuilds = _time_rebuilds(built, keys, memory, options) if options.rebuild_timing else {}
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     revision = build.git_revision()
     run_id = measuring.smoke.new_run_id()
@@ -191,7 +193,10 @@ def _finish(result: Run, options: Options) -> int:
         + (f" (kept {kept} rows of earlier runs that this one did not measure)" if kept else "")
     )
     if options.update_readme:
+        # The README's tables and the lessons' figures come from the same full report.
         files.update_readme(report, README)
+        lessons.update_lessons(LESSONS, report)
+        terminal.info(f"updated {_shown(README)} and {_shown(LESSONS)}")
     if options.history is not None:
         history.append(result, options.history)
     status = 0

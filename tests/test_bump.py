@@ -187,6 +187,7 @@ def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(tm
             "debian",
             "--results",
             str(tmp_path / "sets" / "debian"),
+            "--no-rebuild-timing",
             "--history",
             str(tmp_path / "history.jsonl"),
         ]

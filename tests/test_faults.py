@@ -7,6 +7,7 @@ its own timeout (fault_kit.CLI_TIMEOUT_S), each wait for a line or a state by wa
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import shutil
 import signal
@@ -176,24 +177,30 @@ def _sleeping(seconds: int) -> bool:
 # Results that cannot be written.
 
 
-def test_a_read_only_results_folder_is_one_line_and_keeps_its_files(project, tmp_path):
-    results = Results(tmp_path / "ro")
-    # Root writes through permissions: a read-only mount is what stops it.
-    if subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(results.folder)], check=False
-    ).returncode:
+@pytest.mark.parametrize("state", ["read-only", "full"])
+def test_a_results_folder_that_cannot_be_written_is_one_line_and_keeps_its_files(project, tmp_path, state):
+    # Root writes through permissions: a read-only or full file system is what stops it.
+    mount = tmp_path / "mount"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=False).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
-        Results(results.folder)
-        subprocess.run(["mount", "-o", "remount,ro", str(results.folder)], check=True)
-        app = project.add("readonly", service_toml(), HTTPD)
+        results = Results(mount / "results")
+        if state == "read-only":
+            subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        else:  # beside the results, so that their folder holds only what it held
+            with contextlib.suppress(OSError), (mount / "filler").open("wb") as filler:
+                while True:
+                    filler.write(b"\0" * 4096)
+                    filler.flush()
+        app = project.add("unwritable", service_toml(), HTTPD)
         outcome = compare(project, app, results)
         assert outcome.exit_code == 1, outcome
         assert len(outcome.errors) == 1 and str(results.folder) in outcome.errors[0], outcome
         assert "Traceback" not in outcome.stderr
         settled(outcome, project, results, built=(f"imagelab/{app}:naive-{BASES}",))
     finally:
-        subprocess.run(["umount", str(results.folder)], check=False)
+        subprocess.run(["umount", str(mount)], check=False)
 
 
 # Containers that misbehave. `smoke` builds nothing: each image is built first, and stays built.
@@ -283,6 +290,7 @@ def test_an_image_whose_entrypoint_is_missing_is_told_so(project):
             "hint: it listens on 127.0.0.1:8000 only, inside the container: bind 0.0.0.0:8000",
         ),
     ],
+    ids=["another-port", "loopback-only"],
 )
 def test_a_service_on_another_port_or_on_loopback_is_told_where_it_listens(project, listen, hint):
     dockerfile = HTTPD.replace('"-p", "8000"', f'"-p", "{listen}"')

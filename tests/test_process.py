@@ -130,3 +130,15 @@ def test_leaving_a_stream_early_stops_the_program(tmp_path: Path, ctrl_c_in):
 def test_stream_reads_stdout_as_bytes_when_asked():
     with process.stream(["printf", "a\\0b"], timeout=10, what="printf", read="stdout", text=False) as out:
         assert out.pipe.read() == b"a\0b"
+
+
+def test_a_daemon_is_detached_in_a_session_of_its_own_with_its_output_logged(tmp_path: Path):
+    log = tmp_path / "daemon.log"
+    pid = process.detach(["sh", "-c", "echo started; sleep 0.5"], log=log, what="a daemon")
+    assert os.getsid(pid) == pid  # a Ctrl-C in our terminal does not reach it
+    _, status = os.waitpid(pid, 0)  # a test reaps it; a real daemon outlives the harness
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert log.read_text() == "started\n"
+    with pytest.raises(process.ProcessError) as caught:
+        process.detach(["imagelab-no-such-daemon"], log=log, what="the daemon")
+    assert caught.value.cause.startswith("the daemon: cannot run imagelab-no-such-daemon")

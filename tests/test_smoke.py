@@ -53,6 +53,12 @@ CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; echo 'waiting for nothing'; sleep 600
 FROM busybox AS other-port
 CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; httpd -f -p 9090 -h /www & wait"]
 
+# The same, with no shell and no cat: nothing to read its sockets from inside.
+FROM scratch AS other-port-bare
+COPY --from=busybox /bin/busybox /bin/httpd
+COPY www /www
+CMD ["/bin/httpd", "-f", "-p", "9090", "-h", "/www"]
+
 # Listens on the right port of the container's loopback only.
 FROM busybox AS loopback
 CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; httpd -f -p 127.0.0.1:8080 -h /www & wait"]
@@ -69,7 +75,7 @@ CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; echo started > /tmp/state || exit 1; 
 FROM busybox AS fetch
 CMD ["/bin/sh", "-c", "wget -q -O - \\"$url\\""]
 """
-TARGETS = ("web", "exits", "silent", "other-port", "loopback", "deaf", "writes", "fetch")
+TARGETS = ("web", "exits", "silent", "other-port", "other-port-bare", "loopback", "deaf", "writes", "fetch")
 GOOD_PROBES = (Probe("GET", "/", 200, "hello smoke"), Probe("GET", "/healthz", 200, "ok"))
 
 
@@ -322,6 +328,35 @@ def test_a_container_listening_on_another_port_is_told_which(images, run_id):
 def test_a_container_listening_on_its_loopback_only_is_told_so(images, run_id):
     result = smoke.check(Variant(service_app("loopback", start_timeout=2), "naive", BASE_SET), run_id)
     assert result.hint.startswith("it listens on 127.0.0.1:8080 only, inside the container")
+
+
+def listening_soon(box: engine.Container) -> list[tuple[str, int]] | None:
+    """What a just-started container listens on, once it listens (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while (
+        not (found := smoke.listening(box, engine.container_state(box)["Pid"]))
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    return found
+
+
+@pytest.mark.docker
+def test_sockets_are_read_from_proc_only_for_the_containers_own_pid_else_from_inside_it(images, run_id):
+    """Where the harness and the engine see different pid namespaces, the container's pid names another
+    process (here: the test's own). /proc must not be trusted then: the container's `cat` answers."""
+    with smoke.container(images["other-port"], run_id) as box:
+        assert listening_soon(box) == [("::", 9090)]
+        assert smoke.listening(box, os.getpid()) == [("::", 9090)]  # not the test's own sockets
+        assert smoke.listening(box, 0) == [("::", 9090)]
+
+
+@pytest.mark.docker
+def test_without_proc_or_cat_the_hint_says_the_sockets_cannot_be_read(images, run_id):
+    with smoke.container(images["other-port-bare"], run_id) as box:
+        assert listening_soon(box) == [("::", 9090)]
+        assert smoke.listening(box, os.getpid()) is None
+    assert smoke.never_answered_hint(8080, None).endswith("(its sockets cannot be read from here)")
 
 
 @pytest.mark.docker

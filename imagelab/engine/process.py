@@ -198,13 +198,25 @@ def stream(
 
 
 def detach(command: Sequence[str], *, log: Path, what: str) -> int:
-    """Start a daemon that outlives the harness (dockerd), its output appended to `log`; its pid.
-    In a session of its own (see _start), a Ctrl-C meant for the harness does not reach it."""
-    with log.open("ab") as out:
-        return _start(
-            command,
-            what,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        ).pid
+    """Start a daemon that outlives the harness (dockerd, the registry), its output appended to `log`;
+    its pid. A session of its own: a Ctrl-C meant for the harness does not reach it. Spawned, not a
+    Popen: nobody waits for it, and a Popen dropped while its program runs warns."""
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        return os.posix_spawnp(
+            command[0],
+            list(command),
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out, 1),
+                (os.POSIX_SPAWN_DUP2, out, 2),
+            ],
+            setsid=True,
+        )
+    except OSError as exc:
+        raise ProcessError(
+            f"{what}: cannot run {command[0]}: {exc.strerror or exc}", command=command, exit_code=None
+        ) from exc
+    finally:
+        os.close(out)

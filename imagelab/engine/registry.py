@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +27,7 @@ from pathlib import Path
 import docker.errors
 
 from imagelab import ROOT
+from imagelab.engine import process
 from imagelab.engine.client import client
 from imagelab.errors import ImagelabError, tail
 
@@ -215,12 +215,12 @@ def remote_digest(ref: str, timeout_s: float = SKOPEO_TIMEOUT_S) -> str:
     if where and is_insecure(where):
         command.append("--tls-verify=false")
     try:
-        done = subprocess.run(
-            [*command, f"docker://{ref}"], check=False, capture_output=True, text=True, timeout=timeout_s
+        done = process.run(
+            [*command, f"docker://{ref}"], timeout=timeout_s, what="skopeo inspect", check=False
         )
-    except subprocess.TimeoutExpired as exc:
+    except process.ProcessError as exc:
         raise RegistryError(f"no answer for {ref} within {timeout_s:.0f} s") from exc
-    if done.returncode != 0:
+    if not done.ok:
         reason = (tail(done.stderr, 1) or ["skopeo failed"])[0]
         raise RegistryError(f"cannot resolve {ref}: {reason.removeprefix('time=').strip()}")
     return done.stdout.strip()
@@ -231,23 +231,8 @@ def _start(where: str, state: State, log: Callable[[str], None]) -> None:
     state.config.write_text(CONFIG.format(storage=state.storage.resolve(), address=where))
     log(f"starting a registry on {where} (storage and log in {state.folder})")
     command = [shutil.which("docker-registry") or "docker-registry", "serve", str(state.config)]
-    out = os.open(state.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        # A process of its own session that this one never waits for: the registry outlives the
-        # command that started it, and a Ctrl-C meant for that command.
-        pid = os.posix_spawn(
-            command[0],
-            command,
-            os.environ,
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_DUP2, out, 1),
-                (os.POSIX_SPAWN_DUP2, out, 2),
-            ],
-            setsid=True,
-        )
-    finally:
-        os.close(out)
+    # The registry outlives the command that started it, and a Ctrl-C meant for that command.
+    pid = process.detach(command, log=state.log, what="docker-registry")
     state.pid_file.write_text(f"{pid}\n")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline and _alive(pid):
@@ -277,13 +262,8 @@ def _install_if_missing(log: Callable[[str], None]) -> None:
     log(f"installing {', '.join(missing)} from Debian")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *missing]):
-        try:
-            done = subprocess.run(
-                command, check=False, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, env=env
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RegistryError(f"{' '.join(command)} took longer than {INSTALL_TIMEOUT_S} s") from exc
-        if done.returncode != 0:
+        done = process.run(command, timeout=INSTALL_TIMEOUT_S, what=" ".join(command), check=False, env=env)
+        if not done.ok:
             raise RegistryError(f"{' '.join(command)} failed", log=tail(done.stdout + done.stderr))
 
 
