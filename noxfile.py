@@ -61,7 +61,7 @@ def registry(session: nox.Session) -> None:
 
 @nox.session
 def bases(session: nox.Session) -> None:
-    """Build the local debian base set (cached): -- [--bases SET] [--role R ...] [--ca-file F] [--rebuild]."""
+    """Make a base set's images available by digest (stand-ins built, cached): -- [--bases SET] [--check]."""
     harness(session, "bases", *session.posargs)
 
 
@@ -89,6 +89,12 @@ def build(session: nox.Session) -> None:
 def smoke(session: nox.Session) -> None:
     """Run, probe and structure-test built images (builds nothing): -- [--app A] [--variant V] [--bases SET]."""
     harness(session, "smoke", *session.posargs)
+
+
+@nox.session
+def explain(session: nox.Session) -> None:
+    """An image layer by layer, and where its bytes go (builds nothing): -- --app A --variant V."""
+    harness(session, "explain", *session.posargs)
 
 
 @nox.session

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT, apps, build, compare, measuring
+from imagelab import ROOT, apps, bases, build, compare, measuring
 from imagelab.engine import second
 
 PHASES = ("bases", "builds", "rebuild", "measuring", "smoke")
@@ -97,13 +97,14 @@ def timed_phases(into: dict[str, float]) -> Iterator[None]:
 def selection(size: int, sets: list[str]) -> dict[str, list[apps.Variant]]:
     """The images of a size, by base set: 1, 5 (one app), 15 (every app), 30 (every app on two sets)."""
     found = apps.discover()
+    first = bases.open_set(sets[0])
     per_set = {
-        1: apps.select(found, ["go-href"], ["minimal"], sets[0]),
-        5: apps.select(found, ["go-href"], [], sets[0]),
+        1: apps.select(found, ["go-href"], ["minimal"], first),
+        5: apps.select(found, ["go-href"], [], first),
     }
     if size in per_set:
         return {sets[0]: per_set[size]}
-    chosen = {s: apps.select(found, [], [], s) for s in sets[: max(1, size // 15)]}
+    chosen = {s: apps.select(found, [], [], bases.open_set(s)) for s in sets[: max(1, size // 15)]}
     if sum(len(v) for v in chosen.values()) != size:
         sys.exit(f"error: {size} images need {size // 15} base sets; got --sets {','.join(sets)}")
     return chosen
@@ -113,6 +114,7 @@ def run_compare(cells_by_set: dict[str, list[apps.Variant]], state: str, cache: 
     timing = Timing(sum(len(c) for c in cells_by_set.values()), state, tuple(cells_by_set))
     compare.CACHE = cache  # the memory of measured images and compressed layers: empty when cold
     started = time.monotonic()
+    build.ensure_bases.cache_clear() if hasattr(build.ensure_bases, "cache_clear") else None
     with timed_phases(timing.phases), tempfile.TemporaryDirectory(prefix="imagelab-bench-") as results:
         for base_set, cells in cells_by_set.items():
             options = compare.Options(

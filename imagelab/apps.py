@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from imagelab import ROOT
+from imagelab.bases.sets import BaseSet, open_set
 from imagelab.errors import ConfigError
 
 #: Teaching order, from the "before" picture to the smallest image; reports keep it.
@@ -77,11 +78,14 @@ class App:
 
 @dataclass(frozen=True)
 class Variant:
-    """One cell of the matrix: an app built one way on one base set."""
+    """One cell of the matrix: an app built one way on one base set (a name is opened as one)."""
 
     app: App
     name: str
-    base_set: str
+    base_set: BaseSet
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_set", open_set(self.base_set))
 
     @property
     def target(self) -> str:
@@ -90,7 +94,7 @@ class Variant:
 
     @property
     def tag(self) -> str:
-        return f"imagelab/{self.app.name}:{self.name}-{self.base_set}"
+        return f"imagelab/{self.app.name}:{self.name}-{self.base_set.name}"
 
     @property
     def hardened(self) -> bool:
@@ -212,7 +216,10 @@ def discover(folder: Path | None = None) -> dict[str, App]:
 
 
 def select(
-    apps: dict[str, App], names: Iterable[str] = (), variants: Iterable[str] = (), base_set: str = "debian"
+    apps: dict[str, App],
+    names: Iterable[str] = (),
+    variants: Iterable[str] = (),
+    base_set: str | BaseSet = "debian",
 ) -> list[Variant]:
     """The cells of the matrix that the selectors name; every app and variant when none are given."""
     names, variants = list(names), list(variants)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imagelab import ROOT, bases, engine
 from imagelab.apps import App, Variant
+from imagelab.bases.sets import BaseSet
 from imagelab.engine import process
 from imagelab.engine.bake import TargetResult, bake_all
 from imagelab.errors import ConfigError
@@ -22,12 +23,6 @@ from imagelab.terminal import terminal
 #: Scratch space of the harness (git ignores it): bake files and exported images.
 SCRATCH = ROOT / ".imagelab"
 TEST_STAGE = "test"
-#: What each base set is, in every image's labels and every report: a local stand-in never passes for
-#: the official image.
-BASE_SET_NOTES = {
-    "official": "the public images (python:3.13, node:22, golang:1.24, gcr.io/distroless), by tag",
-    "debian": "local stand-ins for the official images, built here from Debian 13 packages by nox -s bases",
-}
 
 
 @dataclass
@@ -48,7 +43,9 @@ def git_revision() -> str:
     return done.stdout.strip() if done.ok else "unknown"
 
 
-def labels(variant: Variant, revision: str) -> dict[str, str]:
+def labels(variant: Variant, revision: str, base_set: BaseSet) -> dict[str, str]:
+    """The image's labels: what it is, and what it was built on -- the OCI base annotations name the
+    final stage's base by reference and digest (as regclient's `image check-base` reads them)."""
     app = variant.app
     found = {
         "org.opencontainers.image.title": f"imagelab {app.name} ({variant.name})",
@@ -57,9 +54,16 @@ def labels(variant: Variant, revision: str) -> dict[str, str]:
         "org.opencontainers.image.source": f"apps/{app.name} + dockerfiles/{app.name}/{variant.name}.Dockerfile",
         "org.imagelab.app": app.name,
         "org.imagelab.variant": variant.name,
-        "org.imagelab.base-set": variant.base_set,
+        "org.imagelab.base-set": base_set.name,
+        "org.imagelab.base-set.note": base_set.description,
     }
-    found["org.imagelab.base-set.note"] = BASE_SET_NOTES[variant.base_set]
+    role = bases.final_role(app.dockerfile(variant.name))
+    base = base_set.image(role)
+    if base is not None:
+        found["org.opencontainers.image.base.name"] = base.ref
+        found["org.opencontainers.image.base.digest"] = base.digest
+    elif role == "scratch":
+        found["org.opencontainers.image.base.name"] = "scratch"
     return found
 
 
@@ -81,35 +85,37 @@ def check_base_roles(dockerfile: Path, build_args: dict[str, str]) -> None:
             )
 
 
-def _target(app: App, dockerfile: Path, base_set: str, tag: str, extra: dict | None = None) -> dict:
-    check_base_roles(dockerfile, bases.build_args(base_set))
+def _target(app: App, dockerfile: Path, base_set: BaseSet, tag: str, extra: dict | None = None) -> dict:
+    check_base_roles(dockerfile, base_set.build_args())
     return {
         # Relative to the bake file in SCRATCH, so the file also runs on a remote builder from a checkout.
         "context": os.path.relpath(app.folder, SCRATCH),
         "dockerfile": os.path.relpath(dockerfile, app.folder),
-        "args": bases.build_args(base_set),
+        "args": base_set.build_args(),
         "tags": [tag],
         **(extra or {}),
     }
 
 
-def bake_definition(variants: list[Variant], base_set: str) -> dict:
+def bake_definition(variants: list[Variant], base_set: BaseSet) -> dict:
     revision = git_revision()
     targets = {
-        v.target: _target(v.app, v.app.dockerfile(v.name), base_set, v.tag, {"labels": labels(v, revision)})
+        v.target: _target(
+            v.app, v.app.dockerfile(v.name), base_set, v.tag, {"labels": labels(v, revision, base_set)}
+        )
         for v in variants
     }
     return {"group": {"default": {"targets": list(targets)}}, "target": targets}
 
 
-def tests_definition(apps: list[App], base_set: str) -> dict:
+def tests_definition(apps: list[App], base_set: BaseSet) -> dict:
     """The `test` stage of each app's multistage Dockerfile: the app's own suite, in its build image."""
     targets = {
         f"{app.name}-{TEST_STAGE}": _target(
             app,
             app.dockerfile("multistage"),
             base_set,
-            f"imagelab/{app.name}:{TEST_STAGE}-{base_set}",
+            f"imagelab/{app.name}:{TEST_STAGE}-{base_set.name}",
             {"target": TEST_STAGE},
         )
         for app in apps
@@ -117,11 +123,18 @@ def tests_definition(apps: list[App], base_set: str) -> dict:
     return {"group": {"default": {"targets": list(targets)}}, "target": targets}
 
 
-@functools.cache  # once a process: the check itself reads every base image's labels
-def ensure_bases(base_set: str) -> None:
-    """The local base set must exist before anything builds FROM it (cached: about a second when it does)."""
-    if base_set == bases.LOCAL_SET:
-        bases.build_local()
+def ensure_bases(base_set: str | BaseSet) -> BaseSet:
+    """The set with every role resolved to a digest, its local stand-ins built and pushed first
+    (about a second when they are); a set the command line already resolved is taken as it is."""
+    chosen = bases.open_set(base_set)
+    if chosen.resolved:
+        return chosen
+    return _resolved(chosen)
+
+
+@functools.cache  # once a process: resolving reads every base image's labels and digests
+def _resolved(base_set: BaseSet) -> BaseSet:
+    return bases.resolve(base_set).base_set
 
 
 def write_bake_file(definition: dict, name: str = "docker-bake.json") -> Path:
@@ -156,28 +169,28 @@ def _bake(
 
 
 def build(
-    variants: list[Variant], base_set: str, builder: str | None = None, context: str | None = None
+    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
 ) -> list[Built]:
     """Bake the variants in one bake; a failed target does not stop the others. `context`: build on
     the engine of that Docker context instead (engine/remote.py brings the images back)."""
-    ensure_bases(base_set)
+    base_set = ensure_bases(base_set)
     where = f" on the engine of context '{context}'" if context else ""
     terminal.step(
-        f"building {len(variants)} images on the '{base_set}' base set with docker buildx bake{where}"
+        f"building {len(variants)} images on the '{base_set.name}' base set with docker buildx bake{where}"
     )
     results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder, context=context)
     return [Built(v, results[v.target]) for v in variants]
 
 
 def cold_builds(
-    variants: list[Variant], base_set: str, builder: str | None = None
+    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None
 ) -> dict[str, TargetResult]:
     """Each variant built alone from an empty BuildKit cache: what its Dockerfile costs on its own.
 
     In one parallel bake BuildKit runs a step that several Dockerfiles share once and reports it as
     cached for the others, and they share a download cache; alone, each pays for all of its steps.
     """
-    ensure_bases(base_set)
+    base_set = ensure_bases(base_set)
     terminal.step(f"building {len(variants)} images one by one from an empty cache, for cold build times")
     results = {}
     for variant in variants:
@@ -186,9 +199,11 @@ def cold_builds(
     return results
 
 
-def test_apps(apps: list[App], base_set: str, builder: str | None = None) -> dict[str, TargetResult]:
+def test_apps(
+    apps: list[App], base_set: str | BaseSet, builder: str | None = None
+) -> dict[str, TargetResult]:
     """Run each app's own test suite by building its `test` stage; results by app name."""
-    ensure_bases(base_set)
+    base_set = ensure_bases(base_set)
     terminal.step(f"running the test suites of {', '.join(a.name for a in apps)} in their build images")
     results = _bake(tests_definition(apps, base_set), "docker-bake.tests.json", builder)
     return {app.name: results[f"{app.name}-{TEST_STAGE}"] for app in apps}
@@ -209,11 +224,12 @@ def source_changed(apps: list[App]) -> Iterator[None]:
 
 
 def time_rebuild(
-    variants: list[Variant], base_set: str, builder: str | None = None, context: str | None = None
+    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
 ) -> dict[str, TargetResult]:
     """Rebuild each variant alone after a one-line source change, as `cold_builds` builds it alone, so
     that the two compare; then rebuild the committed source (from the cache) so that the tag points at
     it again. Results of the changed builds, by target."""
+    base_set = ensure_bases(base_set)
     apps = list({v.app.name: v.app for v in variants}.values())
     terminal.step(
         f"timing a rebuild after a one-line change to {', '.join(a.name for a in apps)}, image by image"

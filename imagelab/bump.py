@@ -3,7 +3,8 @@
 A side is a compare.json file, or a base set. A base set is measured by the compare command into
 results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
 renders in seconds. Current: measured from the same apps/ and dockerfiles/ (a commit elsewhere changes
-no image), the tags still on the measured images, the same base images, every image of the matrix.
+no image), on the same base images, every image of the matrix. (Not the image ids: compare keeps a row
+measured before under a rebuilt image's new id, as the content is the same.)
 compare itself remembers what it measured by image content, so even a re-measured side only runs what
 changed. Each full compare appends to results/history.jsonl; the bump redraws results/trend.svg from it.
 
@@ -75,7 +76,7 @@ def side(spec: str, options: Options) -> Side:
             raise ImagelabError(f"compare on the base set {spec} wrote no report (exit status {status})")
     else:
         terminal.info(
-            f"{spec}: {_shown(report)} is current (this revision, the same base images, every image)"
+            f"{spec}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
         )
     return Side(jsonfile.read(report), f"{spec} ({_shown(report)})")
 
@@ -97,8 +98,6 @@ def stale_reason(report: Path, cells: list) -> str:
         image = measured.get((cell.app.name, cell.name))
         if image is None or not image.ok:
             return f"{cell.app.name}/{cell.name} is missing or failed"
-        if engine.image_id(image.tag) != image.image_id:
-            return f"{image.tag} is not the image measured"
         for base in image.base_images:
             if engine.image_id(base.ref) != base.id:
                 return f"base {base.ref} moved"

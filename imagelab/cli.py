@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -48,12 +49,30 @@ def add_registry_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--stop", action="store_true", help="stop the registry this checkout started")
 
 
-def selected(args: argparse.Namespace) -> list:
-    """The matrix cells named by --app/--variant/--bases (all of them when none are given)."""
+def selected(args: argparse.Namespace, resolve: bool = False) -> list:
+    """The matrix cells named by --app/--variant/--bases (all of them when none are given).
+
+    The base set is opened here, once; `resolve` also makes its images available and resolves every
+    role to a digest (building and pushing the local stand-ins). A cell whose base the set lacks is
+    reported and left out: it is not in this base set, which is no failure."""
     from imagelab import apps, bases
 
-    base_set = bases.resolve(args.bases)
-    return apps.select(apps.discover(), args.app, args.variant, base_set)
+    base_set = bases.open_set(args.bases)
+    cells = []
+    for cell in apps.select(apps.discover(), args.app, args.variant, base_set):
+        missing = base_set.missing(cell.app.dockerfile(cell.name))
+        if missing:
+            terminal.info(
+                f"{cell.app.name}/{cell.name}: not in this base set ({base_set.name} has no {', '.join(missing)})"
+            )
+        else:
+            cells.append(cell)
+    if resolve and cells:
+        ensure_engine()
+        used = {role for cell in cells for role in bases.roles_of(cell.app.dockerfile(cell.name))}
+        base_set = bases.resolve(base_set, sorted(used)).base_set
+        cells = [dataclasses.replace(cell, base_set=base_set) for cell in cells]
+    return cells
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -83,8 +102,7 @@ def add_merge_options(command: argparse.ArgumentParser) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     from imagelab import build
 
-    cells = selected(args)
-    ensure_engine()
+    cells = selected(args, resolve=True)
     built = build.build(cells, cells[0].base_set if cells else args.bases, builder=args.builder)
     failed = [b for b in built if not b.result.ok]
     terminal.info(f"{len(built) - len(failed)} of {len(built)} images built")
@@ -92,11 +110,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_bases(args: argparse.Namespace) -> int:
-    from imagelab import bases
     from imagelab.bases import command
 
-    if bases.resolve(bases.check_base_set(args.bases)) == bases.LOCAL_SET:
-        ensure_engine()
+    if not args.check:
+        ensure_engine()  # local stand-ins are built and pushed; --check only asks registries
     return command.cmd_bases(args)
 
 
@@ -127,6 +144,20 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         failed += not (result.passed and contract.passed)
     terminal.info(f"{len(cells) - failed} of {len(cells)} images passed (run {run_id})")
     return 1 if failed else 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from imagelab import explain
+
+    if not args.app and not args.variant:
+        raise ConfigError("explain needs an image", hint="nox -s explain -- --app APP --variant VARIANT")
+    cells = selected(args)
+    if not cells:
+        raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
+    ensure_engine()
+    for variant in cells:
+        explain.explain(variant)
+    return 0
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -184,7 +215,7 @@ def add_selectors(command: argparse.ArgumentParser) -> None:
         "--bases",
         default="debian",
         metavar="SET",
-        help="base set: official, debian or auto (default: debian)",
+        help="base set: official, debian, debian12, auto, or a set file (.toml); default debian",
     )
 
 
@@ -201,10 +232,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "--cold empties this engine's build cache, and --build-on builds on another",
             hint="time cold builds on the build engine itself",
         )
-    cells = selected(args)
     thresholds = bump_command.gate_thresholds(args)
     accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
-    ensure_engine()
+    cells = selected(args, resolve=True)
     options = compare.Options(
         base_set=cells[0].base_set if cells else args.bases,
         builder=args.builder,
@@ -315,12 +345,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
     "bases": (
         cmd_bases,
-        "build the local debian base set (cached) or list a set's images",
+        "make a base set's images available by digest (local stand-ins built, cached); --check for moves",
         (add_bases_options,),
     ),
     "smoke": (
         cmd_smoke,
         "run, probe and structure-test the selected images (builds nothing)",
+        (add_selectors,),
+    ),
+    "explain": (
+        cmd_explain,
+        "an image layer by layer (Dockerfile line, size, folders, what it hides) and where its bytes go",
         (add_selectors,),
     ),
     "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pydantic
 
-from imagelab import ROOT, __version__, build, engine, handover, measuring
+from imagelab import ROOT, __version__, bases, build, engine, handover, measuring
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
@@ -36,7 +36,7 @@ LESSONS = ROOT / "docs" / "lessons.md"
 
 @dataclass
 class Options:
-    base_set: str
+    base_set: str | bases.BaseSet
     builder: str | None = None
     build_on: str | None = None  # a Docker context: build there, hand over through the registry
     baseline: Path | None = None
@@ -68,8 +68,9 @@ class Memory:
     def recall(self, key: str | None) -> ImageResult | None:
         found = self.rows.get(key) if key else None
         # A failure may have been passing trouble (a slow machine): check again. A row measured before
-        # base layers were recorded is measured again, once, so that bump can split base from own.
-        stale = found is not None and found.base_layers is None
+        # base layers (or the composition) were recorded is measured again, once, so that bump can split
+        # base from own and the report can say where the bytes go.
+        stale = found is not None and (found.base_layers is None or not found.composition)
         return None if found is None or found.failures or not found.ok or stale else found
 
     def save(self) -> None:
@@ -81,7 +82,8 @@ def run(cells: list[Variant], options: Options) -> int:
     """The whole job; returns the exit status. Results replace the previous ones only when complete."""
     started = time.monotonic()
     memory = Memory(CACHE / "measured.json", forget=options.fresh)
-    build.ensure_bases(options.base_set)  # before the clock starts: the build phase times the images only
+    # before the clock starts (the build phase times the images only); every role by digest from here on
+    options.base_set = build.ensure_bases(options.base_set)
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     if options.build_on:
@@ -110,8 +112,8 @@ def run(cells: list[Variant], options: Options) -> int:
     result = Run(
         generated=now,
         revision=revision,
-        base_set=options.base_set,
-        base_set_note=build.BASE_SET_NOTES[options.base_set],
+        base_set=options.base_set.name,
+        base_set_note=options.base_set.description,
         engine=f"Docker engine {engine.versions()['Version']}",
         images=images,
         tool=f"imagelab {__version__}",
@@ -127,7 +129,7 @@ def _image(
     identity = {
         "app": variant.app.name,
         "variant": variant.name,
-        "base_set": variant.base_set,
+        "base_set": variant.base_set.name,
         "tag": variant.tag,
     }
     if not item.result.ok:

@@ -8,19 +8,20 @@ this engine never built.
 
 from __future__ import annotations
 
-from imagelab import bases, build
+from imagelab import build
 from imagelab.apps import Variant
+from imagelab.bases import BaseSet
 from imagelab.engine import registry, remote
 from imagelab.inspect import measure
 from imagelab.terminal import terminal
 
 
-def build_on(context: str, variants: list[Variant], base_set: str) -> list[build.Built]:
+def build_on(context: str, variants: list[Variant], base_set: str | BaseSet) -> list[build.Built]:
     """Build `variants` on the engine of `context` and bring each image that built back here."""
     remote.builder_client(context)  # an unknown context or a silent engine fails here, in one line
     registry.ensure_registry(log=terminal.step)
-    build.ensure_bases(base_set)
-    args = bases.build_args(base_set)
+    base_set = build.ensure_bases(base_set)  # every role resolved to a digest in the registry
+    args = base_set.build_args()
     refs = [b.ref for v in variants for b in measure.base_images(v.app.dockerfile(v.name), args)]
     sent = remote.send_bases(context, refs)
     if sent:

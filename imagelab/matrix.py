@@ -26,16 +26,16 @@ def cells(variants: list[apps.Variant], only_variants: list[str]) -> list[dict[s
     """One cell per app x base set of the selected variants, in discovery order."""
     found: dict[tuple[str, str], dict[str, str]] = {}
     for variant in variants:
-        key = (variant.app.name, variant.base_set)
+        key = (variant.app.name, variant.base_set.name)
         if key in found:
             continue
-        results = f"{CELLS_FOLDER}/{variant.app.name}-{variant.base_set}"
-        command = ["nox", "-s", "compare", "--", "--app", variant.app.name, "--bases", variant.base_set]
+        results = f"{CELLS_FOLDER}/{variant.app.name}-{variant.base_set.name}"
+        command = ["nox", "-s", "compare", "--", "--app", variant.app.name, "--bases", variant.base_set.name]
         for name in only_variants:
             command += ["--variant", name]
         found[key] = {
             "app": variant.app.name,
-            "bases": variant.base_set,
+            "bases": variant.base_set.name,
             "results": results,
             "command": shlex.join([*command, "--results", results]),
         }
@@ -46,7 +46,7 @@ def selected_per_set(args: argparse.Namespace) -> list[apps.Variant]:
     """The selected variants on each base set of a comma-separated --bases (a matrix may span several)."""
     found = []
     for name in dict.fromkeys(part.strip() for part in args.bases.split(",") if part.strip()):
-        found += apps.select(apps.discover(), args.app, args.variant, bases.resolve(name))
+        found += apps.select(apps.discover(), args.app, args.variant, bases.open_set(name))
     return found
 
 

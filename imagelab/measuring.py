@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from imagelab import bases
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
 from imagelab.engine.bake import TargetResult
-from imagelab.inspect import closure, exposure, imagefs, measure, origin
+from imagelab.inspect import closure, composition, exposure, imagefs, layers, measure, origin
 from imagelab.report.model import (
     BaseImage,
     CheckLines,
@@ -42,7 +41,7 @@ def build_failure(variant: Variant, result: TargetResult) -> Failure:
 def measure_into(image: ImageResult, variant: Variant, compressed: measure.CompressedSizes) -> None:
     """Fill what the image costs, read from `docker save` of it (nothing in it runs)."""
     with imagefs.saved(variant.tag) as fs:
-        facts = measure.measure_image(variant, bases.build_args(variant.base_set), fs, compressed)
+        facts = measure.measure_image(variant, variant.base_set.build_args(), fs, compressed)
         needs = closure.runtime_closure(fs)
         found = exposure.assess(fs)
         image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])
@@ -52,9 +51,13 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
             for layer in fs.layers
         ]
         image.config = ImageConfig(**asdict(fs.config))
+        image.composition = dict(composition.compose(fs, variant.app.language).bytes)
+        views = layers.explain(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
     image.image_id, image.size = facts.image_id, facts.size
     image.compressed_size, image.layers = facts.compressed_size, facts.layers
-    image.largest_layers = [LayerSize(**asdict(layer)) for layer in facts.largest_layers]
+    image.largest_layers = [
+        LayerSize(view.instruction, view.size, view.lines, view.origin) for view in layers.largest(views)
+    ]
     image.base_images = [BaseImage(**asdict(base)) for base in facts.base_images]
     image.closure_size = needs.size
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None

@@ -75,7 +75,7 @@ def base_images() -> dict[str, str]:
     checkouts share this engine, and a rebuild from one of them would replace the images under the
     others' builds."""
     args = bases.build_args(BASE_SET)
-    if not all(engine.image_id(image) for image in args.values() if image.startswith("imagelab-bases/")):
+    if not all(engine.image_id(image) for image in args.values()):
         build.ensure_bases(BASE_SET)
     return args
 

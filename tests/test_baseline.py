@@ -6,10 +6,10 @@ import copy
 import json
 
 import pytest
+from reports import exposure, image, run
 
 from imagelab.errors import ConfigError
 from imagelab.report import gate
-from tests.reports import exposure, image, run
 
 MB = 1000**2
 

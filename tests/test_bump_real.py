@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import ROOT, engine
+from imagelab.engine import registry
 
 pytestmark = pytest.mark.docker
 
@@ -89,7 +90,7 @@ def changed(tmp_path_factory) -> dict:
     if shutil.which("dpkg-deb") is None:
         pytest.skip("needs dpkg-deb to make the test's package")
     for role in ("debian-slim", "golang"):
-        if not engine.image_id(f"imagelab-bases/{role}:debian13"):
+        if not engine.image_id(f"{registry.address()}/imagelab-bases/{role}:debian13"):
             pytest.skip(f"needs the local base imagelab-bases/{role}:debian13 (nox -s bases)")
     work = tmp_path_factory.mktemp("bump-real")
     app = f"bumpprobe{uuid.uuid4().hex[:8]}"

@@ -13,6 +13,7 @@ from conftest import build_busybox_image
 from saved_images import FIXTURES, file, folder, symlink, tree, write_docker_archive
 
 from imagelab import apps, engine
+from imagelab.engine import registry
 from imagelab.inspect import dpkg, exposure, imagefs
 from imagelab.inspect.exposure import Package
 
@@ -299,7 +300,7 @@ def dpkg_query_installed(tag: str) -> set[str]:
 
 
 def _local_base(role: str) -> str:
-    tag = f"imagelab-bases/{role}:debian13"
+    tag = f"{registry.address()}/imagelab-bases/{role}:debian13"  # where nox -s bases puts it
     if not engine.image_id(tag):
         pytest.skip(f"{tag} is not built yet (nox -s bases)")
     return tag

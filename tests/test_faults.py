@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import bases, engine
+from imagelab.bases import local
 from imagelab.bases.local import WORK_DIR
 from tests.fault_kit import (
     BASES,
@@ -362,7 +363,7 @@ def test_an_interrupted_base_set_build_tags_nothing_and_frees_the_lock(project, 
     imagelab-bases/static tag must stay on the image it had."""
     if shutil.which("mmdebstrap") is None:
         pytest.skip("needs mmdebstrap")
-    tag = bases.load().roles["static"].debian
+    tag = local.image_ref(bases.load().roles["static"])
     before = engine.image_id(tag)
     running = project.start("bases", "--role", "static", "--rebuild")
     wait_until(lambda: _running("mmdebstrap", str(project.tmp)), 120, "mmdebstrap to start")
@@ -375,6 +376,6 @@ def test_an_interrupted_base_set_build_tags_nothing_and_frees_the_lock(project, 
     assert not engine.image_id("imagelab-scratch/bases-static:build")
     assert not _running("mmdebstrap", str(project.tmp))
     assert not list(WORK_DIR.glob("context-*"))
-    with (WORK_DIR / ".lock").open("w") as lock:
+    with local.LOCK_FILE.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises when the lock is still held
     settled(outcome, project)

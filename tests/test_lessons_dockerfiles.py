@@ -83,8 +83,14 @@ def test_distroless_services_check_their_health_in_exec_form_without_curl(app: s
     assert "curl" not in checks[0] and "wget" not in checks[0]
 
 
-def test_the_job_says_why_it_has_no_healthcheck() -> None:
-    assert "No HEALTHCHECK" in text("go-href", "distroless")
+@pytest.mark.parametrize(
+    ("app", "variant"),
+    [("go-href", "distroless")] + [(a, v) for a in SERVICES for v in ("slim", "multistage", "minimal")],
+)
+def test_where_there_is_no_healthcheck_a_comment_says_why(app: str, variant: str) -> None:
+    source = text(app, variant)
+    assert not any(i.upper().startswith("HEALTHCHECK") for i in instructions(source))
+    assert "No HEALTHCHECK" in source
 
 
 def test_a_build_secret_reaches_npm_through_a_secret_mount() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from reports import MiB, exposure, failed, image, run
 from rich.console import Console
 
 from imagelab import ROOT
 from imagelab.errors import ConfigError, ImagelabError
 from imagelab.report import files, jsonfile, markdown, table
-from tests.reports import MiB, exposure, failed, image, run
 
 SCHEMA_FILE = ROOT / "results" / "compare.schema.json"
 

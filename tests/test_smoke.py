@@ -23,7 +23,7 @@ import pytest
 
 from imagelab import ROOT, apps, cli, engine
 from imagelab.apps import App, Job, Probe, Service, Variant
-from imagelab.checks import smoke
+from imagelab.checks import probes, smoke, sockets
 
 BASE_SET = "debian"  # the fake apps' images are tagged as if built on it, so the CLI's paths accept them
 PORT = 8080
@@ -98,13 +98,13 @@ def job_app(fixture: Path, output: str, exit_code: int = 0) -> App:
 
 
 def test_a_probe_passes_on_its_status_and_body_text():
-    result = smoke.judge(Probe("GET", "/", 200, "ok"), smoke.Answer(200, "all ok here"))
+    result = probes.judge(Probe("GET", "/", 200, "ok"), probes.Answer(200, "all ok here"))
     assert result.passed and result.status == 200 and result.problem == ""
 
 
 def test_a_probe_names_a_wrong_status_and_a_missing_body_text():
-    result = smoke.judge(
-        Probe("POST", "/api/notes", 201, "smoke"), smoke.Answer(500, "<h1>Internal Error</h1>")
+    result = probes.judge(
+        Probe("POST", "/api/notes", 201, "smoke"), probes.Answer(500, "<h1>Internal Error</h1>")
     )
     assert not result.passed
     assert result.problem == "status 500, expected 201; body lacks 'smoke': '<h1>Internal Error</h1>'"
@@ -112,8 +112,8 @@ def test_a_probe_names_a_wrong_status_and_a_missing_body_text():
 
 
 def test_an_empty_expected_body_accepts_any_body_and_no_answer_fails():
-    assert smoke.judge(Probe("GET", "/", 204), smoke.Answer(204, "")).passed
-    result = smoke.judge(Probe("GET", "/", 200), smoke.Answer(None, error="Connection refused"))
+    assert probes.judge(Probe("GET", "/", 204), probes.Answer(204, "")).passed
+    result = probes.judge(Probe("GET", "/", 200), probes.Answer(None, error="Connection refused"))
     assert not result.passed and result.problem == "no answer: Connection refused"
 
 
@@ -150,10 +150,10 @@ def local_server() -> Iterator[int]:
 
 
 def test_send_sees_the_raw_answer_json_bodies_errors_and_redirects_alike(local_server: int):
-    assert smoke.send(Probe("GET", "/", 200), local_server, 5) == smoke.Answer(200, "hello")
-    assert smoke.send(Probe("GET", "/boom", 200), local_server, 5) == smoke.Answer(500, "it broke")
-    assert smoke.send(Probe("GET", "/moved", 302), local_server, 5) == smoke.Answer(302, "see /")
-    posted = smoke.send(Probe("POST", "/notes", 201, json={"title": "smoke"}), local_server, 5)
+    assert probes.send(Probe("GET", "/", 200), local_server, 5) == probes.Answer(200, "hello")
+    assert probes.send(Probe("GET", "/boom", 200), local_server, 5) == probes.Answer(500, "it broke")
+    assert probes.send(Probe("GET", "/moved", 302), local_server, 5) == probes.Answer(302, "see /")
+    posted = probes.send(Probe("POST", "/notes", 201, json={"title": "smoke"}), local_server, 5)
     assert posted.status == 201
     assert json.loads(posted.body) == {"got": {"title": "smoke"}, "type": "application/json"}
 
@@ -161,7 +161,7 @@ def test_send_sees_the_raw_answer_json_bodies_errors_and_redirects_alike(local_s
 def test_send_to_a_closed_port_is_no_answer():
     with http.server.HTTPServer(("127.0.0.1", 0), _Handler) as unused:
         port = unused.server_port  # bound, then closed: nothing listens there any more
-    answer = smoke.send(Probe("GET", "/", 200), port, 2)
+    answer = probes.send(Probe("GET", "/", 200), port, 2)
     assert answer.status is None and "refused" in answer.error.lower()
 
 
@@ -179,27 +179,27 @@ PROC_NET_TCP6 = """\
 
 
 def test_listening_sockets_are_read_from_proc_net_tables():
-    assert smoke.parse_listening(PROC_NET_TCP) == [("0.0.0.0", 9090), ("127.0.0.1", 8080)]
-    assert smoke.parse_listening(PROC_NET_TCP6) == [("::", 3000), ("::1", 5000)]
+    assert sockets.parse_listening(PROC_NET_TCP) == [("0.0.0.0", 9090), ("127.0.0.1", 8080)]
+    assert sockets.parse_listening(PROC_NET_TCP6) == [("::", 3000), ("::1", 5000)]
 
 
 def test_the_never_answered_hint_says_what_the_app_listens_on_instead():
-    assert smoke.never_answered_hint(8080, None).startswith("is the app listening on 0.0.0.0:8080? (its")
-    assert smoke.never_answered_hint(8080, []).startswith("it listens on no TCP port at all")
-    assert smoke.never_answered_hint(8080, [("0.0.0.0", 9090)]).startswith(
+    assert sockets.never_answered_hint(8080, None).startswith("is the app listening on 0.0.0.0:8080? (its")
+    assert sockets.never_answered_hint(8080, []).startswith("it listens on no TCP port at all")
+    assert sockets.never_answered_hint(8080, [("0.0.0.0", 9090)]).startswith(
         "it listens on 0.0.0.0:9090, not on 8080: fix"
     )
-    assert "on [::]:3000, 127.0.0.1:5000, not on 8080" in smoke.never_answered_hint(
+    assert "on [::]:3000, 127.0.0.1:5000, not on 8080" in sockets.never_answered_hint(
         8080, [("::", 3000), ("127.0.0.1", 5000)]
     )
     for loopback in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
-        hint = smoke.never_answered_hint(8080, [(loopback, 8080)])
+        hint = sockets.never_answered_hint(8080, [(loopback, 8080)])
         assert hint.endswith(":8080 only, inside the container: bind 0.0.0.0:8080"), hint
-    assert "so the answer itself is wrong or late" in smoke.never_answered_hint(8080, [("0.0.0.0", 8080)])
+    assert "so the answer itself is wrong or late" in sockets.never_answered_hint(8080, [("0.0.0.0", 8080)])
 
 
 def test_a_result_passes_only_when_its_hardened_run_passes_too():
-    probe = smoke.ProbeResult(GOOD_PROBES[0], True, 200, "hello smoke")
+    probe = probes.ProbeResult(GOOD_PROBES[0], True, 200, "hello smoke")
     result = smoke.SmokeResult(
         "a", "minimal", "debian", "t", started_ok=True, probes=[probe], graceful_stop=False
     )
@@ -208,7 +208,7 @@ def test_a_result_passes_only_when_its_hardened_run_passes_too():
     assert not result.passed
     assert result.problems() == ["hardened run: it exited"]
     result.hardened = None
-    result.probes.append(smoke.ProbeResult(GOOD_PROBES[1], False, 500, "", "status 500, expected 200"))
+    result.probes.append(probes.ProbeResult(GOOD_PROBES[1], False, 500, "", "status 500, expected 200"))
     assert not result.passed
 
 
@@ -218,7 +218,7 @@ def test_the_fixture_server_serves_the_fixture_on_loopback(tmp_path: Path):
     with smoke.fixture_server(fixture) as url:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/page%20one.html")
         port = int(url.split(":")[2].split("/")[0])
-        assert smoke.send(Probe("GET", "/page%20one.html", 200), port, 5) == smoke.Answer(
+        assert probes.send(Probe("GET", "/page%20one.html", 200), port, 5) == probes.Answer(
             200, "<a href='x'>x</a>"
         )
 
@@ -334,7 +334,7 @@ def listening_soon(box: engine.Container) -> list[tuple[str, int]] | None:
     """What a just-started container listens on, once it listens (10 s at most)."""
     deadline = time.monotonic() + 10
     while (
-        not (found := smoke.listening(box, engine.container_state(box)["Pid"]))
+        not (found := sockets.listening(box, engine.container_state(box)["Pid"]))
         and time.monotonic() < deadline
     ):
         time.sleep(0.2)
@@ -347,16 +347,16 @@ def test_sockets_are_read_from_proc_only_for_the_containers_own_pid_else_from_in
     process (here: the test's own). /proc must not be trusted then: the container's `cat` answers."""
     with smoke.container(images["other-port"], run_id) as box:
         assert listening_soon(box) == [("::", 9090)]
-        assert smoke.listening(box, os.getpid()) == [("::", 9090)]  # not the test's own sockets
-        assert smoke.listening(box, 0) == [("::", 9090)]
+        assert sockets.listening(box, os.getpid()) == [("::", 9090)]  # not the test's own sockets
+        assert sockets.listening(box, 0) == [("::", 9090)]
 
 
 @pytest.mark.docker
 def test_without_proc_or_cat_the_hint_says_the_sockets_cannot_be_read(images, run_id):
     with smoke.container(images["other-port-bare"], run_id) as box:
         assert listening_soon(box) == [("::", 9090)]
-        assert smoke.listening(box, os.getpid()) is None
-    assert smoke.never_answered_hint(8080, None).endswith("(its sockets cannot be read from here)")
+        assert sockets.listening(box, os.getpid()) is None
+    assert sockets.never_answered_hint(8080, None).endswith("(its sockets cannot be read from here)")
 
 
 @pytest.mark.docker

@@ -1,8 +1,9 @@
-# Stand-in for python:3.13 (PARENT = buildpack-deps) and python:3.13-slim (PARENT = debian-slim), made
-# from Debian's python3.13 instead of a Python compiled into /usr/local.
+# Stand-in for python:3.X (PARENT = buildpack-deps) and python:3.X-slim (PARENT = debian-slim), made
+# from Debian's python3.X instead of a Python compiled into /usr/local: 3.13 on Debian 13, 3.11 on 12.
 ARG PARENT
 FROM ${PARENT}
 ARG PACKAGES
+ARG PYTHON_VERSION=3.13
 # Debian marks its Python "externally managed" (PEP 668), so `pip install` outside a venv would refuse;
 # the official images let it install into the system, so removing the marker keeps their interface.
 # The links put python, python3 and pip where the official images have them, /usr/local/bin.
@@ -12,8 +13,8 @@ ARG PACKAGES
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ${PACKAGES} \
  && rm -rf /var/lib/apt/lists/* \
- && rm -f /usr/lib/python3.13/EXTERNALLY-MANAGED \
- && for name in python python3 python3.13 pip pip3 pip3.13; do \
+ && rm -f "/usr/lib/python${PYTHON_VERSION}/EXTERNALLY-MANAGED" \
+ && for name in python python3 "python${PYTHON_VERSION}" pip pip3 "pip${PYTHON_VERSION}"; do \
         ln -s "$(readlink -f "/usr/bin/${name}")" "/usr/local/bin/${name}"; \
     done
 # pip in a venv (and a pip upgraded from PyPI) trusts certifi's bundle, not the system one: point it, and

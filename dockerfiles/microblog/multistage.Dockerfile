@@ -51,4 +51,6 @@ ENV PATH=/opt/venv/bin:${PATH} \
 # By number: Kubernetes' runAsNonRoot can only check a numeric user.
 USER 65532:65532
 EXPOSE 5000
+# No HEALTHCHECK here, on purpose: Kubernetes ignores it (its probes, in the pod spec, ask /healthz
+# themselves); distroless.Dockerfile shows one for Docker and Compose, without curl.
 CMD ["python", "-m", "microblog.serve"]

@@ -42,5 +42,7 @@ COPY src/ src/
 ENV NODE_ENV=production
 USER 65532:65532
 EXPOSE 3000
+# No HEALTHCHECK here, on purpose: Kubernetes ignores it (its probes, in the pod spec, ask /healthz
+# themselves); distroless.Dockerfile shows one for Docker and Compose, without curl.
 ENTRYPOINT ["/usr/local/bin/node"]
 CMD ["src/server.js"]

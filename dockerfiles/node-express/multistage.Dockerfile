@@ -40,4 +40,6 @@ COPY src/ src/
 # The image's `node` user, by number (see slim.Dockerfile).
 USER 1000:1000
 EXPOSE 3000
+# No HEALTHCHECK here, on purpose: Kubernetes ignores it (its probes, in the pod spec, ask /healthz
+# themselves); distroless.Dockerfile shows one for Docker and Compose, without curl.
 CMD ["node", "src/server.js"]

@@ -26,4 +26,6 @@ COPY src/ src/
 # runAsNonRoot) can check it is not root. The files stay root's: the app cannot rewrite itself.
 USER 1000:1000
 EXPOSE 3000
+# No HEALTHCHECK here, on purpose: Kubernetes ignores it (its probes, in the pod spec, ask /healthz
+# themselves); distroless.Dockerfile shows one for Docker and Compose, without curl.
 CMD ["node", "src/server.js"]

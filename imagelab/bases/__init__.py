@@ -1,7 +1,9 @@
 """Base images: the sets that map every role to an image, and building the local stand-ins.
 
-- recipes.py    bases.toml: the roles and how each local stand-in is made
-- sets.py       base sets: which image each role's build argument points at
+- sets.py       base sets: the files that map roles to image references (sets/*.toml)
+- resolution.py every role of a set resolved to a digest; local stand-ins built and pushed first
+- check.py      `bases --check`: which roles moved since a baseline, and the cells that use them
+- recipes.py    bases.toml: the roles and how each local stand-in is made, per Debian release
 - local.py      building the local stand-ins (keyed on their inputs, one builder at a time)
 - rootfs.py     Debian root file systems with mmdebstrap: minbase and distroless-style
 - node.py       the official Node.js binary and npm, from the npm registry
@@ -9,18 +11,26 @@
 - command.py    the `bases` command
 """
 
-from imagelab.bases.local import build_local
-from imagelab.bases.recipes import BaseSets, Role, load
-from imagelab.bases.sets import BASE_SETS, LOCAL_SET, build_args, check_base_set, resolve
+from imagelab.bases.local import StandIn, build_local
+from imagelab.bases.recipes import BaseSets, Recipes, Role, load, load_recipes
+from imagelab.bases.resolution import Resolved, resolve
+from imagelab.bases.sets import LOCAL_SET, BaseImage, BaseSet, final_role, known_sets, open_set, roles_of
 
 __all__ = [
-    "BASE_SETS",
     "LOCAL_SET",
+    "BaseImage",
+    "BaseSet",
     "BaseSets",
+    "Recipes",
+    "Resolved",
     "Role",
-    "build_args",
+    "StandIn",
     "build_local",
-    "check_base_set",
+    "final_role",
+    "known_sets",
     "load",
+    "load_recipes",
+    "open_set",
     "resolve",
+    "roles_of",
 ]

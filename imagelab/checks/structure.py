@@ -142,7 +142,7 @@ def run_tool(tag: str, configs: list[Path]) -> list[Check]:
 def check(variant: Variant) -> StructureResult:
     """Check one image against its variant's contract."""
     contract = CONTRACTS / f"{variant.name}.yaml"
-    result = StructureResult(variant.app.name, variant.name, variant.base_set, variant.tag)
+    result = StructureResult(variant.app.name, variant.name, variant.base_set.name, variant.tag)
     config = engine.image_config(variant.tag)
     if config is None:
         result.error, result.hint = (

@@ -219,10 +219,12 @@ def remote_digest(ref: str, timeout_s: float = SKOPEO_TIMEOUT_S) -> str:
             [*command, f"docker://{ref}"], timeout=timeout_s, what="skopeo inspect", check=False
         )
     except process.ProcessError as exc:
-        raise RegistryError(f"no answer for {ref} within {timeout_s:.0f} s") from exc
+        raise RegistryError(f"its registry gave no answer within {timeout_s:.0f} s") from exc
     if not done.ok:
         reason = (tail(done.stderr, 1) or ["skopeo failed"])[0]
-        raise RegistryError(f"cannot resolve {ref}: {reason.removeprefix('time=').strip()}")
+        # skopeo logs as 'time="..." level=fatal msg="..."': the message is what a person reads
+        message = reason.split('msg="', 1)[-1].rstrip('"')
+        raise RegistryError(f"cannot resolve it: {message}")
     return done.stdout.strip()
 
 

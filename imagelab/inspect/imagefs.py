@@ -72,6 +72,16 @@ class Layer:
     wasted_files: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A file of one layer that a later layer deletes (whiteout) or overwrites: what makes waste."""
+
+    path: str
+    size: int
+    layer: int  # the layer that holds the file
+    by: int  # the later layer that hides it
+
+
 @dataclass(frozen=True)
 class Config:
     """The parts of the image config that say how a container runs."""
@@ -99,6 +109,7 @@ class ImageFS:
         self.layers = layers
         self.entries: dict[str, Entry] = {}
         self.dive = DiveWaste(0, 1.0)
+        self.removals: list[Removal] = []  # every wasted file, once: what the layer view explains
         self._children: dict[str, set[str]] = {}
         self._outer = outer
         self._layer_tars: dict[int, tarfile.TarFile] = {}
@@ -227,6 +238,7 @@ class ImageFS:
         if old.kind != "dir" and old.layer < layer:
             self.layers[old.layer].wasted_bytes += old.size
             self.layers[old.layer].wasted_files += 1
+            self.removals.append(Removal(old.path, old.size, old.layer, layer))
 
     def _tree_size(self, path: str) -> int:
         entry = self.entries.get(path)

@@ -73,7 +73,9 @@ def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]
             stages.add(match["name"].lower())
         if ref.lower() in stages or ref == "scratch" or any(b.ref == ref for b in found):
             continue
-        found.append(BaseImage(ref, *engine.image_id_and_digest(ref)))
+        image_id, digest = engine.image_id_and_digest(ref)
+        # A base passed by digest (ref@sha256:...) names its digest even when the engine keeps no copy.
+        found.append(BaseImage(ref, image_id, digest or ref.partition("@")[2]))
     return found
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from imagelab.errors import ConfigError, ImagelabError
-from imagelab.report import chart, jsonfile, markdown
+from imagelab.report import breakdown, chart, jsonfile, markdown
 from imagelab.report.model import Run
 
 README_BEGIN, README_END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -40,13 +40,14 @@ def merged_with_earlier(run: Run, folder: Path) -> Run:
 
 
 def write_all(run: Run, folder: Path) -> list[Path]:
-    """Write compare.md, compare.json and sizes.svg, all together or not at all."""
+    """Write compare.md, compare.json, sizes.svg and composition.svg, all together or not at all."""
     return write_together(
         folder,
         {
             "compare.md": lambda tmp: tmp.write_text(markdown.render(run)),
             "compare.json": lambda tmp: tmp.write_text(jsonfile.dumps(run)),
             "sizes.svg": lambda tmp: chart.sizes(run, tmp),
+            "composition.svg": lambda tmp: breakdown.chart(run, tmp),
         },
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagelab.report import columns, units
+from imagelab.report import breakdown, columns, units
 from imagelab.report.model import ImageResult, Run
 
 
@@ -15,8 +15,9 @@ def render(run: Run) -> str:
     for app, images in run.by_app().items():
         lines += [f"## {app}", "", *_table(images), ""]
         lines += _bases(images)
+        lines += breakdown.markdown(images)
         lines += _failures(images)
-    lines += [columns.EXPLAINED, ""]
+    lines += [columns.EXPLAINED, "", breakdown.EXPLAINED, ""]
     return "\n".join(lines)
 
 

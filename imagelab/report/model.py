@@ -42,8 +42,10 @@ class Failure:
 class LayerSize:
     __pydantic_config__ = STRICT
 
-    instruction: str  # the Dockerfile instruction that made the layer, as the image history keeps it
+    instruction: str  # the Dockerfile instruction that made the layer (a base image's: its history's)
     size: int
+    line: str = ""  # its line(s) in the variant's Dockerfile, "12" or "12-15"; a base layer's FROM line
+    origin: Literal["dockerfile", "base", "unknown"] = "unknown"  # see inspect/layers.py
 
 
 @dataclass
@@ -167,6 +169,8 @@ class ImageResult:
     closure: ClosureFacts | None = None
     wasted_bytes: int | None = None
     wasted_files: int | None = None
+    # Where the bytes go: kind -> bytes, every kind of inspect/composition.KINDS; adds up to `size`.
+    composition: dict[str, int] = field(default_factory=dict)
     build_seconds: float | None = None
     rebuild_seconds: float | None = None
     rebuild_steps_ran: int | None = None
