@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from imagelab import bases, engine
+from imagelab import engine
 from imagelab.apps import Variant
 from imagelab.errors import ImagelabError
 from imagelab.inspect import composition, imagefs, layers, measure, origin
@@ -25,7 +25,7 @@ def explain(variant: Variant) -> None:
     dockerfile = variant.app.dockerfile(variant.name)
     terminal.step(f"reading {variant.tag}")
     # The base image's layers by their digests, as compare counts them (inspect/origin.py).
-    base_refs = [base.ref for base in measure.base_images(dockerfile, bases.build_args(variant.base_set))]
+    base_refs = [base.ref for base in measure.base_images(dockerfile, variant.base_set.build_args())]
     with imagefs.saved(variant.tag) as fs:
         count = origin.base_layer_count(
             [layer.diff_id for layer in fs.layers], (origin.layer_ids(ref) for ref in base_refs)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from saved_images import file, whiteout, write_docker_archive
 
-from imagelab import apps, bases, cli
+from imagelab import apps, cli
 from imagelab.inspect import imagefs, layers, measure, origin
 
 DOCKERFILE = """\
@@ -160,7 +160,7 @@ def test_every_layer_of_every_image_has_its_dockerfile_line(debian_images, varia
     """Every layer the variant's Dockerfile made is matched to its line; the rest are the base's, as
     their digests say, and as the history alone says too."""
     assert debian_images[variant.tag].result.ok
-    build_args = bases.build_args(variant.base_set)
+    build_args = variant.base_set.build_args()
     dockerfile = variant.app.dockerfile(variant.name).read_text()
     base_refs = [b.ref for b in measure.base_images(variant.app.dockerfile(variant.name), build_args)]
     with imagefs.saved(variant.tag) as fs:

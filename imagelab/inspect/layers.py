@@ -125,10 +125,11 @@ def explain(fs: ImageFS, dockerfile: str, base_layers: int | None = None) -> lis
     """Every layer of the image, oldest first, with its line in `dockerfile` (the text it was built from).
 
     `base_layers`: how many leading layers are the base image's, when known from the layers' digests
-    (inspect/origin.py); without it, the layers below the oldest one the Dockerfile matched."""
+    (inspect/origin.py); without it (or 0 when the engine has no base image by the name the Dockerfile
+    gives), the layers below the oldest one the Dockerfile matched."""
     base_from, chain = final_stage(parse_dockerfile(dockerfile))
     created_by = [layer.created_by for layer in fs.layers]
-    if base_layers is None:
+    if not base_layers or base_from is None:  # 0: the engine lacks the base image by that name
         made_by = attribute(created_by, chain)
         own = [index for index, instruction in enumerate(made_by) if instruction is not None]
         first_own = own[0] if own else len(fs.layers)
