@@ -67,8 +67,16 @@ def bases(session: nox.Session) -> None:
 
 @nox.session
 def matrix(session: nox.Session) -> None:
-    """Print the app x variant x base-set matrix as JSON (for CI matrices and remote builders)."""
+    """Print the CI matrix as JSON, one compare command per cell: -- [--app A] [--bases S1,S2] [--github]."""
     harness(session, "matrix", *session.posargs)
+
+
+@nox.session
+def merge(session: nox.Session) -> None:
+    """Merge the cells' compare.json under DIR into one report, and gate it: -- DIR [--baseline FILE]."""
+    if not session.posargs:
+        session.error("Usage: nox -s merge -- DIR [--baseline FILE] [--results OUT]")
+    harness(session, "merge", *session.posargs)
 
 
 @nox.session
@@ -132,3 +140,12 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".")
     session.run("python", "-m", "imagelab", "engine")
     session.run("python", "benchmarks/bake_overhead.py", *session.posargs)
+
+
+@nox.session(default=False)
+def cost(session: nox.Session) -> None:
+    """Time compare and its phases for 1, 5, 15, 30 images, cold and warm: -- [--sizes 1,5] [--sets S1,S2]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "imagelab", "engine")
+    session.run("python", "-m", "imagelab", "registry")
+    session.run("python", "benchmarks/compare_cost.py", *session.posargs)

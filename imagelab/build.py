@@ -148,7 +148,9 @@ def _built_line(result: TargetResult) -> str:
     return f"  built {result.target} in {result.seconds:.1f} s ({result.cached_steps}/{result.steps} steps cached)"
 
 
-def _bake(definition: dict, name: str, builder: str | None, quiet: bool = False) -> dict[str, TargetResult]:
+def _bake(
+    definition: dict, name: str, builder: str | None, quiet: bool = False, context: str | None = None
+) -> dict[str, TargetResult]:
     targets = list(definition["target"])
     # On a terminal: targets done of total, each running target's current step, elapsed time.
     with terminal.progress(f"building {len(targets)} images", [] if quiet else targets) as shown:
@@ -158,6 +160,7 @@ def _bake(definition: dict, name: str, builder: str | None, quiet: bool = False)
             builder,
             None if quiet else lambda result: shown.finish(result.target, _built_line(result)),
             on_step=shown.doing,
+            context=context,
         )
     for result in results.values():
         if not result.ok:
@@ -165,13 +168,17 @@ def _bake(definition: dict, name: str, builder: str | None, quiet: bool = False)
     return results
 
 
-def build(variants: list[Variant], base_set: str | BaseSet, builder: str | None = None) -> list[Built]:
-    """Bake the variants in one bake; a failed target does not stop the others."""
+def build(
+    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
+) -> list[Built]:
+    """Bake the variants in one bake; a failed target does not stop the others. `context`: build on
+    the engine of that Docker context instead (engine/remote.py brings the images back)."""
     base_set = ensure_bases(base_set)
+    where = f" on the engine of context '{context}'" if context else ""
     terminal.step(
-        f"building {len(variants)} images on the '{base_set.name}' base set with docker buildx bake"
+        f"building {len(variants)} images on the '{base_set.name}' base set with docker buildx bake{where}"
     )
-    results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder)
+    results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder, context=context)
     return [Built(v, results[v.target]) for v in variants]
 
 
@@ -217,7 +224,7 @@ def source_changed(apps: list[App]) -> Iterator[None]:
 
 
 def time_rebuild(
-    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None
+    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
 ) -> dict[str, TargetResult]:
     """Rebuild each variant alone after a one-line source change, as `cold_builds` builds it alone, so
     that the two compare; then rebuild the committed source (from the cache) so that the tag points at
@@ -231,6 +238,6 @@ def time_rebuild(
     for variant in variants:
         definition = bake_definition([variant], base_set)
         with source_changed([variant.app]):
-            changed.update(_bake(definition, "docker-bake.rebuild.json", builder))
-        _bake(definition, "docker-bake.rebuild.json", builder, quiet=True)
+            changed.update(_bake(definition, "docker-bake.rebuild.json", builder, context=context))
+        _bake(definition, "docker-bake.rebuild.json", builder, quiet=True, context=context)
     return changed

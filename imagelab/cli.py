@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -77,12 +76,27 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    cells = [
-        {"app": v.app.name, "variant": v.name, "bases": v.base_set.name, "target": v.target, "tag": v.tag}
-        for v in selected(args)
-    ]
-    terminal.out.print_json(data=cells) if terminal.out.is_terminal else print(json.dumps(cells, indent=2))
-    return 0
+    from imagelab import matrix
+
+    return matrix.cmd_matrix(args)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from imagelab import matrix
+
+    return matrix.cmd_merge(args, bump_command.gate_thresholds(args))
+
+
+def add_matrix_options(command: argparse.ArgumentParser) -> None:
+    from imagelab import matrix
+
+    matrix.add_matrix_options(command)
+
+
+def add_merge_options(command: argparse.ArgumentParser) -> None:
+    from imagelab import matrix
+
+    matrix.add_merge_options(command)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -213,12 +227,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from imagelab import compare
     from imagelab.report import accepted
 
+    if args.build_on and args.cold:
+        raise ConfigError(
+            "--cold empties this engine's build cache, and --build-on builds on another",
+            hint="time cold builds on the build engine itself",
+        )
     thresholds = bump_command.gate_thresholds(args)
     accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
     cells = selected(args, resolve=True)
     options = compare.Options(
         base_set=cells[0].base_set if cells else args.bases,
         builder=args.builder,
+        build_on=args.build_on,
         baseline=args.baseline,
         update_baseline=args.update_baseline,
         update_readme=args.update_readme,
@@ -237,6 +257,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def add_compare_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--build-on",
+        metavar="CONTEXT",
+        help="build on the engine of this Docker context; its images come here through the registry",
+    )
     command.add_argument(
         "--baseline",
         type=Path,
@@ -307,7 +332,16 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         "draw results/trend.svg: size per variant over the recorded runs",
         (bump_command.add_trend_options,),
     ),
-    "matrix": (cmd_matrix, "print the app x variant x base-set matrix as JSON", (add_selectors,)),
+    "matrix": (
+        cmd_matrix,
+        "print the CI matrix as JSON: one compare command per app and base set (--bases a,b)",
+        (add_selectors, add_matrix_options),
+    ),
+    "merge": (
+        cmd_merge,
+        "merge the compare.json of every matrix cell under DIR into one report per base set, and gate it",
+        (add_merge_options, bump_command.add_gate_options),
+    ),
     "build": (cmd_build, "build the selected variants with docker buildx bake", (add_selectors, add_builder)),
     "bases": (
         cmd_bases,

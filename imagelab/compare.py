@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pydantic
 
-from imagelab import ROOT, __version__, bases, build, engine, measuring
+from imagelab import ROOT, __version__, bases, build, engine, handover, measuring
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
@@ -38,6 +38,7 @@ LESSONS = ROOT / "docs" / "lessons.md"
 class Options:
     base_set: str | bases.BaseSet
     builder: str | None = None
+    build_on: str | None = None  # a Docker context: build there, hand over through the registry
     baseline: Path | None = None
     update_baseline: bool = False
     update_readme: bool = False
@@ -85,7 +86,10 @@ def run(cells: list[Variant], options: Options) -> int:
     options.base_set = build.ensure_bases(options.base_set)
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
-    built = build.build(cells, options.base_set, options.builder)
+    if options.build_on:
+        built = handover.build_on(options.build_on, cells, options.base_set)
+    else:
+        built = build.build(cells, options.base_set, options.builder)
     build_seconds = time.monotonic() - build_started
     keys = {b.variant.target: engine.content_key(b.variant.tag) for b in built if b.result.ok}
     rebuilds = _time_rebuilds(built, keys, memory, options) if options.rebuild_timing else {}
@@ -167,7 +171,7 @@ def _time_rebuilds(
             wanted.append(item.variant)
     if not wanted:
         return {}
-    return build.time_rebuild(wanted, options.base_set, options.builder)
+    return build.time_rebuild(wanted, options.base_set, options.builder, context=options.build_on)
 
 
 def _shares(run: Run) -> None:

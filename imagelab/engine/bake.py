@@ -221,12 +221,15 @@ def bake(
     on_done: Callable[[TargetResult], None] | None = None,
     timeout_s: float = BAKE_TIMEOUT_S,
     on_step: Callable[[str, str], None] | None = None,
+    context: str | None = None,
 ) -> dict[str, TargetResult]:
     """One `docker buildx bake` of `targets`; every target gets a result, built or not.
 
-    Contexts in the bake file are relative to the bake file's folder, so it runs from there.
+    Contexts in the bake file are relative to the bake file's folder, so it runs from there. `context`:
+    a Docker context whose engine builds (buildx takes its builder only with `docker --context`).
     """
-    command = ["docker", "buildx", "bake", "--file", str(bake_file), "--progress", "rawjson"]
+    engine = ["--context", context] if context else []
+    command = ["docker", *engine, "buildx", "bake", "--file", str(bake_file), "--progress", "rawjson"]
     if builder:
         command += ["--builder", builder]
     run = BakeRun(targets, on_done, on_step)
@@ -253,6 +256,7 @@ def bake_all(
     builder: str | None = None,
     on_done: Callable[[TargetResult], None] | None = None,
     on_step: Callable[[str, str], None] | None = None,
+    context: str | None = None,
 ) -> dict[str, TargetResult]:
     """Bake every target; one failure must not stop the others.
 
@@ -264,7 +268,7 @@ def bake_all(
     for _ in range(len(targets)):
         if not remaining:
             break
-        round_results = bake(bake_file, remaining, builder, on_done, on_step=on_step)
+        round_results = bake(bake_file, remaining, builder, on_done, on_step=on_step, context=context)
         if not all(r.ok for r in round_results.values()) and not answers():
             # Every target would fail the same way, and so would everything after the build.
             raise EngineError(
@@ -280,7 +284,9 @@ def bake_all(
                 # Nothing built and no step failed: BuildKit refused the whole bake before it began (one
                 # Dockerfile that does not parse does that). Alone, each target says whether it is the one.
                 for target in leftover:
-                    results.update(bake(bake_file, [target], builder, on_done))
+                    results.update(
+                        bake(bake_file, [target], builder, on_done, on_step=on_step, context=context)
+                    )
                 break
             results.update({t: round_results[t] for t in leftover})
             break

@@ -1,8 +1,9 @@
 """What an image costs: size, what a pull transfers, layers, base images.
 
-Compressed size is what a registry push or pull moves: each layer as a gzip'd tar. We gzip the layers of
-`docker save` ourselves (no registry here) and remember the result by layer digest, so layers shared by
-several images (a base image's) are compressed once.
+Compressed size is what a registry push or pull moves: each layer as a gzip'd tar. A layer of a base image
+that sits in the project's registry has its size in the manifest (engine/manifests.py); the others we
+gzip from `docker save` ourselves. Both are remembered by layer digest, so layers shared by several
+images are counted once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import IO
 
 from imagelab import engine
 from imagelab.apps import Variant
+from imagelab.engine import manifests
 from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
@@ -94,6 +96,12 @@ class CompressedSizes:
             self.path.write_text(json.dumps(self.known, indent=0, sort_keys=True))
         return sum(self.known[layer.diff_id] for layer in fs.layers)
 
+    def learn(self, sizes: dict[str, int]) -> None:
+        """Sizes a registry's manifest gives (engine/manifests.py): those layers need no gzip of ours.
+        A layer already known keeps its figure, so a report does not move between runs."""
+        for diff_id, size in sizes.items():
+            self.known.setdefault(diff_id, size)
+
 
 def _gzip_size(stream: IO[bytes]) -> int:
     packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: the gzip format
@@ -108,11 +116,14 @@ def measure_image(
 ) -> ImageMeasure:
     # The saved image's history already names the step that made each layer (as `docker history` does).
     layers = [LayerSize(instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
+    bases = base_images(variant.app.dockerfile(variant.name), build_args)
+    for base in bases:  # the base set is in the registry: its layers' compressed sizes cost no gzip
+        compressed.learn(manifests.pushed_layer_sizes(base.ref))
     return ImageMeasure(
         image_id=engine.image_id(variant.tag),
         size=engine.image_size(variant.tag),
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
-        base_images=base_images(variant.app.dockerfile(variant.name), build_args),
+        base_images=bases,
     )
