@@ -67,7 +67,7 @@ def copy_repository(dest: Path, app: str) -> None:
 #: about the app's own layers, and a copy must not rebuild the shared base tags (what it needs is
 #: debian-slim and golang, which `nox -s bases` and the base tests build).
 MAIN = (
-    "import sys; from imagelab import build, cli; build.ensure_bases = lambda base_set: None; "
+    "import sys; from imagelab import build, cli; build.ensure_bases = lambda base_set: base_set; "
     "sys.exit(cli.main(sys.argv[1:]))"
 )
 
