@@ -24,7 +24,7 @@ from imagelab import ROOT, __version__, bases, build, engine, handover, measurin
 from imagelab.apps import Variant
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import measure
-from imagelab.report import accepted, files, gate, history, lessons, markdown, table
+from imagelab.report import files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
 from imagelab.terminal import terminal
 
@@ -227,16 +227,6 @@ def _shown(path: Path) -> str:
 
 def _gate(result: Run, options: Options) -> int:
     assert options.baseline is not None
-    old = gate.load(options.baseline)
-    changes = accepted.apply(gate.compare(old, result, options.thresholds), options.accepted)
-    if changes:
-        terminal.out.print(table.changes_table(changes))
-    failed = [c for c in changes if c.regression]
-    if failed:
-        terminal.error(
-            f"baseline {options.baseline}: {len(failed)} regression(s): "
-            + "; ".join(f"{c.image} {c.what} {c.change}{table.behind(c)}" for c in failed)
-        )
-        return 1
-    terminal.info(f"baseline {options.baseline}: no regression ({len(changes)} change(s) within thresholds)")
-    return 0
+    return table.gate_verdict(
+        result, options.baseline, gate.load(options.baseline), options.thresholds, options.accepted
+    )

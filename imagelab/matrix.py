@@ -15,8 +15,7 @@ import shlex
 from pathlib import Path
 
 from imagelab import ROOT, apps, bases
-from imagelab.report import accepted, files, gate, merge, table
-from imagelab.report.model import Run
+from imagelab.report import files, gate, merge, table
 from imagelab.terminal import terminal
 
 CELLS_FOLDER = "results/cells"  # relative to the checkout each runner has
@@ -80,28 +79,11 @@ def cmd_merge(args: argparse.Namespace, thresholds: gate.Thresholds) -> int:
                 for line in table.failure_lines(image):
                     terminal.error(line)
         if base_set in baselines:
-            status = max(status, _gate(report, *baselines[base_set], thresholds, args.accepted))
+            status = max(status, table.gate_verdict(report, *baselines[base_set], thresholds, args.accepted))
         elif args.baseline:
             terminal.error(f"{base_set}: no --baseline of this base set was given: not gated")
             status = 1
     return status
-
-
-def _gate(report: Run, path: Path, baseline: Run, thresholds: gate.Thresholds, accepted_file: Path) -> int:
-    """Print the differences from the baseline; 1 when one of them is a regression (as compare's gate:
-    the same thresholds, the same reviewed acceptances)."""
-    changes = accepted.apply(gate.compare(baseline, report, thresholds), accepted_file)
-    if changes:
-        terminal.out.print(table.changes_table(changes))
-    failed = [c for c in changes if c.regression]
-    if failed:
-        terminal.error(
-            f"baseline {path}: {len(failed)} regression(s): "
-            + "; ".join(f"{c.image} {c.what} {c.change}{table.behind(c)}" for c in failed)
-        )
-        return 1
-    terminal.info(f"baseline {path}: no regression ({len(changes)} change(s) within thresholds)")
-    return 0
 
 
 def _shown(path: Path) -> str:

@@ -22,22 +22,12 @@ from typing import Any
 
 from imagelab.errors import ConfigError
 from imagelab.report.model import Run
+from imagelab.report.units import human_size
 
-MiB = 1024 * 1024
 FIGURE = re.compile(
     r"<!-- fig: (?P<app>[\w.-]+)/(?P<variant>[\w.-]+) (?P<metric>[\w-]+) -->(?P<old>.*?)<!-- /fig -->",
     re.DOTALL,
 )
-
-
-def _size(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 1000 * MiB:
-        return f"{value / 1024 / MiB:.2f} GiB"
-    if value >= 10 * MiB:
-        return f"{value / MiB:.0f} MiB"
-    return f"{value / MiB:.1f} MiB"
 
 
 def _seconds(value: float | None) -> str:
@@ -81,18 +71,18 @@ def _field(name: str) -> Callable[[Any, dict], Any]:
 
 #: metric name -> (how to read it from one image and the others, how it reads in the text)
 METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
-    "size": (_field("size"), _size),
-    "pull": (_field("compressed_size"), _size),
+    "size": (_field("size"), human_size),
+    "pull": (_field("compressed_size"), human_size),
     "share-of-naive": (_field("share_of_naive"), _share),
     "layers": (_field("layers"), _count),
     "vs-closure": (_field("closure_ratio"), _times),
-    "closure": (_field("closure_size"), _size),
-    "wasted": (_field("wasted_bytes"), _size),
+    "closure": (_field("closure_size"), human_size),
+    "wasted": (_field("wasted_bytes"), human_size),
     "build": (_field("build_seconds"), _seconds),
     "rebuild": (_field("rebuild_seconds"), _seconds),
     "first-answer": (_field("first_answer_seconds"), _seconds),
     "first-answer-vs-slim": (_first_answer_vs_slim, _times),
-    "memory": (_field("memory_bytes"), _size),
+    "memory": (_field("memory_bytes"), human_size),
     "os-packages": (lambda image, _images: _os_packages(image), _count),
 }
 

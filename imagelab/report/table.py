@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.table import Table
 
-from imagelab.report import columns
+from imagelab.report import accepted, columns, gate
 from imagelab.report.gate import Change
 from imagelab.report.model import Failure, ImageResult, Run
+from imagelab.terminal import terminal
 
 #: Each log line is cut to this many characters, so a noisy app cannot flood the terminal.
 LINE_CHARS = 200
@@ -70,3 +73,22 @@ def changes_table(changes: list[Change]) -> Table:
             style="red" if change.regression else None,
         )
     return found
+
+
+def gate_verdict(
+    report: Run, path: Path, baseline: Run, thresholds: gate.Thresholds, accepted_file: Path
+) -> int:
+    """Print the differences from the baseline; 1 when one of them is a regression (as compare's gate:
+    the same thresholds, the same reviewed acceptances)."""
+    changes = accepted.apply(gate.compare(baseline, report, thresholds), accepted_file)
+    if changes:
+        terminal.out.print(changes_table(changes))
+    failed = [c for c in changes if c.regression]
+    if failed:
+        terminal.error(
+            f"baseline {path}: {len(failed)} regression(s): "
+            + "; ".join(f"{c.image} {c.what} {c.change}{behind(c)}" for c in failed)
+        )
+        return 1
+    terminal.info(f"baseline {path}: no regression ({len(changes)} change(s) within thresholds)")
+    return 0
