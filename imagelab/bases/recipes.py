@@ -96,14 +96,19 @@ def load(path: Path = BASES_TOML, local_set: str = "debian") -> BaseSets:
     return load_recipes(path).local_set(local_set)
 
 
-def load_recipes(path: Path = BASES_TOML) -> Recipes:
-    """Read bases.toml; every mistake is a ConfigError that names the file and the field."""
+def read_toml(path: Path) -> dict:
+    """A TOML file of the project (bases.toml, a base set), or one line naming the file and the fault."""
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def load_recipes(path: Path = BASES_TOML) -> Recipes:
+    """Read bases.toml; every mistake is a ConfigError that names the file and the field."""
+    data = read_toml(path)
     tables = _table(data, "roles", path)
     sets = {}
     for name, table in _table(data, "sets", path).items():

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from imagelab.bases.recipes import BASES_DIR, arg_of, load_recipes
+from imagelab.bases.recipes import BASES_DIR, arg_of, load_recipes, read_toml
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
 
@@ -146,12 +145,7 @@ def open_set(name_or_path: str | BaseSet, registry_answers: Callable[[], bool] |
 
 @functools.cache
 def _load(path: Path, registry_address: str) -> BaseSet:
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    data = read_toml(path)
     roles = data.get("roles")
     if not isinstance(roles, dict) or not roles:
         raise ConfigError(f'{path}: missing table [roles] (role = "image reference")')

@@ -22,7 +22,7 @@ from typing import Any
 
 from imagelab.errors import ConfigError
 from imagelab.report.model import Run
-from imagelab.report.units import human_size
+from imagelab.report.units import human_size, percent, ratio
 
 FIGURE = re.compile(
     r"<!-- fig: (?P<app>[\w.-]+)/(?P<variant>[\w.-]+) (?P<metric>[\w-]+) -->(?P<old>.*?)<!-- /fig -->",
@@ -32,14 +32,6 @@ FIGURE = re.compile(
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} s"
-
-
-def _times(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.0f} %"
 
 
 def _count(value: int | None) -> str:
@@ -73,15 +65,15 @@ def _field(name: str) -> Callable[[Any, dict], Any]:
 METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "size": (_field("size"), human_size),
     "pull": (_field("compressed_size"), human_size),
-    "share-of-naive": (_field("share_of_naive"), _share),
+    "share-of-naive": (_field("share_of_naive"), percent),
     "layers": (_field("layers"), _count),
-    "vs-closure": (_field("closure_ratio"), _times),
+    "vs-closure": (_field("closure_ratio"), ratio),
     "closure": (_field("closure_size"), human_size),
     "wasted": (_field("wasted_bytes"), human_size),
     "build": (_field("build_seconds"), _seconds),
     "rebuild": (_field("rebuild_seconds"), _seconds),
     "first-answer": (_field("first_answer_seconds"), _seconds),
-    "first-answer-vs-slim": (_first_answer_vs_slim, _times),
+    "first-answer-vs-slim": (_first_answer_vs_slim, ratio),
     "memory": (_field("memory_bytes"), human_size),
     "os-packages": (lambda image, _images: _os_packages(image), _count),
 }
