@@ -54,11 +54,14 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list:
     The base set is opened here, once; `resolve` also makes its images available and resolves every
     role to a digest (building and pushing the local stand-ins). A cell whose base the set lacks is
     reported and left out: it is not in this base set, which is no failure."""
-    from imagelab import apps, bases
+    from imagelab import apps, bases, build
 
     base_set = bases.open_set(args.bases)
+    # A role bases.toml does not know is a typo, not a cell this set leaves out: refuse it by name.
+    every_role = {bases.arg_of(role): role for role in bases.load_recipes().roles}
     cells = []
     for cell in apps.select(apps.discover(), args.app, args.variant, base_set):
+        build.check_base_roles(cell.app.dockerfile(cell.name), every_role)
         missing = base_set.missing(cell.app.dockerfile(cell.name))
         if missing:
             terminal.info(

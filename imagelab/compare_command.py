@@ -24,8 +24,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     thresholds = bump_command.gate_thresholds(args)
     accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
     cells = cli.selected(args, resolve=True)
+    if not cells:  # every cell left out above, each with its reason
+        raise ConfigError(
+            f"base set {args.bases} has no image for any variant chosen",
+            hint="try --bases debian or official",
+        )
     options = compare.Options(
-        base_set=cells[0].base_set if cells else args.bases,
+        base_set=cells[0].base_set,
         builder=args.builder,
         build_on=args.build_on,
         baseline=args.baseline,

@@ -27,6 +27,8 @@ class ImagelabError(Exception):
         self.cause = cause
         self.hint = hint
         self.log = list(log)
+        if self.hint or self.log:  # shown under a traceback (a failed test), never in the one-line report
+            self.add_note("\n".join(self.render().splitlines()[1:]))
 
     def render(self) -> str:
         parts = [f"error: {self.cause}"]

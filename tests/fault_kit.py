@@ -152,7 +152,10 @@ class Project:
             tag
             for image in self._images()
             for tag in image.get("RepoTags") or []
-            if tag.split(":")[0] in ours or (image.get("Labels") or {}).get("org.imagelab.app") in self.apps
+            if tag != "<none>:<none>"  # how API 1.41 lists an untagged image
+            and (
+                tag.split(":")[0] in ours or (image.get("Labels") or {}).get("org.imagelab.app") in self.apps
+            )
         ]
 
     def remove_images(self) -> None:

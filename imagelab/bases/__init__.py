@@ -12,7 +12,7 @@
 """
 
 from imagelab.bases.local import StandIn, build_local
-from imagelab.bases.recipes import BaseSets, Recipes, Role, load, load_recipes
+from imagelab.bases.recipes import BaseSets, Recipes, Role, arg_of, load, load_recipes
 from imagelab.bases.resolution import Resolved, resolve
 from imagelab.bases.sets import LOCAL_SET, BaseImage, BaseSet, final_role, known_sets, open_set, roles_of
 
@@ -25,6 +25,7 @@ __all__ = [
     "Resolved",
     "Role",
     "StandIn",
+    "arg_of",
     "build_local",
     "final_role",
     "known_sets",

@@ -28,8 +28,8 @@ from imagelab.terminal import terminal
 
 WORK_DIR = ROOT / ".imagelab" / "bases"
 #: One lock for the machine, not the checkout: the stand-ins' tags live in the one engine every
-#: checkout builds on.
-LOCK_FILE = Path(tempfile.gettempdir()) / "imagelab-bases.lock"
+#: checkout builds on. A fixed path, not $TMPDIR's: two processes with different TMPDIRs must meet.
+LOCK_FILE = Path("/tmp/imagelab-bases.lock")
 DEFAULT_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_ENV = "IMAGELAB_EXTRA_CA"
 LOCK_WAIT_S = 1800  # a cold build of the whole set takes a few minutes
