@@ -18,7 +18,7 @@ CLEANUP_TIMEOUT_S = 30
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 #: `python -m pytest`, not `pytest`: it puts the repository on sys.path, so tests import their shared
 #: helpers as `tests.<module>`.
-PYTEST = ("python", "-m", "pytest")
+PYTEST = ("python", "-m", "pytest", "--durations=15")  # CI's log says where the time goes
 
 
 def harness(session: nox.Session, *args: str) -> None:

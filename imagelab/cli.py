@@ -307,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = COMMANDS[args.command][0]
     # `kill`, a CI timeout, or nox giving up on a Ctrl-C'd command send SIGTERM: clean up as for Ctrl-C.
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    # A background job of a script starts with SIGINT ignored, and Python keeps it so: a `kill -INT`
+    # (what a terminal's Ctrl-C sends) must still stop the run and clean up.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return handler(args)
     except ImagelabError as exc:
@@ -325,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -323,7 +324,10 @@ def test_a_dockerfile_naming_a_base_role_no_set_defines_is_one_line(project, res
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_bake_stops_building_and_tags_nothing(project, results, sig):
-    app = project.add("bake", service_toml(), f'RUN ["/bin/busybox", "sleep", "{51 + sig}"]\n' + HTTPD)
+    # A step of its own (ENV with a fresh value), never cached: a run that was not interrupted (a suite
+    # started with SIGINT ignored) would otherwise leave the sleep cached for the next one.
+    step = f'ENV FAULT={uuid.uuid4().hex}\nRUN ["/bin/busybox", "sleep", "{51 + sig}"]\n'
+    app = project.add("bake", service_toml(), step + HTTPD)
     running = project.start("compare", "--app", app, "--bases", BASES, "--results", str(results.folder))
     seen = wait_for_line(running, "building 1 images", timeout=60)
     wait_until(lambda: _sleeping(51 + sig), 30, "the RUN step to start")

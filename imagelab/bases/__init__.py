@@ -5,6 +5,7 @@
 - check.py      `bases --check`: which roles moved since a baseline, and the cells that use them
 - recipes.py    bases.toml: the roles and how each local stand-in is made, per Debian release
 - local.py      building the local stand-ins (keyed on their inputs, one builder at a time)
+- schedule.py   several stand-ins at once, each once the one it builds on is done
 - rootfs.py     Debian root file systems with mmdebstrap: minbase and distroless-style
 - node.py       the official Node.js binary and npm, from the npm registry
 - aptsources.py the Debian mirror this machine's apt uses

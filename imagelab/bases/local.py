@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imagelab import ROOT, engine
-from imagelab.bases import rootfs
+from imagelab.bases import rootfs, schedule
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
 from imagelab.engine import registry
@@ -74,18 +74,25 @@ def build_local(
     extra_ca = read_extra_ca(ca_file)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     registry.ensure_registry(log=log)
-    done: dict[str, StandIn] = {}
     with _one_builder_at_a_time(log):
         node = node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
-        # On a terminal: roles done of total, the one building now, elapsed time.
+
+        def make(name: str, parent: StandIn | None) -> StandIn:
+            role = sets.roles[name]
+            return _publish(_build_or_reuse(role, sets, extra_ca, node, rebuild, log, parent))
+
+        # On a terminal: roles done of total, the ones building now, elapsed time.
         with terminal.progress("local base set", order) as shown:
-            for name in order:
-                role = sets.roles[name]
-                parent = done[role.parent] if role.parent else None
-                shown.doing(name, f"{image_ref(role)}: checking its key, building if it changed")
-                done[name] = _publish(_build_or_reuse(role, sets, extra_ca, node, rebuild, log, parent))
-                shown.finish(name)
-    return list(done.values())
+            done = schedule.in_tree_order(
+                order,
+                lambda name: sets.roles[name].parent,
+                make,
+                started=lambda name: shown.doing(
+                    name, f"{image_ref(sets.roles[name])}: building if it changed"
+                ),
+                finished=shown.finish,
+            )
+    return [done[name] for name in order]
 
 
 def image_ref(role: Role) -> str:

@@ -13,6 +13,7 @@ import shlex
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,14 @@ class ProcessError(ImagelabError):
         super().__init__(cause, hint=hint or f"command: {shlex.join(command)}", log=tail(stderr))
         self.command = list(command)
         self.exit_code = exit_code
+
+
+#: The programs `run` waits for, in any thread. Ctrl-C and SIGTERM reach only the main thread: it stops
+#: these (`stop_all`), so that a worker thread's program does not outlive the harness either.
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+#: Set by `stop_all`: the harness is stopping, and a thread between two programs starts no other.
+_STOPPING = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ def _stop(process: subprocess.Popen) -> None:
 def _start(command: Sequence[str], what: str, **options: object) -> subprocess.Popen:
     """Start a program in a process group of its own, so that stopping it stops all it started, and
     a Ctrl-C in the terminal reaches only the harness, which then stops it."""
+    if _STOPPING.is_set():
+        raise ProcessError(f"{what}: not started, the harness is stopping", command=command, exit_code=None)
     try:
         return subprocess.Popen(list(command), start_new_session=True, **options)
     except OSError as exc:  # not installed, not executable, a missing cwd
@@ -107,6 +118,8 @@ def run(
         text=text,
         errors="replace" if text else None,
     ) as process:  # closes its pipes however we leave
+        with _RUNNING_LOCK:
+            _RUNNING.add(process)
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -120,6 +133,9 @@ def run(
         except BaseException:  # Ctrl-C, SIGTERM: the program must not outlive us
             _stop(process)
             raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
     done = Done(list(command), process.returncode, stdout, stderr)
     if check and not done.ok:
         said = stderr if isinstance(stderr, str) else stderr.decode("utf-8", "replace")
@@ -131,6 +147,21 @@ def run(
             hint=hint,
         )
     return done
+
+
+def stop_all() -> None:
+    """Stop every program `run` waits for, whichever thread waits: SIGTERM, SIGKILL after the grace
+    period. Their threads then see them end (a non-zero exit) and finish, starting no other program."""
+    _STOPPING.set()
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        _signal(process, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while any(process.poll() is None for process in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for process in running:
+        _signal(process, signal.SIGKILL)
 
 
 class Stream:
