@@ -11,8 +11,9 @@ and times its phases by wrapping the functions compare calls for them:
     smoke        measuring.check_into   containers, probes, structure tests
     other        the rest of the wall time (content keys, the report, the chart)
 
-Cold means an empty BuildKit cache, no image of the apps and nothing measured, with the base set
-already built (its cost from nothing is a row of its own, `--bases-from-nothing`). The shared engine's
+Cold means an empty BuildKit cache, no image of the apps and nothing measured, with the base sets
+already built: their cost from nothing on the benchmark's empty engine is measured first, on a line
+of its own above the table. The shared engine's
 cache must not be emptied, so cold runs happen on a second engine of this machine (engine/second.py)
 whose data root is this benchmark's own: compare talks to it through DOCKER_HOST, as to any engine.
 Warm is the same selection again, right after.
@@ -114,7 +115,7 @@ def run_compare(cells_by_set: dict[str, list[apps.Variant]], state: str, cache: 
     timing = Timing(sum(len(c) for c in cells_by_set.values()), state, tuple(cells_by_set))
     compare.CACHE = cache  # the memory of measured images and compressed layers: empty when cold
     started = time.monotonic()
-    build.ensure_bases.cache_clear() if hasattr(build.ensure_bases, "cache_clear") else None
+    build._resolved.cache_clear()  # each run resolves its sets again, as a compare process does
     with timed_phases(timing.phases), tempfile.TemporaryDirectory(prefix="imagelab-bench-") as results:
         for base_set, cells in cells_by_set.items():
             options = compare.Options(
@@ -123,6 +124,16 @@ def run_compare(cells_by_set: dict[str, list[apps.Variant]], state: str, cache: 
             timing.failed += compare.run(cells, options) != 0
     timing.wall = time.monotonic() - started
     return timing
+
+
+def bases_from_nothing(sets: list[str]) -> str:
+    """Each base set built on the benchmark's engine, which holds none of it yet: one line of figures."""
+    figures = []
+    for name in sets:
+        started = time.monotonic()
+        build.ensure_bases(name)
+        figures.append(f"{name} {time.monotonic() - started:.0f} s")
+    return "The base sets, built from nothing on the benchmark's engine first: " + ", ".join(figures) + "."
 
 
 def empty_caches(engine: second.SecondEngine, cache: Path) -> None:
@@ -177,6 +188,7 @@ def main() -> int:
         shutil.rmtree(paths.data_root, ignore_errors=True)
     with second.second_engine(paths=paths) as engine:
         os.environ["DOCKER_HOST"] = engine.host  # compare, the SDK and buildx all use this engine
+        note += "\n\n" + bases_from_nothing(sets[: max(1, max(sizes) // 15)])
         for size in sizes:
             chosen = selection(size, sets)
             for state_name in ("cold", "warm"):
