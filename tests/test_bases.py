@@ -135,6 +135,8 @@ def test_the_final_stage_base_follows_stage_names(tmp_path: Path) -> None:
     assert bases.roles_of(dockerfile) == ["python", "cc"]
     dockerfile.write_text("FROM ${PYTHON_IMAGE} AS build\nFROM scratch\n")
     assert bases.final_role(dockerfile) == "scratch"
+    dockerfile.write_text('FROM scratch\nRUN ["python3", "-c", "\\\nfrom microblog import serve"]\n')
+    assert bases.final_role(dockerfile) == "scratch"  # a Python import in a RUN is no stage
 
 
 def test_a_resolved_image_is_passed_by_digest() -> None:

@@ -134,6 +134,9 @@ ARG PYTHON_SLIM_IMAGE=python:3.13-slim
 ARG TOOLS_IMAGE
 FROM --platform=linux/amd64 ${PYTHON_IMAGE} AS build
 RUN make
+RUN python3 -c "\\
+from microblog import serve; \\
+serve()"
 FROM build AS test
 RUN make test
 from $PYTHON_SLIM_IMAGE as runtime

@@ -19,6 +19,7 @@ from pathlib import Path
 from imagelab.bases.recipes import BASES_DIR, arg_of, load_recipes, read_toml
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
+from imagelab.inspect import layers
 
 SETS_DIR = BASES_DIR / "sets"
 LOCAL_SET = "debian"
@@ -34,9 +35,7 @@ REFERENCE = re.compile(
     rf"^(?P<name>(?:[A-Za-z0-9.-]+(?::\d+)?/)?{COMPONENT}(?:/{COMPONENT})*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
-FROM_LINE = re.compile(
-    r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE | re.MULTILINE
-)
+FROM_ARGS = re.compile(r"(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE)
 STAGE_BASE = re.compile(
     r"^\s*FROM\s+(?:--platform=\S+\s+)?\$\{?(?P<arg>\w+)_IMAGE\}?", re.IGNORECASE | re.MULTILINE
 )
@@ -103,7 +102,8 @@ def final_role(dockerfile: Path) -> str:
     """The role the final stage starts from, following stage names ("scratch" or "" where none)."""
     stages: dict[str, str] = {}
     last = ""
-    for match in FROM_LINE.finditer(dockerfile.read_text()):
+    froms = [i.args for i in layers.parse_dockerfile(dockerfile.read_text()) if i.keyword == "FROM"]
+    for match in filter(None, map(FROM_ARGS.match, froms)):  # a `from x import` in a RUN is no FROM
         last = stages.get(match["ref"].lower(), match["ref"])
         if match["stage"]:
             stages[match["stage"].lower()] = last

@@ -18,14 +18,15 @@ from typing import IO
 from imagelab import engine
 from imagelab.apps import Variant
 from imagelab.engine import manifests
+from imagelab.inspect import layers
 from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
 LARGEST_LAYERS = 3
-FROM_LINE = re.compile(
-    r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<name>\S+))?", re.IGNORECASE | re.MULTILINE
-)
-ARG_LINE = re.compile(r"^\s*ARG\s+(?P<name>\w+)(?:=(?P<default>\S+))?", re.IGNORECASE | re.MULTILINE)
+#: A FROM instruction's arguments, and an ARG's (instructions as layers.parse_dockerfile reads them:
+#: a `from x import y` inside a RUN's continuation lines is no FROM).
+FROM_ARGS = re.compile(r"(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<name>\S+))?", re.IGNORECASE)
+ARG_ARGS = re.compile(r"(?P<name>\w+)(?:=(?P<default>\S+))?")
 
 
 @dataclass
@@ -62,12 +63,15 @@ def instruction(created_by: str) -> str:
 def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]:
     """The images a Dockerfile's stages start from, with its ARG defaults overridden as bake does;
     a stage built on another stage, and scratch, are no base image."""
-    text = dockerfile.read_text()
+    instructions = layers.parse_dockerfile(dockerfile.read_text())
+    arg_lines = [ARG_ARGS.match(i.args) for i in instructions if i.keyword == "ARG"]
     # An ARG with neither a default nor a build argument stays as written: "" would name no image.
-    args = {m["name"]: m["default"] for m in ARG_LINE.finditer(text) if m["default"]} | build_args
+    args = {m["name"]: m["default"] for m in arg_lines if m and m["default"]} | build_args
     stages: set[str] = set()
     found: list[BaseImage] = []
-    for match in FROM_LINE.finditer(text):
+    for match in (FROM_ARGS.match(i.args) for i in instructions if i.keyword == "FROM"):
+        if match is None:  # a FROM with nothing after it: BuildKit refused the file already
+            continue
         ref = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], m[0]), match["ref"])
         if match["name"]:
             stages.add(match["name"].lower())
