@@ -29,6 +29,7 @@ import functools
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -177,6 +178,8 @@ def main() -> int:
     )
     parser.add_argument("--keep-engine", action="store_true", help="keep the benchmark engine's data root")
     args = parser.parse_args()
+    # As the CLI does: a benchmark started from a script's background still stops on SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sizes = [int(s) for s in args.sizes.split(",")]
     sets = [s for s in args.sets.split(",") if s]
     state = ROOT / ".imagelab" / "bench"

@@ -26,8 +26,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     cells = cli.selected(args, resolve=True)
     if not cells:  # every cell left out above, each with its reason
         raise ConfigError(
-            f"base set {args.bases} has no image for any variant chosen",
-            hint="try --bases debian or official",
+            f"no variant chosen can build on base set {args.bases}",
+            hint="each was left out above with the role the set lacks; choose another --bases",
         )
     options = compare.Options(
         base_set=cells[0].base_set,

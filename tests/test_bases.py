@@ -125,6 +125,17 @@ def test_a_cell_whose_role_the_set_lacks_is_named(tmp_path: Path) -> None:
     assert golden.missing(dockerfile) == []
 
 
+def test_a_set_that_fills_no_chosen_variant_is_one_line_before_any_engine(tmp_path: Path, capsys) -> None:
+    from imagelab import cli
+
+    golden = write_set(tmp_path, 'python = "registry.example.com:5000/golden/python:3.13"\n')
+    assert cli.main(["compare", "--app", "go-href", "--bases", str(golden), "--results", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "go-href/minimal: not in this base set (golden has no golang)" in err
+    assert f"error: no variant chosen can build on base set {golden}" in err
+    assert list(tmp_path.iterdir()) == [golden]  # nothing written
+
+
 def test_the_final_stage_base_follows_stage_names(tmp_path: Path) -> None:
     dockerfile = tmp_path / "x.Dockerfile"
     dockerfile.write_text(
