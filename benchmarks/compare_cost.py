@@ -127,14 +127,19 @@ def run_compare(cells_by_set: dict[str, list[apps.Variant]], state: str, cache: 
     return timing
 
 
-def bases_from_nothing(sets: list[str]) -> str:
-    """Each base set built on the benchmark's engine, which holds none of it yet: one line of figures."""
+def bases_first(sets: list[str], kept: bool) -> str:
+    """Each base set made ready on the benchmark's engine before the rows: one line of figures."""
     figures = []
     for name in sets:
         started = time.monotonic()
         build.ensure_bases(name)
         figures.append(f"{name} {time.monotonic() - started:.0f} s")
-    return "The base sets, built from nothing on the benchmark's engine first: " + ", ".join(figures) + "."
+    how = (
+        "checked on the kept engine (--keep-engine)"
+        if kept
+        else "built from nothing on the benchmark's engine"
+    )
+    return f"The base sets, {how} first: " + ", ".join(figures) + "."
 
 
 def empty_caches(engine: second.SecondEngine, cache: Path) -> None:
@@ -191,7 +196,7 @@ def main() -> int:
         shutil.rmtree(paths.data_root, ignore_errors=True)
     with second.second_engine(paths=paths) as engine:
         os.environ["DOCKER_HOST"] = engine.host  # compare, the SDK and buildx all use this engine
-        note += "\n\n" + bases_from_nothing(sets[: max(1, max(sizes) // 15)])
+        note += "\n\n" + bases_first(sets[: max(1, max(sizes) // 15)], args.keep_engine)
         for size in sizes:
             chosen = selection(size, sets)
             for state_name in ("cold", "warm"):
