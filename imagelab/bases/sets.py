@@ -35,7 +35,6 @@ REFERENCE = re.compile(
     rf"^(?P<name>(?:[A-Za-z0-9.-]+(?::\d+)?/)?{COMPONENT}(?:/{COMPONENT})*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
-FROM_ARGS = re.compile(r"(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE)
 STAGE_BASE = re.compile(
     r"^\s*FROM\s+(?:--platform=\S+\s+)?\$\{?(?P<arg>\w+)_IMAGE\}?", re.IGNORECASE | re.MULTILINE
 )
@@ -102,11 +101,10 @@ def final_role(dockerfile: Path) -> str:
     """The role the final stage starts from, following stage names ("scratch" or "" where none)."""
     stages: dict[str, str] = {}
     last = ""
-    froms = [i.args for i in layers.parse_dockerfile(dockerfile.read_text()) if i.keyword == "FROM"]
-    for match in filter(None, map(FROM_ARGS.match, froms)):  # a `from x import` in a RUN is no FROM
-        last = stages.get(match["ref"].lower(), match["ref"])
-        if match["stage"]:
-            stages[match["stage"].lower()] = last
+    for ref, stage in layers.froms(layers.parse_dockerfile(dockerfile.read_text())):
+        last = stages.get(ref.lower(), ref)
+        if stage:
+            stages[stage.lower()] = last
     arg = re.fullmatch(r"\$\{?(\w+)_IMAGE\}?", last)
     return arg[1].lower().replace("_", "-") if arg else ("scratch" if last == "scratch" else "")
 

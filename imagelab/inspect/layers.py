@@ -36,6 +36,8 @@ TOP_FOLDERS = 3
 TOP_LAYERS = 3  # the report's "largest layers" per image
 VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 FLAG = re.compile(r"^--\S+\s*")
+#: A FROM's arguments: [--platform=...] image [AS stage].
+FROM_ARGS = re.compile(r"(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,13 @@ def parse_dockerfile(text: str) -> list[Instruction]:
             stage += 1
         found.append(Instruction(keyword, args, first + 1, at, stage))
     return found
+
+
+def froms(instructions: list[Instruction]) -> list[tuple[str, str]]:
+    """(image as written, stage name or "") of each FROM, in order: parsed instructions, so a
+    `from x import y` inside a RUN's continuation lines is no FROM."""
+    found = [FROM_ARGS.match(i.args) for i in instructions if i.keyword == "FROM"]
+    return [(m["ref"], m["stage"] or "") for m in found if m]
 
 
 def final_stage(instructions: list[Instruction]) -> tuple[Instruction | None, list[Instruction]]:

@@ -23,9 +23,7 @@ from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
 LARGEST_LAYERS = 3
-#: A FROM instruction's arguments, and an ARG's (instructions as layers.parse_dockerfile reads them:
-#: a `from x import y` inside a RUN's continuation lines is no FROM).
-FROM_ARGS = re.compile(r"(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<name>\S+))?", re.IGNORECASE)
+#: An ARG's arguments (instructions as layers.parse_dockerfile reads them).
 ARG_ARGS = re.compile(r"(?P<name>\w+)(?:=(?P<default>\S+))?")
 
 
@@ -69,12 +67,10 @@ def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]
     args = {m["name"]: m["default"] for m in arg_lines if m and m["default"]} | build_args
     stages: set[str] = set()
     found: list[BaseImage] = []
-    for match in (FROM_ARGS.match(i.args) for i in instructions if i.keyword == "FROM"):
-        if match is None:  # a FROM with nothing after it: BuildKit refused the file already
-            continue
-        ref = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], m[0]), match["ref"])
-        if match["name"]:
-            stages.add(match["name"].lower())
+    for written, stage in layers.froms(instructions):
+        ref = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], m[0]), written)
+        if stage:
+            stages.add(stage.lower())
         if ref.lower() in stages or ref == "scratch" or any(b.ref == ref for b in found):
             continue
         image_id, digest = engine.image_id_and_digest(ref)
