@@ -64,6 +64,10 @@ def first_engine_serves(tag: str) -> str:
         engine.remove_container(container.id)
 
 
+def bridge_mac() -> str:
+    return Path("/sys/class/net", second.BRIDGE, "address").read_text().strip()
+
+
 @pytest.fixture
 def httpd_context(busybox_rootfs: Path, tmp_path: Path) -> Path:
     shutil.copy2(busybox_rootfs / "bin" / "busybox", tmp_path / "busybox")
@@ -89,15 +93,18 @@ def test_a_second_engine_builds_and_runs_apart_and_leaves_the_first_as_it_was(ht
         assert done.returncode == 0, done.stderr[-2000:]
         assert client.images.get(tag).id
         assert not engine.image_id(tag), "an image built on the second engine is not in the first"
-        # Its containers live on its own bridge and subnet.
+        # Its containers live on its own bridge and subnet, and the bridge keeps its MAC while they
+        # come and go (else its containers' ARP caches go stale and their downloads stall).
         container = client.containers.run(tag, detach=True, remove=False)
         try:
             container.reload()
             address = container.attrs["NetworkSettings"]["IPAddress"]
             assert ipaddress.ip_address(address) in ipaddress.ip_network(second.SUBNET)
+            assert bridge_mac() == second.BRIDGE_MAC
         finally:
             container.remove(force=True)
             client.images.remove(tag)
+        assert bridge_mac() == second.BRIDGE_MAC
         assert second.RULE_COMMENT in iptables_rules()
 
     assert Path("/sys/class/net/docker0").exists(), "the first engine's bridge must survive"
