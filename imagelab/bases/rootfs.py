@@ -28,14 +28,18 @@ from imagelab.inspect.users import NONROOT_UID
 #: The version of what this module writes into a root file system. Raise it with any change to the files
 #: an image gets (paths, users, CA bundle, excluded documentation...): the local base images are keyed on
 #: it, and rebuilt when it moves. A change that writes the same files keeps it.
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 MMDEBSTRAP_TIMEOUT_S = 900
 CA_PACKAGE = "ca-certificates"
 CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
 
 # Like debian:*-slim, leave documentation out of the image (and of packages installed later: this
 # goes to /etc/dpkg/dpkg.cfg.d/, where apt-get in a Dockerfile honours it). Copyright files stay.
+# And like every official Debian image, let dpkg skip its sync() after each file it unpacks: a build
+# step that dies is run again from its parent layer anyway. It matters: installing gcc, git and Go
+# took 28-42 s with it against 50 s without, here; buildpack-deps installs far more.
 SLIM_DPKG_OPTIONS = [
+    "force-unsafe-io",
     "path-exclude=/usr/share/doc/*",
     "path-include=/usr/share/doc/*/copyright",
     "path-exclude=/usr/share/man/*",
@@ -54,6 +58,10 @@ SLIM_APT_OPTIONS = [
     'Dir::Cache::pkgcache ""',
     'Dir::Cache::srcpkgcache ""',
     'Acquire::Languages "none"',
+    # The official images' other two apt settings: package lists stay compressed on disk, and
+    # `apt-get purge --auto-remove` also removes what was only kept because something suggested it.
+    'Acquire::GzipIndexes "true"',
+    'Apt::AutoRemove::SuggestsImportant "false"',
 ]
 # The same documentation, left out of distroless-style images.
 _DOC_PATH = re.compile(r"^usr/share/(man|info|lintian|locale|doc/[^/]+/(?!copyright$))")
