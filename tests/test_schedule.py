@@ -40,6 +40,21 @@ def test_every_role_is_made_after_its_parent_and_gets_its_result():
     assert started.index("buildpack-deps") < started.index("python")
 
 
+def test_the_longest_chain_starts_first_among_the_ready_roles():
+    """Listed first, static and cc (nothing builds on them) wait for the chain under python to start."""
+    order = ["static", "cc", "debian-slim", "buildpack-deps", "python", "golang"]
+    parents = {"static": "", "cc": "", **{name: PARENTS[name] for name in order[2:]}}
+    started: list[str] = []
+
+    def make(name: str, parent: str | None) -> str:
+        started.append(name)
+        return name
+
+    schedule.in_tree_order(order, parents.__getitem__, make, workers=1)
+    # then the rest as listed: nothing builds on any of them
+    assert started == ["debian-slim", "buildpack-deps", "static", "cc", "python", "golang"]
+
+
 def test_no_more_roles_run_at_once_than_the_workers():
     lock = threading.Lock()
     now, most = 0, 0
