@@ -65,7 +65,7 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
     image.exposure = _exposure(found, in_base)
 
 
-def _exposure(found: exposure.Exposure, in_base: set[exposure.Package]) -> ExposureFacts:
+def _exposure(found: exposure.Exposure, in_base: frozenset[exposure.Package]) -> ExposureFacts:
     """Counts and flags for the tables and the gate; the inventory for whoever wants the list."""
     return ExposureFacts(
         os_packages=found.os_packages,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,27 +81,34 @@ def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]
 
 
 class CompressedSizes:
-    """gzip'd size of layers by their digest, kept in a JSON file between runs."""
+    """gzip'd size of layers by their digest, kept in a JSON file between runs. Images measured at once
+    share it (a lock guards the figures and the file; the gzip itself runs outside it)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.known: dict[str, int] = json.loads(path.read_text()) if path.exists() else {}
+        self._lock = threading.RLock()
 
     def of_image(self, fs: ImageFS) -> int:
-        missing = [layer for layer in fs.layers if layer.diff_id not in self.known]
+        with self._lock:
+            missing = [layer for layer in fs.layers if layer.diff_id not in self.known]
+        sizes = {}
         for layer in missing:
             with fs.open_layer(layer.index) as stream:
-                self.known[layer.diff_id] = _gzip_size(stream)
-        if missing:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self.known, indent=0, sort_keys=True))
-        return sum(self.known[layer.diff_id] for layer in fs.layers)
+                sizes[layer.diff_id] = _gzip_size(stream)
+        with self._lock:
+            if sizes:
+                self.learn(sizes)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_text(json.dumps(self.known, indent=0, sort_keys=True))
+            return sum(self.known[layer.diff_id] for layer in fs.layers)
 
     def learn(self, sizes: dict[str, int]) -> None:
         """Sizes a registry's manifest gives (engine/manifests.py): those layers need no gzip of ours.
         A layer already known keeps its figure, so a report does not move between runs."""
-        for diff_id, size in sizes.items():
-            self.known.setdefault(diff_id, size)
+        with self._lock:
+            for diff_id, size in sizes.items():
+                self.known.setdefault(diff_id, size)
 
 
 def _gzip_size(stream: IO[bytes]) -> int:

@@ -33,21 +33,29 @@ def base_layer_count(image: list[str], bases: Iterable[list[str]]) -> int:
     return max((shared_prefix(image, base) for base in bases), default=0)
 
 
-def base_packages(fs: imagefs.ImageFS, count: int) -> set[Package]:
+#: Base packages by the diff_ids of the layers that hold them: images of one run on the same base
+#: (slim and multistage of an app, say) read them once.
+_known: dict[tuple[str, ...], frozenset[Package]] = {}
+
+
+def base_packages(fs: imagefs.ImageFS, count: int) -> frozenset[Package]:
     """The packages the image's first `count` layers hold: what its base image ships."""
     if count <= 0:
-        return set()
-    with imagefs.open_archive(fs.archive, layers=count) as base:
-        found = (
-            exposure.deb_packages(base)
-            + exposure.python_packages(base)
-            + exposure.npm_packages(base)
-            + exposure.go_modules(base)
-        )
-    return set(found)
+        return frozenset()
+    layers = tuple(layer.diff_id for layer in fs.layers[:count])
+    if layers not in _known:
+        with imagefs.open_archive(fs.archive, layers=count) as base:
+            found = (
+                exposure.deb_packages(base)
+                + exposure.python_packages(base)
+                + exposure.npm_packages(base)
+                + exposure.go_modules(base)
+            )
+        _known[layers] = frozenset(found)
+    return _known[layers]
 
 
-def split(fs: imagefs.ImageFS, base_refs: Iterable[str]) -> tuple[int, set[Package]]:
+def split(fs: imagefs.ImageFS, base_refs: Iterable[str]) -> tuple[int, frozenset[Package]]:
     """(base layer count, the base's packages) of a saved image whose Dockerfile starts FROM base_refs."""
     count = base_layer_count([layer.diff_id for layer in fs.layers], (layer_ids(ref) for ref in base_refs))
     return count, base_packages(fs, count)
