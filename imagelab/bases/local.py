@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,12 +75,15 @@ def build_local(
     extra_ca = read_extra_ca(ca_file)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     registry.ensure_registry(log=log)
-    with _one_builder_at_a_time(log):
-        node = node_release(sets.debian, log) if any(sets.roles[name].node for name in order) else None
+    # The Node.js download runs beside the first roles: only the node roles wait for it.
+    with _one_builder_at_a_time(log), ThreadPoolExecutor(1, thread_name_prefix="node") as fetch:
+        wants_node = any(sets.roles[name].node for name in order)
+        node = fetch.submit(node_release, sets.debian, log) if wants_node else None
 
         def make(name: str, parent: StandIn | None) -> StandIn:
             role = sets.roles[name]
-            return _publish(_build_or_reuse(role, sets, extra_ca, node, rebuild, log, parent))
+            release = node.result() if node is not None and role.node else None
+            return _publish(_build_or_reuse(role, sets, extra_ca, release, rebuild, log, parent))
 
         # On a terminal: roles done of total, the ones building now, elapsed time.
         with terminal.progress("local base set", order) as shown:
