@@ -59,16 +59,18 @@ class Memory:
     _ROWS = pydantic.TypeAdapter(dict[str, ImageResult])
 
     def __init__(self, path: Path, forget: bool) -> None:
-        self.path = path
+        """`forget` (--fresh): recall nothing, but keep the other images' rows when saving: a fresh run
+        of one app or base set must not make the next run of another measure everything again."""
+        self.path, self.forget = path, forget
         self.rows: dict[str, ImageResult] = {}
-        if path.exists() and not forget:
+        if path.exists():
             try:
                 self.rows = self._ROWS.validate_json(path.read_bytes())
             except (pydantic.ValidationError, ValueError):
                 self.rows = {}  # a cache, not a record: start over
 
     def recall(self, key: str | None) -> ImageResult | None:
-        found = self.rows.get(key) if key else None
+        found = self.rows.get(key) if key and not self.forget else None
         # A failure may have been passing trouble (a slow machine): check again. A row measured before
         # base layers (or the composition) were recorded is measured again, once, so that bump can split
         # base from own and the report can say where the bytes go.
@@ -99,16 +101,18 @@ def run(cells: list[Variant], options: Options) -> int:
     revision = build.git_revision()
     run_id = measuring.smoke.new_run_id()
     compressed = measure.CompressedSizes(CACHE / "compressed-layers.json")
-    images, fresh = [], []
+    images, to_measure = [], []
     for item in built:
         image = _known(item, memory.recall(keys.get(item.variant.target)))
         if image is None:  # built, and not measured before: measured and checked below
             image = ImageResult(**_identity(item.variant), built=True)
-            fresh.append((item, image))
+            to_measure.append((item, image))
         images.append(image)
-    _measure_all(fresh, compressed)
-    with terminal.progress("smoke and structure tests", [item.variant.target for item, _ in fresh]) as shown:
-        for item, image in fresh:
+    _measure_all(to_measure, compressed)
+    with terminal.progress(
+        "smoke and structure tests", [item.variant.target for item, _ in to_measure]
+    ) as shown:
+        for item, image in to_measure:
             terminal.step(f"smoke and structure tests of {item.variant.tag}")
             shown.doing(item.variant.target, "smoke and structure tests")
             measuring.check_into(image, item.variant, run_id)
@@ -155,11 +159,11 @@ def _known(item: build.Built, remembered: ImageResult | None) -> ImageResult | N
     return None
 
 
-def _measure_all(fresh: list[tuple[build.Built, ImageResult]], compressed: measure.CompressedSizes) -> None:
+def _measure_all(images: list[tuple[build.Built, ImageResult]], compressed: measure.CompressedSizes) -> None:
     """Measure the images MEASURE_WORKERS at a time. Each is mostly the engine writing `docker save`
     and Python reading it, so two at once keep both cores busy (a cold run's measuring took 40 % less).
     The checks run after, one image at a time: start-up time and memory are measured on a quiet machine."""
-    targets = [item.variant.target for item, _ in fresh]
+    targets = [item.variant.target for item, _ in images]
     with (
         terminal.progress("measuring", targets) as shown,
         ThreadPoolExecutor(MEASURE_WORKERS, thread_name_prefix="measure") as pool,
@@ -171,7 +175,7 @@ def _measure_all(fresh: list[tuple[build.Built, ImageResult]], compressed: measu
             measuring.measure_into(image, item.variant, compressed)
             shown.finish(item.variant.target)
 
-        futures = [pool.submit(one, item, image) for item, image in fresh]
+        futures = [pool.submit(one, item, image) for item, image in images]
         try:
             for future in futures:
                 future.result()

@@ -109,3 +109,27 @@ def test_an_unknown_app_names_the_valid_ones():  # refused before any engine is 
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == "error: unknown app 'nope'"
     assert "valid apps: go-href, microblog, node-express" in done.stderr
+
+
+def test_a_fresh_run_recalls_nothing_and_keeps_the_other_images_rows(tmp_path):
+    """--fresh on one app measures it again; the next run of another app still recalls its own rows."""
+    from imagelab.compare import Memory
+    from imagelab.report.model import ImageResult
+
+    path = tmp_path / "measured.json"
+    earlier = Memory(path, forget=False)
+    row = ImageResult(
+        "other-app", "slim", "debian", "imagelab/other-app:slim-debian", built=True, base_layers=1
+    )
+    row.composition = {"app": 1}
+    earlier.rows["key-of-other-app"] = row
+    earlier.save()
+
+    fresh = Memory(path, forget=True)
+    assert fresh.recall("key-of-other-app") is None
+    fresh.rows["key-of-this-app"] = row
+    fresh.save()
+
+    later = Memory(path, forget=False)
+    assert later.recall("key-of-other-app") == row
+    assert later.recall("key-of-this-app") == row
