@@ -161,7 +161,7 @@ def _known(item: build.Built, remembered: ImageResult | None) -> ImageResult | N
 
 def _measure_all(images: list[tuple[build.Built, ImageResult]], compressed: measure.CompressedSizes) -> None:
     """Measure the images MEASURE_WORKERS at a time. Each is mostly the engine writing `docker save`
-    and Python reading it, so two at once keep both cores busy (a cold run's measuring took 40 % less).
+    and Python reading it, so two at once keep both cores busy (a cold run's measuring took 30 % less).
     The checks run after, one image at a time: start-up time and memory are measured on a quiet machine."""
     targets = [item.variant.target for item, _ in images]
     with (
