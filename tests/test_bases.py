@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import bases, build, engine
-from imagelab.bases import local, recipes, rootfs, sets
+from imagelab.bases import certificates, distroless, local, recipes, rootfs, sets
 from imagelab.checks import structure
 from imagelab.engine import registry
 from imagelab.errors import BuildError, ConfigError
@@ -301,8 +301,8 @@ def test_excluding_a_package_leaves_out_what_only_it_needs() -> None:
         "libexpat1": "",
     }
     # awk is virtual (mawk provides it) and was not downloaded under that name: nothing follows it.
-    assert rootfs._closure(["base-files", "tzdata"], depends, {"debconf"}) == {"base-files", "tzdata"}
-    assert rootfs._closure(["python3.13"], depends, set()) == {
+    assert distroless._closure(["base-files", "tzdata"], depends, {"debconf"}) == {"base-files", "tzdata"}
+    assert distroless._closure(["python3.13"], depends, set()) == {
         "python3.13",
         "libc6",
         "libgcc-s1",
@@ -312,7 +312,7 @@ def test_excluding_a_package_leaves_out_what_only_it_needs() -> None:
 
 def test_the_bundle_takes_only_certificates_debian_lacks() -> None:
     debian = {"b.crt": _pem("BBBB"), "a.crt": _pem("AAAA")}
-    bundle = rootfs.ca_bundle(debian, _pem("AAAA") + _pem("PROXY"))
+    bundle = certificates.ca_bundle(debian, _pem("AAAA") + _pem("PROXY"))
     assert bundle == _pem("AAAA") + _pem("BBBB") + _pem("PROXY")
 
 

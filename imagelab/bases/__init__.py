@@ -6,7 +6,9 @@
 - recipes.py    bases.toml: the roles and how each local stand-in is made, per Debian release
 - local.py      building the local stand-ins (keyed on their inputs, one builder at a time)
 - schedule.py   several stand-ins at once, each once the one it builds on is done
-- rootfs.py     Debian root file systems with mmdebstrap: minbase and distroless-style
+- rootfs.py     Debian root file systems with mmdebstrap (minbase)
+- distroless.py distroless-style root file systems, unpacked from .deb files
+- certificates.py the CA bundle: Debian's certificates, then the extra ones
 - node.py       the official Node.js binary and npm, from the npm registry
 - aptsources.py the Debian mirror this machine's apt uses
 - command.py    the `bases` command

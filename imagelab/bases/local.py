@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imagelab import ROOT, engine
-from imagelab.bases import rootfs, schedule
+from imagelab.bases import distroless, rootfs, schedule
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
 from imagelab.engine import registry
@@ -225,8 +225,8 @@ def _key(
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     inputs = {
         "role": role.__dict__,
-        # What rootfs.py writes, by version: a refactor of the module keeps the images, a change to what
-        # it writes (bump the number) rebuilds them. Hashing its source made every checkout at another
+        # What rootfs.py and distroless.py write, by version: a refactor keeps the images, a change to
+        # what they write (bump the number) rebuilds them. Hashing its source made every checkout at another
         # revision rebuild the whole set.
         "rootfs": rootfs.RECIPE_VERSION if role.recipe != "dockerfile" else None,
         "suite": sets.debian.suite,
@@ -259,7 +259,7 @@ def _build(
             made = rootfs.minbase(suite, sets.debian.mirror, role.packages, extra_ca, context / "rootfs.tar")
             archive_date = made.archive_date
         elif role.recipe == "distroless":
-            made = rootfs.distroless(
+            made = distroless.rootfs(
                 suite,
                 sets.debian.mirror,
                 role.packages,
