@@ -17,10 +17,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from imagelab.bases import certificates
-from imagelab.bases.rootfs import CA_BUNDLE, CA_PACKAGE, Rootfs, archive_date, mmdebstrap
+from imagelab.bases.rootfs import Rootfs, archive_date, mmdebstrap
 from imagelab.engine import process
 from imagelab.errors import BuildError
 from imagelab.inspect.users import NONROOT_UID
+
+# The CA bundle is assembled from this package's certificates, without its scripts (or openssl).
+CA_PACKAGE = "ca-certificates"
+CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
 
 # The documentation debian:*-slim leaves out (rootfs.SLIM_DPKG_OPTIONS), left out here too.
 _DOC_PATH = re.compile(r"^usr/share/(man|info|lintian|locale|doc/[^/]+/(?!copyright$))")

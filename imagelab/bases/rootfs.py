@@ -25,8 +25,6 @@ from imagelab.errors import BuildError, ConfigError, tail
 #: images are keyed on it, and rebuilt when it moves. A change that writes the same files keeps it.
 RECIPE_VERSION = 3
 MMDEBSTRAP_TIMEOUT_S = 900
-CA_PACKAGE = "ca-certificates"
-CA_BUNDLE = "etc/ssl/certs/ca-certificates.crt"
 
 # Like debian:*-slim, leave documentation out of the image (and of packages installed later: this
 # goes to /etc/dpkg/dpkg.cfg.d/, where apt-get in a Dockerfile honours it). Copyright files stay.

@@ -79,10 +79,9 @@ class GoBuildInfo:
 
 def assess(image: ImageFS) -> Exposure:
     """Everything this module reads, for one image."""
-    packages = deb_packages(image) + python_packages(image) + npm_packages(image) + go_modules(image)
     user, uid = run_user(image)
     return Exposure(
-        packages=sorted(set(packages)),
+        packages=sorted(packages(image)),
         shells=shells(image),
         package_managers=on_path(image, PACKAGE_MANAGERS),
         compilers=compilers(image),
@@ -90,6 +89,11 @@ def assess(image: ImageFS) -> Exposure:
         user=user,
         uid=uid,
     )
+
+
+def packages(image: ImageFS) -> set[Package]:
+    """Every package the image holds: Debian's, Python's, npm's and the modules in Go binaries."""
+    return set(deb_packages(image) + python_packages(image) + npm_packages(image) + go_modules(image))
 
 
 # -- OS packages ------------------------------------------------------------------------------------

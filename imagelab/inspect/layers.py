@@ -110,20 +110,17 @@ def froms(instructions: list[Instruction]) -> list[tuple[str, str]]:
 def final_stage(instructions: list[Instruction]) -> tuple[Instruction | None, list[Instruction]]:
     """The FROM that brings in the final stage's base image (None for scratch), and the instructions
     that run on top of it: the final stage's, after those of the stages it is built FROM."""
-    froms = [i for i in instructions if i.keyword == "FROM"]
-    if not froms:
+    starts = [i for i in instructions if i.keyword == "FROM"]
+    if not starts:
         return None, []
-    names = {}
-    for instruction in froms:
-        words = FLAG.sub("", instruction.args).split()
-        if len(words) >= 3 and words[1].upper() == "AS":
-            names[words[2].lower()] = instruction.stage
+    written = froms(starts)  # (image, stage name) of each, in order: starts[n] begins stage n
+    names = {name.lower(): n for n, (_, name) in enumerate(written) if name}
     chain: list[Instruction] = []
-    stage = froms[-1].stage
+    stage = starts[-1].stage
     while True:
         chain = [i for i in instructions if i.stage == stage and i.keyword != "FROM"] + chain
-        base = froms[stage]
-        ref = FLAG.sub("", base.args).split()[0].lower()
+        base = starts[stage]
+        ref = written[stage][0].lower()
         if ref in names and names[ref] < stage:
             stage = names[ref]
             continue

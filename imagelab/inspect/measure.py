@@ -69,7 +69,7 @@ def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]
     stages: set[str] = set()
     found: list[BaseImage] = []
     for written, stage in layers.froms(instructions):
-        ref = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], m[0]), written)
+        ref = layers.VARIABLE.sub(lambda m: args.get(m[1], m[0]), written)
         if stage:
             stages.add(stage.lower())
         if ref.lower() in stages or ref == "scratch" or any(b.ref == ref for b in found):

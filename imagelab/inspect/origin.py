@@ -45,13 +45,7 @@ def base_packages(fs: imagefs.ImageFS, count: int) -> frozenset[Package]:
     layers = tuple(layer.diff_id for layer in fs.layers[:count])
     if layers not in _known:
         with imagefs.open_archive(fs.archive, layers=count) as base:
-            found = (
-                exposure.deb_packages(base)
-                + exposure.python_packages(base)
-                + exposure.npm_packages(base)
-                + exposure.go_modules(base)
-            )
-        _known[layers] = frozenset(found)
+            _known[layers] = frozenset(exposure.packages(base))
     return _known[layers]
 
 
