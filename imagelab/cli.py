@@ -14,8 +14,26 @@ from imagelab.terminal import terminal
 
 
 def cmd_engine(args: argparse.Namespace) -> int:
-    terminal.info(ensure_engine().describe())
+    from imagelab.engine import bootstrap
+
+    terminal.info(bootstrap.ensure_engine(log=terminal.step, kind=args.engine, store=args.store).describe())
     return 0
+
+
+def add_engine_options(command: argparse.ArgumentParser) -> None:
+    from imagelab.engine import bootstrap
+
+    command.add_argument(
+        "--engine",
+        choices=sorted(bootstrap.KINDS),
+        help=f"the engine to start (default {bootstrap.DEFAULT_KIND}; also ${bootstrap.ENGINE_ENV}): "
+        + "; ".join(f"{k.name}: {k.describe}" for k in bootstrap.KINDS.values()),
+    )
+    command.add_argument(
+        "--store",
+        choices=bootstrap.STORES,
+        help=f"its image store (default {bootstrap.DEFAULT_STORE}; also ${bootstrap.STORE_ENV})",
+    )
 
 
 def ensure_engine():
@@ -230,7 +248,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
     "engine": (
         cmd_engine,
         "make sure a Docker engine with buildx answers (install and start it on Debian)",
-        (),
+        (add_engine_options,),
     ),
     "registry": (
         cmd_registry,

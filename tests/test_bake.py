@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
+
 from imagelab.engine.bake import BakeRun, read_stream
 
 
@@ -17,11 +19,12 @@ def vertex(digest: str, name: str, started: str = "", completed: str = "", **ext
     return {"vertexes": [found]}
 
 
-def stream(*items: dict | str) -> list[str]:
-    """The output as buildx writes it: pretty-printed objects, and plain lines between them."""
+def stream(*items: dict | str, indent: int | None = 2) -> list[str]:
+    """The output as buildx writes it: objects (pretty-printed by buildx 0.13, one a line by 0.29), and
+    plain lines between them."""
     lines: list[str] = []
     for item in items:
-        text = item if isinstance(item, str) else json.dumps(item, indent=2)
+        text = item if isinstance(item, str) else json.dumps(item, indent=indent)
         lines += [line + "\n" for line in text.splitlines()]
     return lines
 
@@ -52,10 +55,28 @@ EVENTS = [
 ]
 
 
-def test_the_stream_splits_into_objects_and_lines():
-    items = list(read_stream(stream(*EVENTS)))
-    assert len(items) == len(EVENTS)
+@pytest.mark.parametrize("indent", [2, None], ids=["buildx-0.13", "buildx-0.29"])
+def test_the_stream_splits_into_objects_and_lines(indent):
+    items = list(read_stream(stream(*EVENTS, indent=indent)))
+    assert items[:-1] == EVENTS[:-1]
     assert items[-1].startswith("ERROR: failed to solve")
+
+
+@pytest.mark.parametrize("indent", [2, None], ids=["buildx-0.13", "buildx-0.29"])
+def test_both_forms_give_the_same_verdicts(indent):
+    run = BakeRun(["app-slim", "app-minimal", "app-naive"])
+    for item in read_stream(stream(*EVENTS, indent=indent)):
+        run.feed(item)
+    assert run.result("app-slim").ok
+    minimal = run.result("app-minimal")
+    assert not minimal.ok and minimal.failed_step == "[app-minimal build 3/5] RUN make"
+    assert "make: *** [all] Error 1" in minimal.log
+
+
+def test_a_stream_cut_inside_an_object_keeps_what_it_read():
+    lines = stream(vertex("a", "[internal] load build definition", "00", "01"))
+    items = list(read_stream(lines[:-1]))
+    assert len(items) == 1 and isinstance(items[0], str) and '"digest": "a"' in items[0]
 
 
 def test_each_target_gets_its_outcome_step_timing_and_log():

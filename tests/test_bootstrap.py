@@ -26,7 +26,7 @@ def forbid_install(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("the engine check tried to install or start something")
 
-    for name in ("_install_packages", "_install_buildx", "_start_dockerd"):
+    for name in ("_apt_install", "_install_buildx", "_start", "_stop_dockerd"):
         monkeypatch.setattr(bootstrap, name, refuse)
 
 
@@ -88,8 +88,36 @@ case "$2" in
   inspect) printf 'Name: default\\nBuildKit version: v0.8.0\\n' ;;
 esac""",
     )
+    monkeypatch.setattr(bootstrap, "image_store", lambda: "classic")
+    monkeypatch.setattr(bootstrap, "_started", lambda: None)
     info = bootstrap.ensure_engine(log=lambda _: None)
-    assert info.describe() == "Docker engine 20.10.24 (API 1.41), buildx 0.13.1, BuildKit v0.8.0"
+    assert (info.server, info.api, info.buildx, info.buildkit) == ("20.10.24", "1.41", "0.13.1", "v0.8.0")
+    assert "found running" in info.describe()
+
+
+@pytest.mark.parametrize(
+    ("kind", "store", "cause"),
+    [
+        ("podman", None, "unknown engine 'podman'"),
+        ("debian", "containerd", "--engine debian has no containerd image store"),
+    ],
+)
+def test_an_engine_or_store_it_cannot_start_is_one_line(monkeypatch, forbid_install, kind, store, cause):
+    with pytest.raises(EngineError) as caught:
+        bootstrap.ensure_engine(log=lambda _: None, kind=kind, store=store)
+    assert caught.value.cause == cause
+    assert caught.value.hint.startswith(("choose one of: forky, debian", "it has: classic"))
+
+
+def test_a_users_engine_is_not_replaced_by_the_one_asked_for(monkeypatch, forbid_install):
+    monkeypatch.setattr(engine, "answers", lambda: True)
+    monkeypatch.setattr(bootstrap, "_started", lambda: None)
+    found = bootstrap.EngineInfo("29.0.0", "1.52", "0.30.0", "v0.26.0", store="containerd")
+    monkeypatch.setattr(bootstrap, "info", lambda: found)
+    assert bootstrap.ensure_engine(log=lambda _: None, store="containerd") is found
+    with pytest.raises(EngineError) as caught:
+        bootstrap.ensure_engine(log=lambda _: None, kind="debian")
+    assert "an engine imagelab did not start answers (29.0.0, containerd store)" in caught.value.cause
 
 
 def test_the_cli_names_the_cause_in_one_line_and_exits_non_zero():
@@ -112,4 +140,5 @@ def test_the_cli_names_the_cause_in_one_line_and_exits_non_zero():
 def test_on_a_ready_engine_the_check_changes_nothing_and_reads_real_versions(forbid_install):
     found = bootstrap.ensure_engine(log=lambda line: pytest.fail(f"changed something: {line}"))
     assert found.buildx != "missing"
-    assert found.buildkit.startswith("v"), f"BuildKit's version not found in `docker buildx inspect`: {found}"
+    assert found.buildkit != "unknown", f"no BuildKit line in `docker buildx inspect`: {found}"
+    assert found.store in bootstrap.STORES

@@ -134,3 +134,22 @@ def test_a_pushed_image_comes_back_by_digest(own_registry: tuple[str, State], tm
         assert pulled.id == built
     finally:
         engine.client().images.remove(built, force=True)
+
+
+D = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"progressDetail": {}, "aux": {"Tag": "debian13", "Digest": D, "Size": 529}},  # classic store
+        {"status": f"debian13: digest: {D} size: 855"},  # containerd image store
+    ],
+    ids=["classic-aux", "containerd-status"],
+)
+def test_a_push_digest_is_read_wherever_the_store_puts_it(event: dict) -> None:
+    assert registry.pushed_digest_in(event) == D
+
+
+def test_a_push_event_without_a_digest_names_none() -> None:
+    assert registry.pushed_digest_in({"status": "Pushed", "id": "0123abcd"}) == ""

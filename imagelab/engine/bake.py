@@ -100,17 +100,28 @@ def _timestamp(text: str | None) -> datetime | None:
 def read_stream(lines: Iterable[str]) -> Iterator[dict | str]:
     """Split buildx's rawjson output into its JSON objects; any other line (e.g. 'ERROR: ...') as text.
 
-    buildx pretty-prints each object, so a top-level object opens with '{' and closes with '}' alone on a line.
+    buildx 0.13 pretty-prints each object over many lines; newer releases (0.29 here) write one compact
+    object a line. Both are read the same way: text from a line that opens an object until it decodes.
     """
-    chunk: list[str] = []
+    decoder = json.JSONDecoder()
+    pending = ""
     for line in lines:
-        if chunk or line.rstrip("\n") == "{":
-            chunk.append(line)
-            if line.rstrip("\n") == "}":
-                yield json.loads("".join(chunk))
-                chunk = []
-        elif line.strip():
-            yield line.rstrip("\n")
+        if not pending and not line.lstrip().startswith("{"):
+            if line.strip():
+                yield line.rstrip("\n")
+            continue
+        pending += line
+        try:
+            item, end = decoder.raw_decode(pending.lstrip())
+        except json.JSONDecodeError:
+            continue  # the object goes on over the next lines
+        yield item
+        rest = pending.lstrip()[end:].strip()
+        pending = ""
+        if rest:  # never seen: text after an object on its line
+            yield rest
+    if pending.strip():  # the stream ended inside an object (buildx killed): keep it as text
+        yield pending.strip()
 
 
 class BakeRun:

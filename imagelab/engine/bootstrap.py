@@ -1,33 +1,80 @@
 """Make sure a Docker engine with BuildKit answers, installing and starting one where we may.
 
-Where an engine already answers this only reports its versions. On a Debian machine where we are root
-and none answers (a fresh CI machine), it installs Debian's docker.io and mmdebstrap, takes the buildx
-plugin from Debian 13's docker-buildx package (Debian 12 has none) and starts dockerd in the background
-with published ports bound to 127.0.0.1. Anywhere else it stops with one line saying what to install.
+Where an engine already answers this only reports its versions: a user's own Docker is used as it is.
+On a Debian machine where we are root and none answers (a fresh CI machine), it starts one of the
+engines below, published ports bound to 127.0.0.1. Anywhere else it stops with one line saying what to
+install.
+
+- forky (the default): Debian's current packages, docker.io 28.5 with containerd 2.1 and buildx 0.29,
+  from Debian's testing suite. Unpacked into a folder of the project's own, never installed over the
+  machine's release; they run on Debian 12 with its runc. A few seconds cold, and the same binary runs
+  either image store (`--store classic|containerd`).
+- debian: Debian 12's own docker.io 20.10 (upstream end of life, BuildKit 0.8, classic store only),
+  installed with apt, and Debian 13's buildx 0.13: the oldest engine the project still runs on.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import tempfile
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import engine
-from imagelab.bases import aptsources
-from imagelab.engine import process
+from imagelab.engine import debs, process
 from imagelab.errors import EngineError, tail
 
-BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
 DEBIAN_VERSION_FILE = Path("/etc/debian_version")
+#: The engines the project starts, their programs and what they ran with: kept across runs, so the
+#: second start costs nothing.
+HOME = Path("/var/lib/imagelab")
+STATE_FILE = HOME / "engine.json"
 DOCKERD_LOG = Path("/var/log/imagelab-dockerd.log")
+PID_FILE = Path("/var/run/docker.pid")
 START_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 30
 INSTALL_HINT = (
     "install Docker Engine with the buildx plugin (Docker Desktop on macOS and Windows) and start it"
 )
+ENGINE_ENV, STORE_ENV = "IMAGELAB_ENGINE", "IMAGELAB_STORE"
+STORES = ("classic", "containerd")
+#: What `docker info` says its image store is when the containerd snapshotter holds the images.
+CONTAINERD_DRIVER = "io.containerd.snapshotter.v1"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An engine the project can start, and where its programs come from."""
+
+    name: str
+    describe: str
+    stores: tuple[str, ...]
+    buildx_suite: str  # the Debian release whose docker-buildx plugin goes with it
+    engine_suite: str = ""  # "" when the engine is the machine's own release's, installed with apt
+
+
+KINDS = {
+    "forky": Kind(
+        "forky",
+        "Debian forky's docker.io (28.5), containerd 2.1 and buildx 0.29, unpacked beside Debian 12",
+        STORES,
+        buildx_suite="forky",
+        engine_suite="forky",
+    ),
+    "debian": Kind(
+        "debian",
+        "Debian 12's docker.io 20.10 (BuildKit 0.8, classic store) and Debian 13's buildx 0.13",
+        ("classic",),
+        buildx_suite="trixie",
+    ),
+}
+DEFAULT_KIND, DEFAULT_STORE = "forky", "classic"
+#: Unpacked from engine_suite: the engine, its containerd, `docker run --init`'s tini, and buildx.
+ENGINE_PACKAGES = ["docker.io", "containerd", "tini-static", "docker-buildx"]
 
 
 @dataclass(frozen=True)
@@ -36,23 +83,50 @@ class EngineInfo:
     api: str
     buildx: str
     buildkit: str
+    store: str = "classic"
+    started_as: str = ""  # the kind this project started, "" for an engine it found
 
     def describe(self) -> str:
-        return f"Docker engine {self.server} (API {self.api}), buildx {self.buildx}, BuildKit {self.buildkit}"
+        where = f"started by imagelab as --engine {self.started_as}" if self.started_as else "found running"
+        return (
+            f"Docker engine {self.server} (API {self.api}, {self.store} image store, {where}), "
+            f"buildx {self.buildx}, BuildKit {self.buildkit}"
+        )
 
 
-def ensure_engine(log=print) -> EngineInfo:
-    """Return the engine's versions, installing and starting it first where that is ours to do."""
-    if not engine.answers():
-        if os.environ.get("DOCKER_HOST"):
-            # The user chose an engine: starting another one elsewhere would not answer their question.
+def ensure_engine(log=print, kind: str | None = None, store: str | None = None) -> EngineInfo:
+    """Return the engine's versions, installing and starting it first where that is ours to do.
+
+    `kind` and `store` (else $IMAGELAB_ENGINE and $IMAGELAB_STORE) ask for one engine in particular: an
+    engine this project started as another kind is stopped and the asked one started in its place.
+    """
+    kind = kind or os.environ.get(ENGINE_ENV) or None
+    store = store or os.environ.get(STORE_ENV) or None
+    wanted = _wanted(kind, store) if kind or store else None
+    if engine.answers():
+        started = _started()
+        if wanted is None or started == wanted:
+            return info()
+        if started is None:
+            found = info()
+            if kind is None and found.store == wanted[1]:
+                return found  # only a store was asked for, and the user's engine has it
             raise EngineError(
-                f"no Docker engine answers at DOCKER_HOST={os.environ['DOCKER_HOST']}",
-                hint="start that engine, or unset DOCKER_HOST to use the local one",
+                f"asked for --engine {wanted[0]} --store {wanted[1]}, but an engine imagelab did not start "
+                f"answers ({found.server}, {found.store} store)",
+                hint="leave out --engine and --store to use it, or stop it and run again",
             )
+        log(f"stopping the engine started as --engine {started[0]} --store {started[1]}")
+        _stop_dockerd()
+    elif os.environ.get("DOCKER_HOST"):
+        # The user chose an engine: starting another one elsewhere would not answer their question.
+        raise EngineError(
+            f"no Docker engine answers at DOCKER_HOST={os.environ['DOCKER_HOST']}",
+            hint="start that engine, or unset DOCKER_HOST to use the local one",
+        )
+    if not engine.answers():
         _check_can_install()
-        _install_packages(log)
-        _start_dockerd(log)
+        _start(*(wanted or (DEFAULT_KIND, DEFAULT_STORE)), log)
     if buildx_version() is None:
         if (PLUGIN_DIR / "docker-buildx").is_file():
             # Installed, yet this docker CLI does not find it: a second install would not help.
@@ -62,7 +136,7 @@ def ensure_engine(log=print) -> EngineInfo:
                 "or $DOCKER_CONFIG/cli-plugins), or use a docker CLI that has it",
             )
         _check_can_install()
-        _install_buildx(log)
+        _install_buildx(KINDS[DEFAULT_KIND].buildx_suite, log)
         if buildx_version() is None:
             raise EngineError(
                 f"the buildx plugin was installed in {PLUGIN_DIR}, but `docker buildx version` still fails",
@@ -71,14 +145,35 @@ def ensure_engine(log=print) -> EngineInfo:
     return info()
 
 
+def _wanted(kind: str | None, store: str | None) -> tuple[str, str]:
+    name = kind or DEFAULT_KIND
+    if name not in KINDS:
+        raise EngineError(f"unknown engine {name!r}", hint=f"choose one of: {', '.join(KINDS)}")
+    chosen = store or (DEFAULT_STORE if name == DEFAULT_KIND else KINDS[name].stores[0])
+    if chosen not in KINDS[name].stores:
+        raise EngineError(
+            f"--engine {name} has no {chosen} image store", hint=f"it has: {', '.join(KINDS[name].stores)}"
+        )
+    return name, chosen
+
+
 def info() -> EngineInfo:
     version = engine.versions()
+    started = _started()
     return EngineInfo(
         server=version["Version"],
         api=version["ApiVersion"],
         buildx=buildx_version() or "missing",
         buildkit=_buildkit_version(),
+        store=image_store(),
+        started_as=started[0] if started else "",
     )
+
+
+def image_store() -> str:
+    """"containerd" when the containerd snapshotter holds the images (Docker 29's default), else "classic"."""
+    status = engine.client().info().get("DriverStatus") or []
+    return "containerd" if any(CONTAINERD_DRIVER in str(value) for _, value in status) else "classic"
 
 
 def buildx_version() -> str | None:
@@ -98,7 +193,9 @@ def _buildkit_version() -> str:
     done = process.run(["docker", "buildx", "inspect"], timeout=30, what="docker buildx inspect", check=False)
     for line in done.stdout.splitlines():
         if line.strip().startswith("BuildKit"):  # "BuildKit:" or "BuildKit version:" by buildx version
-            return line.split(":", 1)[1].strip()
+            found = line.split(":", 1)[1].strip()
+            # Debian builds the engine without BuildKit's version stamp: say so rather than "v0.0.0".
+            return "built in, version not stamped" if found.startswith("v0.0.0") else found
     return "unknown"
 
 
@@ -114,100 +211,125 @@ def _check_can_install() -> None:
         )
 
 
-def _run(cmd: list[str], what: str, timeout: int = 600, cwd: Path | None = None) -> process.Done:
-    return process.run(
-        cmd,
-        timeout=timeout,
-        what=what,
-        hint="check the network and the Debian mirror",
-        cwd=cwd,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-
-
-def _install_packages(log) -> None:
-    missing = [
-        pkg
-        for pkg, cmd in (("docker.io", "dockerd"), ("mmdebstrap", "mmdebstrap"))
-        if shutil.which(cmd) is None
-    ]
+def _apt_install(packages: list[str], log) -> None:
+    """Install the machine's own release's packages that are missing (named by the program they bring)."""
+    missing = [pkg for pkg, program in packages if shutil.which(program) is None]
     if not missing:
         return
     log(f"installing {', '.join(missing)} from Debian")
-    _run(["apt-get", "update", "-q"], "apt-get update")
-    _run(
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    hint = "check the network and the Debian mirror"
+    process.run(["apt-get", "update", "-q"], timeout=600, what="apt-get update", hint=hint, env=env)
+    process.run(
         ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-        f"apt-get install {' '.join(missing)}",
+        timeout=600,
+        what=f"apt-get install {' '.join(missing)}",
+        hint=hint,
+        env=env,
     )
 
 
-def _install_buildx(log) -> None:
-    """Unpack docker-buildx from Debian 13 with a private apt configuration: the system's is untouched."""
-    log(f"installing the buildx plugin from Debian {BUILDX_SUITE}'s docker-buildx package")
-    with tempfile.TemporaryDirectory(prefix="imagelab-buildx-") as tmp:
-        work = Path(tmp)
-        (work / "lists" / "partial").mkdir(parents=True)
-        sources = work / "sources.list"
-        mirror = aptsources.debian_mirror()
-        if not mirror:
-            raise EngineError(
-                "no Debian mirror in this machine's apt sources to fetch docker-buildx from",
-                hint=f"set {aptsources.MIRROR_ENV} to a Debian mirror's URL",
-            )
-        sources.write_text(
-            f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} {BUILDX_SUITE} main\n"
-        )
-        apt = [
-            "apt-get",
-            "-o",
-            f"Dir::Etc::SourceList={sources}",
-            "-o",
-            "Dir::Etc::SourceParts=/dev/null",
-            "-o",
-            f"Dir::State::Lists={work / 'lists'}",
-            "-o",
-            f"Dir::Cache={work / 'cache'}",
-        ]
-        _run([*apt, "update", "-q"], f"apt-get update for Debian {BUILDX_SUITE}")
-        try:
-            _run([*apt, "download", "docker-buildx"], "apt-get download docker-buildx", timeout=300, cwd=work)
-        except process.ProcessError as exc:
-            raise EngineError(
-                f"could not download docker-buildx from Debian {BUILDX_SUITE}",
-                hint="check that the Debian archive answers",
-                log=exc.log[-5:],
-            ) from exc
-        debs = sorted(work.glob("docker-buildx_*.deb"))
-        if not debs:
-            raise EngineError(
-                f"apt-get download left no docker-buildx package from Debian {BUILDX_SUITE}",
-                hint="check that the Debian archive answers",
-            )
-        _run(["dpkg-deb", "-x", str(debs[0]), str(work / "root")], "unpacking docker-buildx")
-        PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(work / "root" / "usr/libexec/docker/cli-plugins/docker-buildx", PLUGIN_DIR)
+def _unpacked(suite: str, packages: list[str], log) -> Path:
+    """The folder holding `packages` from Debian `suite`, unpacked once and kept."""
+    root = HOME / "debs" / suite
+    record = root / "versions.json"
+    if record.exists() and set(json.loads(record.read_text())) >= set(packages):
+        return root
+    log(f"fetching {', '.join(packages)} from Debian {suite}")
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    record.write_text(json.dumps(debs.unpack(suite, packages, root), indent=2) + "\n")
+    return root
 
 
-def _start_dockerd(log) -> None:
-    if not _dockerd_running():
-        log(f"starting dockerd (published ports on 127.0.0.1, log in {DOCKERD_LOG})")
-        DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
-        process.detach(["dockerd", "--ip", "127.0.0.1"], log=DOCKERD_LOG, what="dockerd")
+def _install_buildx(suite: str, log) -> None:
+    """Put `suite`'s buildx plugin where the docker CLI finds it, unless one the user put there is."""
+    ours = PLUGIN_DIR / ".imagelab-buildx"  # says the plugin there is the one this project put
+    plugin = PLUGIN_DIR / "docker-buildx"
+    if plugin.exists() and not ours.exists():
+        return
+    if ours.exists() and ours.read_text().strip() == suite:
+        return
+    packages = ENGINE_PACKAGES if suite == KINDS[DEFAULT_KIND].engine_suite else ["docker-buildx"]
+    root = _unpacked(suite, packages, log)
+    PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / "usr/libexec/docker/cli-plugins/docker-buildx", plugin)
+    ours.write_text(suite + "\n")
+
+
+def _start(kind_name: str, store: str, log) -> None:
+    kind = KINDS[kind_name]
+    # runc: Debian 12's (forky's needs glibc 2.38); mmdebstrap builds the local base sets.
+    needs = [("runc", "runc"), ("iptables", "iptables"), ("mmdebstrap", "mmdebstrap")]
+    if not kind.engine_suite:
+        needs.append(("docker.io", "dockerd"))
+    _apt_install(needs, log)
+    env = dict(os.environ)
+    dockerd = shutil.which("dockerd") or "dockerd"
+    if kind.engine_suite:
+        root = _unpacked(kind.engine_suite, ENGINE_PACKAGES, log)
+        # Its dockerd starts the containerd, shim, proxy and init it finds first on PATH: the unpacked ones.
+        env["PATH"] = f"{root / 'usr/bin'}:{root / 'usr/sbin'}:{env.get('PATH', '/usr/bin:/bin')}"
+        dockerd = str(root / "usr/sbin/dockerd")
+        if shutil.which("docker") is None:
+            raise EngineError("no docker command on PATH", hint="install docker-cli (or docker.io)")
+    _install_buildx(kind.buildx_suite, log)
+    data_root = HOME / "engines" / f"{kind.name}-{store}"
+    data_root.mkdir(parents=True, exist_ok=True)
+    config = HOME / "engines" / f"{kind.name}-{store}.json"
+    settings: dict = {"ip": "127.0.0.1", "data-root": str(data_root)}
+    if kind.engine_suite:  # 20.10 knows no such feature, and would refuse to start
+        settings["features"] = {"containerd-snapshotter": store == "containerd"}
+    config.write_text(json.dumps(settings, indent=2) + "\n")
+    log(f"starting {kind.describe}, {store} image store (published ports on 127.0.0.1, log in {DOCKERD_LOG})")
+    DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
+    pid = process.detach([dockerd, "--config-file", str(config)], log=DOCKERD_LOG, what="dockerd", env=env)
+    STATE_FILE.write_text(json.dumps({"engine": kind.name, "store": store, "pid": pid}) + "\n")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if engine.answers():
             return
-        time.sleep(1)
+        if not _alive(pid):
+            break
+        time.sleep(0.5)
     text = DOCKERD_LOG.read_text(errors="replace") if DOCKERD_LOG.exists() else ""
     raise EngineError(
         f"dockerd did not answer within {START_TIMEOUT_S} s", hint=f"see {DOCKERD_LOG}", log=tail(text)
     )
 
 
-def _dockerd_running() -> bool:
-    pid_file = Path("/var/run/docker.pid")
+def _started() -> tuple[str, str] | None:
+    """(kind, store) of the engine this project started, if that engine still runs."""
     try:
-        os.kill(int(pid_file.read_text().strip()), 0)
+        state = json.loads(STATE_FILE.read_text())
+        pid = int(PID_FILE.read_text().strip())
     except (OSError, ValueError):
+        return None
+    if pid != state.get("pid") or not _alive(pid):
+        return None
+    return state["engine"], state["store"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
         return False
-    return True
+    # A zombie child (a dockerd this process spawned and that died) still takes signal 0.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _stop_dockerd() -> None:
+    """Stop the engine this project started (its containers stop with it) and wait until it is gone."""
+    state = json.loads(STATE_FILE.read_text())
+    os.kill(state["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while _alive(state["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(state["pid"]):
+        os.kill(state["pid"], signal.SIGKILL)
+    STATE_FILE.unlink(missing_ok=True)
+    engine.client.cache_clear()

@@ -228,7 +228,9 @@ def stream(
         )
 
 
-def detach(command: Sequence[str], *, log: Path, what: str) -> int:
+def detach(
+    command: Sequence[str], *, log: Path, what: str, env: Mapping[str, str] | None = None
+) -> int:
     """Start a daemon that outlives the harness (dockerd, the registry), its output appended to `log`;
     its pid. A session of its own: a Ctrl-C meant for the harness does not reach it. Spawned, not a
     Popen: nobody waits for it, and a Popen dropped while its program runs warns."""
@@ -237,7 +239,7 @@ def detach(command: Sequence[str], *, log: Path, what: str) -> int:
         return os.posix_spawnp(
             command[0],
             list(command),
-            os.environ,
+            dict(os.environ if env is None else env),
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_DUP2, out, 1),

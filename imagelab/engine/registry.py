@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import socket
@@ -180,7 +181,7 @@ def push(local: str, remote: str) -> str:
     images.get(local).tag(repository, tag)
     digest, errors = "", []
     for event in images.push(repository, tag, stream=True, decode=True):
-        digest = (event.get("aux") or {}).get("Digest", digest)
+        digest = pushed_digest_in(event) or digest
         if event.get("error"):
             errors.append(event["error"])
     if errors or not digest:
@@ -189,6 +190,20 @@ def push(local: str, remote: str) -> str:
             hint=f"does the registry at {repository.split('/')[0]} answer? `nox -s registry` starts it",
         )
     return digest
+
+
+#: "latest: digest: sha256:... size: 1234", the status line of a push's last event.
+DIGEST_IN_STATUS = re.compile(r"\bdigest: (sha256:[0-9a-f]{64})\b")
+
+
+def pushed_digest_in(event: dict) -> str:
+    """The digest one event of a push stream names, "" if none: the classic image store sends it in
+    `aux`, the containerd image store only in the status line."""
+    digest = (event.get("aux") or {}).get("Digest")
+    if digest:
+        return digest
+    found = DIGEST_IN_STATUS.search(event.get("status") or "")
+    return found[1] if found else ""
 
 
 def pushed_digest(local: str, repository: str) -> str:
