@@ -129,7 +129,7 @@ def run(cells: list[Variant], options: Options) -> int:
         revision=revision,
         base_set=options.base_set.name,
         base_set_note=options.base_set.description,
-        engine=f"Docker engine {engine.versions()['Version']}",
+        engine=engine.describe(),
         images=images,
         tool=f"imagelab {__version__}",
         timings=Timings(round(build_seconds, 1), round(time.monotonic() - started, 1)),

@@ -53,7 +53,7 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
         image.config = ImageConfig(**asdict(fs.config))
         image.composition = dict(composition.compose(fs, variant.app.language).bytes)
         views = layers.explain(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
-    image.image_id, image.size = facts.image_id, facts.size
+    image.image_id, image.size, image.engine_size = facts.image_id, facts.size, facts.engine_size
     image.compressed_size, image.layers = facts.compressed_size, facts.layers
     image.largest_layers = [
         LayerSize(view.instruction, view.size, view.lines, view.origin) for view in layers.largest(views)

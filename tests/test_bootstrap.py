@@ -88,7 +88,7 @@ case "$2" in
   inspect) printf 'Name: default\\nBuildKit version: v0.8.0\\n' ;;
 esac""",
     )
-    monkeypatch.setattr(bootstrap, "image_store", lambda: "classic")
+    monkeypatch.setattr(engine, "image_store", lambda: "classic")
     monkeypatch.setattr(bootstrap, "_started", lambda: None)
     info = bootstrap.ensure_engine(log=lambda _: None)
     assert (info.server, info.api, info.buildx, info.buildkit) == ("20.10.24", "1.41", "0.13.1", "v0.8.0")

@@ -42,8 +42,6 @@ INSTALL_HINT = (
 )
 ENGINE_ENV, STORE_ENV = "IMAGELAB_ENGINE", "IMAGELAB_STORE"
 STORES = ("classic", "containerd")
-#: What `docker info` says its image store is when the containerd snapshotter holds the images.
-CONTAINERD_DRIVER = "io.containerd.snapshotter.v1"
 
 
 @dataclass(frozen=True)
@@ -165,15 +163,9 @@ def info() -> EngineInfo:
         api=version["ApiVersion"],
         buildx=buildx_version() or "missing",
         buildkit=_buildkit_version(),
-        store=image_store(),
+        store=engine.image_store(),
         started_as=started[0] if started else "",
     )
-
-
-def image_store() -> str:
-    """"containerd" when the containerd snapshotter holds the images (Docker 29's default), else "classic"."""
-    status = engine.client().info().get("DriverStatus") or []
-    return "containerd" if any(CONTAINERD_DRIVER in str(value) for _, value in status) else "classic"
 
 
 def buildx_version() -> str | None:

@@ -67,6 +67,22 @@ def versions() -> dict:
     return client().version()
 
 
+#: What `docker info` names the driver when the containerd snapshotter holds the images.
+CONTAINERD_DRIVER = "io.containerd.snapshotter.v1"
+
+
+def image_store() -> str:
+    """ "containerd" when containerd's snapshotters hold the images (Docker 29's default), else "classic"."""
+    status = client().info().get("DriverStatus") or []
+    return "containerd" if any(CONTAINERD_DRIVER in str(value) for _, value in status) else "classic"
+
+
+def describe() -> str:
+    """The engine as a report names it: version, API and image store."""
+    version = versions()
+    return f"Docker engine {version['Version']} (API {version['ApiVersion']}, {image_store()} image store)"
+
+
 def image_id(ref: str) -> str:
     """The id of a local image, or "" when there is none by that name."""
     try:
@@ -103,7 +119,8 @@ def image_labels(ref: str) -> dict[str, str] | None:
 
 
 def image_size(ref: str) -> int:
-    """Bytes the image takes on disk, uncompressed, as `docker images` shows it."""
+    """What the engine calls the image's Size (`docker image inspect`): on the classic store the bytes of
+    its unpacked layers; on the containerd store the compressed content, what a pull moves."""
     return int(client().images.get(ref).attrs["Size"])
 
 

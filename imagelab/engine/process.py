@@ -228,9 +228,7 @@ def stream(
         )
 
 
-def detach(
-    command: Sequence[str], *, log: Path, what: str, env: Mapping[str, str] | None = None
-) -> int:
+def detach(command: Sequence[str], *, log: Path, what: str, env: Mapping[str, str] | None = None) -> int:
     """Start a daemon that outlives the harness (dockerd, the registry), its output appended to `log`;
     its pid. A session of its own: a Ctrl-C meant for the harness does not reach it. Spawned, not a
     Popen: nobody waits for it, and a Popen dropped while its program runs warns."""

@@ -19,7 +19,9 @@ Waste, two ways:
 
 from __future__ import annotations
 
+import gzip
 import posixpath
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -34,6 +36,7 @@ from imagelab.inspect.dive import DiveScore, DiveWaste
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
+GZIP_MAGIC = b"\x1f\x8b"
 MAX_SYMLINK_HOPS = 40  # what Linux allows before ELOOP
 #: The PATH a container gets when its image sets none (what docker sets).
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -113,6 +116,8 @@ class ImageFS:
         self._children: dict[str, set[str]] = {}
         self._outer = outer
         self._layer_tars: dict[int, tarfile.TarFile] = {}
+        self._layer_streams: list[IO[bytes]] = []  # what the layer tars read; a TarFile leaves it open
+        self._unpacked: tempfile.TemporaryDirectory | None = None  # gunzipped layers, see layer_file
 
     def __enter__(self) -> Self:
         return self
@@ -124,7 +129,13 @@ class ImageFS:
         for tar in self._layer_tars.values():
             tar.close()
         self._layer_tars.clear()
+        for stream in self._layer_streams:
+            stream.close()
+        self._layer_streams.clear()
         self._outer.close()
+        if self._unpacked is not None:
+            self._unpacked.cleanup()
+            self._unpacked = None
 
     @property
     def size(self) -> int:
@@ -183,18 +194,42 @@ class ImageFS:
 
     @contextmanager
     def open_layer(self, index: int) -> Iterator[IO[bytes]]:
-        """The layer's tar as stored in the archive (e.g. to gzip it and learn what a pull moves)."""
+        """The layer as stored in the archive: a tar, or on the containerd image store the gzip'd tar
+        a push sends (e.g. to learn what a pull moves)."""
         stream = self._outer.extractfile(self.layers[index].member)
         if stream is None:
             raise archive_layout.corrupt(self.archive, f"layer {self.layers[index].member} is not a file")
         with stream:
             yield stream
 
+    def stored_compressed(self, index: int) -> bool:
+        """True when the archive holds the layer gzip'd (`docker save` on the containerd image store)."""
+        with self.open_layer(index) as stream:
+            return stream.read(2) == GZIP_MAGIC
+
+    def layer_file(self, index: int) -> IO[bytes]:
+        """The layer's uncompressed tar, open for reading from its start.
+
+        A gzip'd layer is unpacked once into a temporary file: a gzip stream cannot seek, and reading
+        files by their offset from one would decompress the layer again for every file."""
+        if not self.stored_compressed(index):
+            stream = self._outer.extractfile(self.layers[index].member)
+            assert stream is not None  # open_layer checked it
+            return stream
+        if self._unpacked is None:
+            self._unpacked = tempfile.TemporaryDirectory(prefix="imagelab-layers-")
+        path = Path(self._unpacked.name) / f"{index}.tar"
+        if not path.exists():
+            with self.open_layer(index) as stored, gzip.open(stored) as raw, path.open("wb") as out:
+                shutil.copyfileobj(raw, out, 1 << 20)
+        return path.open("rb")
+
     def _layer_tar(self, index: int) -> tarfile.TarFile:
         if index not in self._layer_tars:
-            stream = self._outer.extractfile(self.layers[index].member)
             # Kept open until close(): reading many files of one layer then costs one seek each.
-            self._layer_tars[index] = tarfile.open(fileobj=stream, mode="r:*")  # noqa: SIM115
+            stream = self.layer_file(index)
+            self._layer_streams.append(stream)
+            self._layer_tars[index] = tarfile.open(fileobj=stream, mode="r:")  # noqa: SIM115
         return self._layer_tars[index]
 
     # -- building the merged view, one layer at a time ----------------------------------------------
@@ -278,7 +313,7 @@ def saved(ref: str) -> Iterator[ImageFS]:
 
 def _apply_layer(image: ImageFS, layer: Layer, dive: DiveScore) -> None:
     added, deleted, emptied = [], [], []
-    with image.open_layer(layer.index) as stream, tarfile.open(fileobj=stream, mode="r:*") as tar:
+    with image.layer_file(layer.index) as stream, tarfile.open(fileobj=stream, mode="r:") as tar:
         for member in tar:
             path = posixpath.normpath("/" + member.name.lstrip("/"))
             parent, name = posixpath.split(path)

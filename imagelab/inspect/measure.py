@@ -47,6 +47,7 @@ class BaseImage:
 class ImageMeasure:
     image_id: str
     size: int
+    engine_size: int
     compressed_size: int
     layers: int
     largest_layers: list[LayerSize] = field(default_factory=list)
@@ -95,7 +96,10 @@ class CompressedSizes:
         sizes = {}
         for layer in missing:
             with fs.open_layer(layer.index) as stream:
-                sizes[layer.diff_id] = _gzip_size(stream)
+                # Stored gzip'd (the containerd image store): that blob is what a push sends.
+                sizes[layer.diff_id] = (
+                    _stored_size(stream) if fs.stored_compressed(layer.index) else _gzip_size(stream)
+                )
         with self._lock:
             if sizes:
                 self.learn(sizes)
@@ -109,6 +113,10 @@ class CompressedSizes:
         with self._lock:
             for diff_id, size in sizes.items():
                 self.known.setdefault(diff_id, size)
+
+
+def _stored_size(stream: IO[bytes]) -> int:
+    return stream.seek(0, 2)
 
 
 def _gzip_size(stream: IO[bytes]) -> int:
@@ -129,7 +137,8 @@ def measure_image(
         compressed.learn(manifests.pushed_layer_sizes(base.ref))
     return ImageMeasure(
         image_id=engine.image_id(variant.tag),
-        size=engine.image_size(variant.tag),
+        size=fs.size,
+        engine_size=engine.image_size(variant.tag),
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],

@@ -153,7 +153,11 @@ class ImageResult:
     revision: str = ""  # the git commit it was built from
     # What it costs
     image_id: str = ""
+    #: Bytes of the files of all its layers, unpacked (wasted ones included): the same on every engine.
     size: int | None = None
+    #: What the engine that built it calls its Size (`docker image inspect`): on the classic store its
+    #: unpacked layers as stored, on the containerd store its compressed content.
+    engine_size: int | None = None
     compressed_size: int | None = None
     layers: int | None = None
     largest_layers: list[LayerSize] = field(default_factory=list)
