@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import engine
+from imagelab import apt, engine
 from imagelab.engine import bootstrap
 from imagelab.errors import EngineError
 
@@ -26,8 +26,9 @@ def forbid_install(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("the engine check tried to install or start something")
 
-    for name in ("_apt_install", "_install_buildx", "_start", "_stop_dockerd"):
+    for name in ("_install_buildx", "_start", "_stop_dockerd"):
         monkeypatch.setattr(bootstrap, name, refuse)
+    monkeypatch.setattr(apt, "install_missing", refuse)
 
 
 def fake_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
@@ -69,7 +70,7 @@ def test_without_root_it_says_what_to_install(monkeypatch, no_engine, forbid_ins
 
 def test_off_debian_it_says_what_to_install(monkeypatch, no_engine, forbid_install):
     monkeypatch.delenv("DOCKER_HOST", raising=False)
-    monkeypatch.setattr(bootstrap, "DEBIAN_VERSION_FILE", Path("/nonexistent/debian_version"))
+    monkeypatch.setattr(apt, "DEBIAN_VERSION_FILE", Path("/nonexistent/debian_version"))
     with pytest.raises(EngineError) as caught:
         bootstrap.ensure_engine(log=lambda _: None)
     assert "not a Debian machine" in caught.value.cause

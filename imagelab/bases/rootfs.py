@@ -16,9 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from imagelab import apt
 from imagelab.bases import certificates
 from imagelab.engine import process
 from imagelab.errors import BuildError, ConfigError, tail
+from imagelab.terminal import terminal
 
 #: The version of what this module and distroless.py write into a root file system. Raise it with any
 #: change to the files an image gets (paths, users, CA bundle, excluded documentation...): the local base
@@ -67,18 +69,14 @@ class Rootfs:
 
 
 def require_mmdebstrap() -> str:
-    found = shutil.which("mmdebstrap")
-    if not found:
-        raise ConfigError(
-            "mmdebstrap is not installed: it builds the local Debian base set",
-            hint="run `nox -s engine` (installs it on Debian), or `apt-get install mmdebstrap`",
-        )
+    # On a user's own engine too (nox -s engine may never have run): installed as the registry is.
+    apt.install_missing({"mmdebstrap": "mmdebstrap"}, terminal.step, "building the local Debian base set")
     if os.geteuid() != 0:
         raise ConfigError(
             "building the local base set needs root (mmdebstrap unpacks files owned by other users)",
             hint="run it as root, e.g. `sudo nox -s bases`",
         )
-    return found
+    return shutil.which("mmdebstrap") or "mmdebstrap"
 
 
 def minbase(suite: str, mirror: str, packages: Iterable[str], extra_ca: bytes, out: Path) -> Rootfs:

@@ -23,12 +23,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import engine
+from imagelab import apt, engine
 from imagelab.engine import debs, process
 from imagelab.errors import EngineError, tail
 
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
-DEBIAN_VERSION_FILE = Path("/etc/debian_version")
 #: The engines the project starts, their programs and what they ran with: kept across runs, so the
 #: second start costs nothing.
 HOME = Path("/var/lib/imagelab")
@@ -192,7 +191,7 @@ def _buildkit_version() -> str:
 
 
 def _check_can_install() -> None:
-    if os.uname().sysname != "Linux" or not DEBIAN_VERSION_FILE.exists():
+    if os.uname().sysname != "Linux" or not apt.DEBIAN_VERSION_FILE.exists():
         raise EngineError(
             "no Docker engine with buildx answers, and this is not a Debian machine", hint=INSTALL_HINT
         )
@@ -201,24 +200,6 @@ def _check_can_install() -> None:
             "no Docker engine with buildx answers, and installing one needs root",
             hint=f"run as root, or {INSTALL_HINT}",
         )
-
-
-def _apt_install(packages: list[str], log) -> None:
-    """Install the machine's own release's packages that are missing (named by the program they bring)."""
-    missing = [pkg for pkg, program in packages if shutil.which(program) is None]
-    if not missing:
-        return
-    log(f"installing {', '.join(missing)} from Debian")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    hint = "check the network and the Debian mirror"
-    process.run(["apt-get", "update", "-q"], timeout=600, what="apt-get update", hint=hint, env=env)
-    process.run(
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-        timeout=600,
-        what=f"apt-get install {' '.join(missing)}",
-        hint=hint,
-        env=env,
-    )
 
 
 def _unpacked(suite: str, packages: list[str], log) -> Path:
@@ -252,10 +233,10 @@ def _install_buildx(suite: str, log) -> None:
 def _start(kind_name: str, store: str, log) -> None:
     kind = KINDS[kind_name]
     # runc: Debian 12's (forky's needs glibc 2.38); mmdebstrap builds the local base sets.
-    needs = [("runc", "runc"), ("iptables", "iptables"), ("mmdebstrap", "mmdebstrap")]
+    needs = {"runc": "runc", "iptables": "iptables", "mmdebstrap": "mmdebstrap"}
     if not kind.engine_suite:
-        needs.append(("docker.io", "dockerd"))
-    _apt_install(needs, log)
+        needs["dockerd"] = "docker.io"
+    apt.install_missing(needs, log, f"--engine {kind.name}")
     env = dict(os.environ)
     dockerd = shutil.which("dockerd") or "dockerd"
     if kind.engine_suite:

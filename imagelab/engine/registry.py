@@ -27,10 +27,10 @@ from pathlib import Path
 
 import docker.errors
 
-from imagelab import ROOT
+from imagelab import ROOT, apt
 from imagelab.engine import process
 from imagelab.engine.client import client
-from imagelab.errors import ImagelabError, tail
+from imagelab.errors import ConfigError, ImagelabError, tail
 
 ADDRESS_ENV = "IMAGELAB_REGISTRY"
 DEFAULT_ADDRESS = "127.0.0.1:5000"
@@ -38,11 +38,10 @@ STATE_DIR = ROOT / ".imagelab" / "registry"
 START_TIMEOUT_S = 20  # it answers within a second here; apt and a cold disk get the rest
 STOP_TIMEOUT_S = 10
 PROBE_TIMEOUT_S = 3
-INSTALL_TIMEOUT_S = 600
 SKOPEO_TIMEOUT_S = 30
 #: Every registry of the distribution API answers /v2/ with this header, whether 200 or 401.
 API_HEADER = "Docker-Distribution-Api-Version"
-PACKAGES = {"docker-registry": "docker-registry", "skopeo": "skopeo"}  # command -> Debian package
+PROGRAMS = {"docker-registry": "docker-registry", "skopeo": "skopeo"}  # program -> Debian package
 
 CONFIG = """\
 # Written by imagelab (imagelab/engine/registry.py) for the local base sets; rewritten at every start.
@@ -150,7 +149,12 @@ def ensure_registry(
             hint=f"free the port, or set {ADDRESS_ENV}=127.0.0.1:<another port>",
         )
     state = state or State()
-    _install_if_missing(log)
+    try:
+        apt.install_missing(PROGRAMS, log, "the registry of the local base sets")
+    except ConfigError as exc:
+        raise RegistryError(
+            exc.cause, hint=f"{exc.hint}; or set {ADDRESS_ENV}=host:port to a registry that runs"
+        ) from exc
     _start(where, state, log)
     return Registry(where, started_here=True)
 
@@ -264,24 +268,6 @@ def _start(where: str, state: State, log: Callable[[str], None]) -> None:
         hint=f"see {state.log}",
         log=tail(state.log.read_text(errors="replace")),
     )
-
-
-def _install_if_missing(log: Callable[[str], None]) -> None:
-    missing = [package for command, package in PACKAGES.items() if shutil.which(command) is None]
-    if not missing:
-        return
-    if not Path("/etc/debian_version").exists() or os.geteuid() != 0:
-        raise RegistryError(
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed",
-            hint="install the CNCF distribution registry and skopeo, or set "
-            f"{ADDRESS_ENV}=host:port to a registry that runs",
-        )
-    log(f"installing {', '.join(missing)} from Debian")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *missing]):
-        done = process.run(command, timeout=INSTALL_TIMEOUT_S, what=" ".join(command), check=False, env=env)
-        if not done.ok:
-            raise RegistryError(f"{' '.join(command)} failed", log=tail(done.stdout + done.stderr))
 
 
 def _port_taken(where: str) -> bool:
