@@ -20,8 +20,13 @@ INSTALL_TIMEOUT_S = 600
 
 
 def missing(programs: Mapping[str, str]) -> list[str]:
-    """The packages, of `programs` ({program: package}), whose program is not on PATH."""
-    return list(dict.fromkeys(pkg for program, pkg in programs.items() if shutil.which(program) is None))
+    """The packages, of `programs` ({program: package}), whose program is not on PATH; a key that is an
+    absolute path (a header, a library) is looked for as that file."""
+    return list(dict.fromkeys(pkg for program, pkg in programs.items() if not _present(program)))
+
+
+def _present(program: str) -> bool:
+    return Path(program).exists() if program.startswith("/") else shutil.which(program) is not None
 
 
 def can_install() -> bool:

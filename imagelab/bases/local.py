@@ -155,6 +155,12 @@ def _build_or_reuse(
     ref = image_ref(role)
     key = _key(role, sets, extra_ca, node, parent)
     labels = engine.image_labels(ref)
+    if not rebuild and (labels or {}).get(KEY_LABEL) != key and _in_registry(ref, key):
+        # Built from the same inputs by another engine (or this one before its image store changed):
+        # the registry's copy is that stand-in, and a pull costs seconds where a build costs minutes.
+        log(f"pulling {ref}: the registry holds this stand-in, made from the same inputs")
+        registry.pull(ref)
+        labels = engine.image_labels(ref)
     if not rebuild and labels is not None and labels.get(KEY_LABEL) == key:
         versions = {k.removeprefix(f"{LABEL}.version."): v for k, v in labels.items() if ".version." in k}
         cached = True
@@ -176,6 +182,13 @@ def _build_or_reuse(
         image_id,
         ref,
     )
+
+
+def _in_registry(ref: str, key: str) -> bool:
+    try:
+        return registry.remote_labels(ref).get(KEY_LABEL) == key
+    except registry.RegistryError:  # not pushed yet, or no registry: build it
+        return False
 
 
 def read_extra_ca(ca_file: Path | None) -> bytes:
@@ -234,7 +247,9 @@ def _key(
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
         "node": [node.version, node.npm_version] if role.node and node else None,
-        "parent": parent.image_id if parent else None,
+        # The parent's content, not its id: an image's id differs between the classic and the containerd
+        # image store, its layers and run settings do not.
+        "parent": engine.content_key(parent.image_id) if parent else None,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 

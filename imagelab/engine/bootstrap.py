@@ -9,6 +9,9 @@ install.
   from Debian's testing suite. Unpacked into a folder of the project's own, never installed over the
   machine's release; they run on Debian 12 with its runc. A few seconds cold, and the same binary runs
   either image store (`--store classic|containerd`).
+- source: Docker Engine 29 (containerd image store by default, as on a new install), built from its Go
+  module with the runc it needs (engine/source.py; about 3.5 minutes once, then kept), with forky's
+  containerd and buildx.
 - debian: Debian 12's own docker.io 20.10 (upstream end of life, BuildKit 0.8, classic store only),
   installed with apt, and Debian 13's buildx 0.13: the oldest engine the project still runs on.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import apt, engine
-from imagelab.engine import debs, process
+from imagelab.engine import debs, process, source
 from imagelab.errors import EngineError, tail
 
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
@@ -52,6 +55,7 @@ class Kind:
     stores: tuple[str, ...]
     buildx_suite: str  # the Debian release whose docker-buildx plugin goes with it
     engine_suite: str = ""  # "" when the engine is the machine's own release's, installed with apt
+    from_source: bool = False  # dockerd and runc built from their Go modules (engine/source.py)
 
 
 KINDS = {
@@ -61,6 +65,14 @@ KINDS = {
         STORES,
         buildx_suite="forky",
         engine_suite="forky",
+    ),
+    "source": Kind(
+        "source",
+        f"Docker Engine 29 built from moby's Go module ({source.MOBY_VERSION}), with forky's containerd",
+        ("containerd", "classic"),
+        buildx_suite="forky",
+        engine_suite="forky",
+        from_source=True,
     ),
     "debian": Kind(
         "debian",
@@ -230,33 +242,58 @@ def _install_buildx(suite: str, log) -> None:
     ours.write_text(suite + "\n")
 
 
-def _start(kind_name: str, store: str, log) -> None:
+@dataclass(frozen=True)
+class Programs:
+    """A kind's dockerd, and the environment it starts in (its PATH finds its containerd and runc)."""
+
+    dockerd: str
+    env: dict[str, str]
+
+    def settings(self, kind: Kind, store: str) -> dict:
+        """daemon.json settings that choose the image store."""
+        if not kind.engine_suite:  # 20.10 knows no such feature, and would refuse to start
+            return {}
+        return {"features": {"containerd-snapshotter": store == "containerd"}}
+
+
+def programs(kind_name: str, log) -> Programs:
+    """Make a kind's programs ready (installed, unpacked or built, each once) and say how to start it."""
     kind = KINDS[kind_name]
     # runc: Debian 12's (forky's needs glibc 2.38); mmdebstrap builds the local base sets.
     needs = {"runc": "runc", "iptables": "iptables", "mmdebstrap": "mmdebstrap"}
     if not kind.engine_suite:
-        needs["dockerd"] = "docker.io"
+        needs["/usr/sbin/dockerd"] = "docker.io"
     apt.install_missing(needs, log, f"--engine {kind.name}")
     env = dict(os.environ)
-    dockerd = shutil.which("dockerd") or "dockerd"
-    if kind.engine_suite:
-        root = _unpacked(kind.engine_suite, ENGINE_PACKAGES, log)
-        # Its dockerd starts the containerd, shim, proxy and init it finds first on PATH: the unpacked ones.
-        env["PATH"] = f"{root / 'usr/bin'}:{root / 'usr/sbin'}:{env.get('PATH', '/usr/bin:/bin')}"
-        dockerd = str(root / "usr/sbin/dockerd")
-        if shutil.which("docker") is None:
-            raise EngineError("no docker command on PATH", hint="install docker-cli (or docker.io)")
+    if not kind.engine_suite:
+        return Programs("/usr/sbin/dockerd", env)
+    root = _unpacked(kind.engine_suite, ENGINE_PACKAGES, log)
+    # Its dockerd starts the containerd, shim, proxy and init it finds first on PATH: the unpacked ones.
+    env["PATH"] = f"{root / 'usr/bin'}:{root / 'usr/sbin'}:{env.get('PATH', '/usr/bin:/bin')}"
+    dockerd = str(root / "usr/sbin/dockerd")
+    if kind.from_source:
+        built = source.built(HOME, log)
+        env["PATH"] = f"{built}:{env['PATH']}"  # its runc before Debian 12's
+        dockerd = str(built / "dockerd")
+    if shutil.which("docker") is None:
+        raise EngineError("no docker command on PATH", hint="install docker-cli (or docker.io)")
+    return Programs(dockerd, env)
+
+
+def _start(kind_name: str, store: str, log) -> None:
+    kind = KINDS[kind_name]
+    ready = programs(kind_name, log)
     _install_buildx(kind.buildx_suite, log)
     data_root = HOME / "engines" / f"{kind.name}-{store}"
     data_root.mkdir(parents=True, exist_ok=True)
     config = HOME / "engines" / f"{kind.name}-{store}.json"
-    settings: dict = {"ip": "127.0.0.1", "data-root": str(data_root)}
-    if kind.engine_suite:  # 20.10 knows no such feature, and would refuse to start
-        settings["features"] = {"containerd-snapshotter": store == "containerd"}
+    settings = {"ip": "127.0.0.1", "data-root": str(data_root), **ready.settings(kind, store)}
     config.write_text(json.dumps(settings, indent=2) + "\n")
     log(f"starting {kind.describe}, {store} image store (published ports on 127.0.0.1, log in {DOCKERD_LOG})")
     DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
-    pid = process.detach([dockerd, "--config-file", str(config)], log=DOCKERD_LOG, what="dockerd", env=env)
+    pid = process.detach(
+        [ready.dockerd, "--config-file", str(config)], log=DOCKERD_LOG, what="dockerd", env=ready.env
+    )
     STATE_FILE.write_text(json.dumps({"engine": kind.name, "store": store, "pid": pid}) + "\n")
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -13,6 +13,7 @@ The engine treats 127.0.0.0/8 as an insecure registry, so pushes and BuildKit's 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -223,6 +224,21 @@ def remote_digest(ref: str, timeout_s: float = SKOPEO_TIMEOUT_S) -> str:
     """The manifest digest `ref` resolves to in its registry, read without pulling (skopeo inspect).
 
     For a multi-platform image that is the index's digest, the one `docker pull` prints."""
+    return _inspect(ref, "{{.Digest}}", timeout_s)
+
+
+def remote_labels(ref: str, timeout_s: float = SKOPEO_TIMEOUT_S) -> dict[str, str]:
+    """The labels of the image `ref` names in its registry, read without pulling ({} when none)."""
+    return json.loads(_inspect(ref, "{{json .Labels}}", timeout_s) or "null") or {}
+
+
+def pull(ref: str) -> None:
+    """Pull `ref` (host:port/repository:tag) into the engine."""
+    repository, _, tag = ref.rpartition(":")
+    client().images.pull(repository, tag)
+
+
+def _inspect(ref: str, template: str, timeout_s: float) -> str:
     skopeo = shutil.which("skopeo")
     if skopeo is None:
         raise RegistryError(
@@ -230,7 +246,7 @@ def remote_digest(ref: str, timeout_s: float = SKOPEO_TIMEOUT_S) -> str:
             hint="`nox -s registry` installs it on Debian; elsewhere install skopeo",
         )
     where = ref.split("/", 1)[0] if "/" in ref else ""
-    command = [skopeo, "inspect", "--no-tags", "--format", "{{.Digest}}"]
+    command = [skopeo, "inspect", "--no-tags", "--format", template]
     if where and is_insecure(where):
         command.append("--tls-verify=false")
     try:

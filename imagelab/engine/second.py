@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -38,7 +40,7 @@ import docker
 import docker.errors
 
 from imagelab import ROOT
-from imagelab.engine import process
+from imagelab.engine import bootstrap, process
 from imagelab.errors import EngineError, tail
 
 CONTEXT = "imagelab-second"
@@ -110,8 +112,17 @@ class _Paths:
 
 
 @contextlib.contextmanager
-def second_engine(log=print, paths: _Paths = _Paths()) -> Iterator[SecondEngine]:
-    """A second engine, its bridge and its Docker context, for the duration of the block; all removed after."""
+def second_engine(
+    log=print, paths: _Paths = _Paths(), kind: str | None = None, store: str = "classic"
+) -> Iterator[SecondEngine]:
+    """A second engine, its bridge and its Docker context, for the duration of the block; all removed after.
+
+    `kind` (one of bootstrap.KINDS) and `store` choose which engine: by default the dockerd on PATH,
+    else the one the first engine runs. Each kind and store keeps a data root of its own."""
+    if kind is not None:
+        paths = dataclasses.replace(
+            paths, data_root=paths.data_root.with_name(f"{paths.data_root.name}-{kind}-{store}")
+        )
     _check_can_run()
     if not _link_exists(FIRST_BRIDGE):
         raise EngineError(f"the first engine has no {FIRST_BRIDGE}", hint="start it with `nox -s engine`")
@@ -121,7 +132,7 @@ def second_engine(log=print, paths: _Paths = _Paths()) -> Iterator[SecondEngine]
         atexit.register(stop)
         previous = _on_signals(stop)
         try:
-            engine = _start(paths, log)
+            engine = _start(paths, log, kind, store)
             _check_first_bridge("started")
             yield engine
         finally:
@@ -170,7 +181,7 @@ def _restore_signals(previous: dict) -> None:
 def _check_can_run() -> None:
     if os.uname().sysname != "Linux" or os.geteuid() != 0:
         raise EngineError("a second engine needs root on Linux", hint="run as root, or use a remote context")
-    missing = [tool for tool in ("dockerd", "ip", "iptables") if shutil.which(tool) is None]
+    missing = [tool for tool in ("ip", "iptables") if shutil.which(tool) is None]
     if missing:
         raise EngineError(f"{', '.join(missing)} not found", hint="`nox -s engine` installs Docker on Debian")
 
@@ -193,7 +204,16 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
-def _start(paths: _Paths, log) -> SecondEngine:
+def _dockerd(kind: str | None, store: str, log) -> tuple[str, dict[str, str], dict]:
+    """The dockerd to start, its environment and its daemon.json settings."""
+    if kind is None:
+        found = shutil.which("dockerd") or bootstrap.programs(bootstrap.DEFAULT_KIND, log).dockerd
+        return found, dict(os.environ), {}
+    ready = bootstrap.programs(kind, log)
+    return ready.dockerd, ready.env, ready.settings(bootstrap.KINDS[kind], store)
+
+
+def _start(paths: _Paths, log, kind: str | None = None, store: str = "classic") -> SecondEngine:
     for folder in (paths.run, paths.exec_root, paths.data_root):
         folder.mkdir(parents=True, exist_ok=True)
     _run(["ip", "link", "add", BRIDGE, "address", BRIDGE_MAC, "type", "bridge"])
@@ -201,11 +221,12 @@ def _start(paths: _Paths, log) -> SecondEngine:
     _run(["ip", "link", "set", BRIDGE, "up"])
     for table, rule in _rules():
         _run(["iptables", "-t", table, "-I", *rule])
-    # Its own (empty) daemon.json: settings meant for the first engine, default-address-pools above
-    # all, must not reach it.
-    paths.config.write_text("{}\n")
+    dockerd, env, settings = _dockerd(kind, store, log)
+    # Its own daemon.json: settings meant for the first engine, default-address-pools above all, must
+    # not reach it; only the image store is chosen.
+    paths.config.write_text(json.dumps(settings) + "\n")
     command = [
-        "dockerd",
+        dockerd,
         f"--config-file={paths.config}",
         f"--data-root={paths.data_root}",
         f"--exec-root={paths.exec_root}",
@@ -221,7 +242,12 @@ def _start(paths: _Paths, log) -> SecondEngine:
         # Not process.detach: this daemon does not outlive us, and we reap it. Its own session: a Ctrl-C
         # meant for us reaches it only through our clean-up, in order.
         dockerd = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
         )
     _children[dockerd.pid] = dockerd
     engine = SecondEngine(CONTEXT, paths.socket, dockerd.pid, paths.data_root)
