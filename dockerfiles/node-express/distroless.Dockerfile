@@ -5,14 +5,15 @@
 # read to list the OS packages (14 here).
 # Saves: npm, apt, bash and coreutils (the tools an intruder would use): about 70 MB against
 #   node:22-slim. The image's user is nonroot (UID 65532).
-# Costs: no `docker exec ... sh` to look around. What is there: node's REPL, through the entrypoint
-#   (`docker run -it --rm IMAGE` with no command, or `--entrypoint /nodejs/bin/node`), and the `debug`
-#   target below (`docker build --target debug`), the same image plus a static busybox shell in
-#   /busybox, like distroless's own :debug tags. `docker debug` (Docker Desktop) and
-#   `kubectl debug --image=busybox --target=CONTAINER` attach a shell from another image to the
-#   running container instead. No `npm start` (the entrypoint is /nodejs/bin/node, so CMD names the
-#   script), no shell-form CMD or RUN in this stage. node is PID 1 with no init: the app must handle
-#   SIGTERM itself (src/server.js does), or the container needs `docker run --init`.
+# Costs: no `docker exec ... sh` to look around. What is there: node's REPL, through
+#   `docker run -it --rm --entrypoint /nodejs/bin/node IMAGE` (--entrypoint also drops the image's
+#   CMD; without it, the CMD below starts the server), and the `debug` target below (`docker build
+#   --target debug`), the same image plus a static busybox shell in /busybox, like distroless's own
+#   :debug tags. `docker debug` (Docker Desktop) and `kubectl debug --image=busybox
+#   --target=CONTAINER` attach a shell from another image to the running container instead. No
+#   `npm start` (the entrypoint is /nodejs/bin/node, so CMD names the script), no shell-form CMD or
+#   RUN in this stage. node is PID 1 with no init: the app must handle SIGTERM itself (src/server.js
+#   does), or the container needs `docker run --init`.
 # Look at: size against multistage; the structure test (no /bin/sh, user 65532); its health in
 #   `docker ps` (the HEALTHCHECK below).
 ARG NODE_IMAGE=node:22-trixie
