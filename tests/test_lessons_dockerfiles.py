@@ -58,6 +58,17 @@ def test_pip_keeps_its_cache_in_a_cache_mount_never_in_a_layer(variant: str) -> 
         assert "--no-cache-dir" not in run, run
 
 
+def test_naive_keeps_pips_cache_in_its_layer_as_its_comment_says() -> None:
+    # The cache lands in /root/.cache/pip unless something turns it off: neither the RUN nor the python
+    # stand-ins (nor docker-library's python images, which set no PIP_NO_CACHE_DIR) do. How much it
+    # holds depends on the index's caching headers; the report's caches column says what it was.
+    runs = [i for i in instructions(text("microblog", "naive")) if re.search(r"\bpip\b.*\binstall\b", i)]
+    assert runs and all("--mount=type=cache" not in r and "--no-cache-dir" not in r for r in runs)
+    stand_in = (DOCKERFILES / "bases" / "python.Dockerfile").read_text()
+    assert not re.search(r"PIP_NO_CACHE_DIR|no-cache-dir|XDG_CACHE_HOME", stand_in)
+    assert "pip's cache (/root/.cache/pip) stays in the layer" in text("microblog", "naive")
+
+
 @pytest.mark.parametrize("app", APPS)
 def test_the_test_stage_is_not_part_of_the_default_build(app: str) -> None:
     source = text(app, "multistage")
