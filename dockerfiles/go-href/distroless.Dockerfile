@@ -37,7 +37,7 @@ RUN apt-get update \
  && /busybox/busybox --install -s /busybox \
  && rm -rf /var/lib/apt/lists/*
 
-# docker build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
+# docker buildx build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
 #   docker run -it --rm --entrypoint sh IMAGE
 FROM runtime AS debug
 COPY --from=busybox /busybox /busybox

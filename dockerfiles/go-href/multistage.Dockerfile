@@ -12,9 +12,9 @@
 #   as the target `go-href-test`.
 # Costs: the runtime still has a shell, apt and dpkg, which a Go binary never uses. With cgo on
 #   (golang's default where gcc is present) the binary links glibc dynamically: it needs a runtime whose glibc is at least
-#   as new as the builder's (glibc's symbols are versioned; an older one stops the program with
-#   "version `GLIBC_2.xx' not found"), and it does not start at all on a musl image such as Alpine
-#   (docs/lessons.md, "Go, cgo and musl"). Both default images are Debian 13, so this holds.
+#   as new as the builder's (glibc's symbols are versioned: an older one refuses to start it and
+#   names the GLIBC_2.xx version it lacks), and it does not start at all on a musl image such as
+#   Alpine (docs/lessons.md, "Go, cgo and musl"). Both default images are Debian 13, so this holds.
 # Look at: size against naive; the distroless and minimal variants show what the Debian rest costs.
 ARG GOLANG_IMAGE=golang:1.24-trixie
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
@@ -28,8 +28,8 @@ COPY . .
 RUN --mount=type=cache,target=/root/.cache/go-build \
     go build -o /out/go-href .
 
-# Built only on request (`docker build --target test`, which `nox -s tests` does): BuildKit builds
-# the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
+# Built only on request (`docker buildx build --target test`, which `nox -s tests` does): BuildKit
+# builds the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
 # DOCKER_BUILDKIT=0, ran every stage above the target, tests included, at every build.)
 FROM build AS test
 RUN --mount=type=cache,target=/root/.cache/go-build \

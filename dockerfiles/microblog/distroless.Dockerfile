@@ -6,10 +6,10 @@
 #   migrations and runs gunicorn in-process, in exec form.
 # Costs: no shell to debug with. What is there: the Python REPL, through the entrypoint
 #   (`docker run -it --rm --entrypoint /usr/bin/python3 IMAGE` gives a `>>>` prompt with the app on
-#   its path), and the `debug` target below (`docker build --target debug`), the same image plus a
-#   static busybox shell in /busybox, like distroless's own :debug tags. `docker debug` (Docker
-#   Desktop) and `kubectl debug --image=busybox --target=CONTAINER` attach a shell from another image
-#   to the running container instead, leaving the image as it is.
+#   its path), and the `debug` target below (`docker buildx build --target debug`), the same image
+#   plus a static busybox shell in /busybox, like distroless's own :debug tags. `docker debug`
+#   (Docker Desktop) and `kubectl debug --image=busybox --target=CONTAINER` attach a shell from
+#   another image to the running container instead, leaving the image as it is.
 #   The runtime's python is Debian's /usr/bin/python3 while the official builder's is in
 #   /usr/local/bin, so a venv from the builder would point at an interpreter that is not there.
 #   Instead pip installs the packages into a plain folder (--target) that PYTHONPATH names: it needs
@@ -102,7 +102,7 @@ RUN apt-get update \
  && /busybox/busybox --install -s /busybox \
  && rm -rf /var/lib/apt/lists/*
 
-# docker build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
+# docker buildx build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
 #   docker run -it --rm --entrypoint sh IMAGE
 FROM runtime AS debug
 COPY --from=busybox /busybox /busybox

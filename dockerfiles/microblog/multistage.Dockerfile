@@ -30,8 +30,8 @@ COPY microblog/translations/ microblog/translations/
 RUN pybabel compile -d microblog/translations
 COPY microblog/ microblog/
 
-# Built only on request (`docker build --target test`, which `nox -s tests` does): BuildKit builds
-# the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
+# Built only on request (`docker buildx build --target test`, which `nox -s tests` does): BuildKit
+# builds the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
 # DOCKER_BUILDKIT=0, ran every stage above the target, tests included, at every build.)
 FROM build AS test
 COPY requirements-dev.txt pytest.ini ./

@@ -7,9 +7,9 @@
 #   node:22-slim. The image's user is nonroot (UID 65532).
 # Costs: no `docker exec ... sh` to look around. What is there: node's REPL, through
 #   `docker run -it --rm --entrypoint /nodejs/bin/node IMAGE` (--entrypoint also drops the image's
-#   CMD; without it, the CMD below starts the server), and the `debug` target below (`docker build
-#   --target debug`), the same image plus a static busybox shell in /busybox, like distroless's own
-#   :debug tags. `docker debug` (Docker Desktop) and `kubectl debug --image=busybox
+#   CMD; without it, the CMD below starts the server), and the `debug` target below (`docker buildx
+#   build --target debug`), the same image plus a static busybox shell in /busybox, like distroless's
+#   own :debug tags. `docker debug` (Docker Desktop) and `kubectl debug --image=busybox
 #   --target=CONTAINER` attach a shell from another image to the running container instead. No
 #   `npm start` (the entrypoint is /nodejs/bin/node, so CMD names the script), no shell-form CMD or
 #   RUN in this stage. node is PID 1 with no init: the app must handle SIGTERM itself (src/server.js
@@ -24,8 +24,8 @@ FROM ${NODE_IMAGE} AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # A private registry's token comes in as a build secret, never as an ARG or a COPY'd .npmrc (both
-# end up in the image or its history): `docker build --secret id=npmrc,src=$HOME/.npmrc ...` mounts
-# the file for this one RUN, and no layer keeps it. Without --secret the mount is simply absent.
+# end up in the image or its history): `docker buildx build --secret id=npmrc,src=$HOME/.npmrc ...`
+# mounts the file for this one RUN, and no layer keeps it. Without --secret the mount is simply absent.
 RUN --mount=type=cache,target=/root/.npm \
     --mount=type=secret,id=npmrc,target=/root/.npmrc \
     npm ci --omit=dev
@@ -57,7 +57,7 @@ RUN apt-get update \
  && /busybox/busybox --install -s /busybox \
  && rm -rf /var/lib/apt/lists/*
 
-# docker build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
+# docker buildx build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
 #   docker run -it --rm --entrypoint sh IMAGE
 FROM runtime AS debug
 COPY --from=busybox /busybox /busybox
