@@ -3,7 +3,7 @@
 # image (Debian, compilers, git and the Go toolchain), the whole folder copied in,
 # `go build` into /usr/local/bin, run from there as root.
 # Saves: nothing, but it works, and it is the yardstick the other variants are measured against.
-# Costs: the image ships a compiler to run one binary of a few MB; it also keeps the module cache
+# Costs: the image ships a compiler to run one binary; it also keeps the module cache
 #   and the build cache of this build; `COPY . .` comes before the download, so a one-line change
 #   re-downloads and recompiles every dependency. With cgo on (golang's default where gcc is
 #   present) a program that uses net links glibc dynamically (`ldd /usr/local/bin/go-href` lists

@@ -14,8 +14,8 @@ ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_SLIM_IMAGE=python:3.13-slim-trixie
 
 FROM ${PYTHON_IMAGE} AS build
-# A venv without a pip of its own (15 MB the runtime does not need): the image's pip installs into it
-# from outside with --python.
+# A venv without a pip of its own (pip is no use at run time): the image's pip installs into it from
+# outside with --python.
 RUN python3 -m venv --without-pip /opt/venv
 ENV PATH=/opt/venv/bin:${PATH}
 WORKDIR /app

@@ -2,9 +2,9 @@
 # gcr.io/distroless/nodejs22-debian13:nonroot: node, glibc, libstdc++, CA certificates and tzdata,
 # and nothing else: no shell, no npm, no apt. The package database stays, in a form of its own:
 # one file per package in /var/lib/dpkg/status.d/ (no dpkg to read it), which is what image scanners
-# read to list the OS packages (14 here).
-# Saves: npm, apt, bash and coreutils (the tools an intruder would use): about 70 MB against
-#   node:22-slim. The image's user is nonroot (UID 65532).
+# read to list the OS packages (the report's pkgs column counts them).
+# Saves: npm, apt, bash and coreutils (the tools an intruder would use), against node:22-slim
+#   (multistage against distroless in results/compare.md). The image's user is nonroot (UID 65532).
 # Costs: no `docker exec ... sh` to look around. What is there: node's REPL, through
 #   `docker run -it --rm --entrypoint /nodejs/bin/node IMAGE` (--entrypoint also drops the image's
 #   CMD; without it, the CMD below starts the server), and the `debug` target below (`docker buildx
