@@ -58,6 +58,61 @@ def test_pip_keeps_its_cache_in_a_cache_mount_never_in_a_layer(variant: str) -> 
         assert "--no-cache-dir" not in run, run
 
 
+def test_naive_keeps_pips_cache_in_its_layer_as_its_comment_says() -> None:
+    # The cache lands in /root/.cache/pip unless something turns it off: neither the RUN nor the python
+    # stand-ins (nor docker-library's python images, which set no PIP_NO_CACHE_DIR) do. How much it
+    # holds depends on the index's caching headers; the report's caches column says what it was.
+    runs = [i for i in instructions(text("microblog", "naive")) if re.search(r"\bpip\b.*\binstall\b", i)]
+    assert runs and all("--mount=type=cache" not in r and "--no-cache-dir" not in r for r in runs)
+    stand_in = (DOCKERFILES / "bases" / "python.Dockerfile").read_text()
+    assert not re.search(r"PIP_NO_CACHE_DIR|no-cache-dir|XDG_CACHE_HOME", stand_in)
+    assert "pip's cache (/root/.cache/pip) stays in the layer" in text("microblog", "naive")
+
+
+# A measured figure: a size, a ratio, a duration, or a count of files, modules or packages.
+MEASURED = re.compile(
+    r"(?<![\w.])(?!0x)\d+(?:\.\d+)?\s?(?:[kKMG]i?B|ms|s|x)(?![\w-])|(?<![\w.])\d+(?:\.\d+)?\s?%"
+    r"|\b\d+ (?:files|modules|OS packages|locales)\b|\(\d+ here\)"
+)
+
+
+def comments(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if line.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize(("app", "variant"), ALL)
+def test_comments_quote_no_measured_figure(app: str, variant: str) -> None:
+    # Figures typed by hand drift from the report (0.9-1.4x against 0.72x, 627 files against 628):
+    # a comment says what to look at and where the figure is (results/compare.md, docs/lessons.md,
+    # which quotes the report through imagelab.report.lessons), not the figure itself.
+    assert MEASURED.findall(comments(text(app, variant))) == []
+
+
+@pytest.mark.parametrize(
+    "figure",
+    [
+        "16.8 MB",
+        "0.9 to 1.4x",
+        "about 1.1 GB",
+        "627 files",
+        "(14 here)",
+        "2 to 3 s",
+        "a fifth (60.2 -> 77.0 MB)",
+        "12 %",
+    ],
+)
+def test_the_figure_rule_catches_what_it_is_for(figure: str) -> None:
+    assert MEASURED.search(f"# the step costs {figure} here")
+
+
+@pytest.mark.parametrize(
+    "fact",
+    ["UID 65532", "Go 1.24", "x86-64", "libc.so.6", "exit 137", '-ldflags "-s -w"', "python3.13", "arm64"],
+)
+def test_the_figure_rule_leaves_names_and_versions_alone(fact: str) -> None:
+    assert not MEASURED.search(f"# {fact}")
+
+
 @pytest.mark.parametrize("app", APPS)
 def test_the_test_stage_is_not_part_of_the_default_build(app: str) -> None:
     source = text(app, "multistage")

@@ -58,6 +58,33 @@ def test_each_marked_figure_takes_its_value_from_the_report() -> None:
     )
 
 
+def test_the_top_layer_and_decimal_megabytes_read_from_the_report() -> None:
+    # `docker images` prints decimal MB; the page's sizes are MiB: the course's "Mo" needs both.
+    report = {
+        "images": [
+            image(
+                "microblog",
+                "minimal",
+                size=206_000_000,
+                layer_details=[{"size": 57 * MiB}, {"size": 0}, {"size": 16 * MiB}],
+            ),
+            image("microblog", "slim", size=None, layer_details=[]),
+        ]
+    }
+    text = (
+        "<!-- fig: microblog/minimal last-layer -->?<!-- /fig --> "
+        "<!-- fig: microblog/minimal size-mb -->?<!-- /fig --> "
+        "<!-- fig: microblog/minimal size -->?<!-- /fig --> "
+        "<!-- fig: microblog/slim last-layer -->?<!-- /fig --> <!-- fig: microblog/slim size-mb -->?<!-- /fig -->"
+    )
+    assert lessons.fill_figures(text, report) == (
+        "<!-- fig: microblog/minimal last-layer -->16 MiB<!-- /fig --> "
+        "<!-- fig: microblog/minimal size-mb -->206 MB<!-- /fig --> "
+        "<!-- fig: microblog/minimal size -->196 MiB<!-- /fig --> "
+        "<!-- fig: microblog/slim last-layer -->-<!-- /fig --> <!-- fig: microblog/slim size-mb -->-<!-- /fig -->"
+    )
+
+
 def test_a_figure_the_run_did_not_measure_reads_as_a_dash() -> None:
     text = "<!-- fig: microblog/distroless size -->123 MiB<!-- /fig -->"
     assert lessons.fill_figures(text, REPORT) == "<!-- fig: microblog/distroless size -->-<!-- /fig -->"

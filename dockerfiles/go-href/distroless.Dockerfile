@@ -1,14 +1,15 @@
 # distroless: a static binary (CGO_ENABLED=0: Go's own DNS resolver, no glibc) on
 # gcr.io/distroless/static-debian13:nonroot: CA certificates, tzdata, /etc/passwd with nonroot
 # (UID 65532), /etc/services and /tmp; no libc, no shell, no package manager.
-# Saves: the whole of Debian: from tens of MB to about 2 MB plus the binary.
+# Saves: the whole of Debian: the runtime is distroless's static image plus the binary.
 # Costs: no shell to `docker exec` into (the `debug` target below adds a static busybox in /busybox,
 #   like distroless's own :debug tags; `kubectl debug --image=busybox --target=CONTAINER` attaches
 #   one from outside); the binary must not need cgo (a C library such as a SQLite driver, plugins);
 #   ENTRYPOINT must be exec form, there is nothing to run a shell form. No HEALTHCHECK: go-href is a
 #   job that exits, not a service that could be unhealthy.
-# Look at: size against multistage; against minimal, the static image itself (about 2 MB) and
-#   the symbols and debug data that minimal strips and this binary keeps (about 3 MB).
+# Look at: size against multistage; against minimal, the static image itself and the symbols and
+#   debug data that minimal strips and this binary keeps (the binary's layer in each, in
+#   results/compare.md).
 ARG GOLANG_IMAGE=golang:1.24-trixie
 ARG STATIC_IMAGE=gcr.io/distroless/static-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
@@ -37,7 +38,7 @@ RUN apt-get update \
  && /busybox/busybox --install -s /busybox \
  && rm -rf /var/lib/apt/lists/*
 
-# docker build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
+# docker buildx build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
 #   docker run -it --rm --entrypoint sh IMAGE
 FROM runtime AS debug
 COPY --from=busybox /busybox /busybox

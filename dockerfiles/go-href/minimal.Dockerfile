@@ -1,11 +1,11 @@
 # minimal: FROM scratch, a static binary and the CA bundle, nothing else: the runtime closure of a
 # Go program that fetches https:// pages.
 # Saves: everything distroless/static still has (tzdata, /etc/passwd, /etc/services, Debian's
-#   package metadata) and, through -ldflags "-s -w", the symbol table and DWARF debug data (about
-#   a third of the binary); -trimpath drops the build machine's paths from it.
+#   package metadata) and, through -ldflags "-s -w", the symbol table and DWARF debug data;
+#   -trimpath drops the build machine's paths from the binary.
 # Costs: no time zones but UTC, no user names (USER must be numeric), no /tmp; a stripped binary
 #   gives panics with function names but no debugger symbols.
-# Look at: under 10 MB; its distance to the closure (it is the closure).
+# Look at: size against distroless; its distance to the closure (it is the closure).
 ARG GOLANG_IMAGE=golang:1.24-trixie
 
 FROM ${GOLANG_IMAGE} AS build

@@ -1,13 +1,14 @@
 # naive: the "before" picture of href-counter, the program the Docker documentation's multi-stage
 # page used to show (see multistage.Dockerfile for what changed since). One stage on the full golang
-# image (Debian, compilers, git and the Go toolchain: about 850 MB), the whole folder copied in,
+# image (Debian, compilers, git and the Go toolchain), the whole folder copied in,
 # `go build` into /usr/local/bin, run from there as root.
 # Saves: nothing, but it works, and it is the yardstick the other variants are measured against.
-# Costs: the image ships a compiler to run one binary of a few MB; it also keeps the module cache
+# Costs: the image ships a compiler to run one binary; it also keeps the module cache
 #   and the build cache of this build; `COPY . .` comes before the download, so a one-line change
 #   re-downloads and recompiles every dependency. With cgo on (golang's default where gcc is
 #   present) a program that uses net links glibc dynamically (`ldd /usr/local/bin/go-href` lists
-#   libc.so.6): it runs only where that libc is. distroless.Dockerfile builds a static one.
+#   libc.so.6): it runs only where a glibc at least as new as the builder's is (not on Alpine's
+#   musl). distroless.Dockerfile builds a static one.
 # Why Go 1.24, past upstream support (Go supports the two newest releases; 1.24 lost it when 1.26
 #   came out): Debian 13 packages Go 1.24 (golang-1.24), which the local base set is made from,
 #   and go.mod says go 1.24.0. To move on, raise GOLANG_IMAGE and go.mod's go line together.

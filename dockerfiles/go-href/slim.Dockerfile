@@ -1,7 +1,7 @@
 # slim: the single-stage habits on Go: dependency files before the source, no caches kept in the
-# image, a non-root user. There is no official slim golang image (golang:1.24-alpine is the nearest,
-# but Alpine's musl libc is another lesson), and a single stage must run where the compiler is, so
-# slim here can only be golang:1.24 without the caches.
+# image, a non-root user. There is no official slim golang image (golang:1.24-alpine is the nearest:
+# docs/lessons.md, "Go, cgo and musl", says what musl changes for a Go binary), and a single stage
+# must run where the compiler is, so slim here can only be golang:1.24 without the caches.
 # Saves: the module cache and the build cache (they live in BuildKit cache mounts, outside every
 #   layer), and a source-only change no longer re-downloads the modules.
 # Costs: still the whole toolchain to run one binary. It is the honest answer to "can I slim a

@@ -6,10 +6,10 @@
 #   migrations and runs gunicorn in-process, in exec form.
 # Costs: no shell to debug with. What is there: the Python REPL, through the entrypoint
 #   (`docker run -it --rm --entrypoint /usr/bin/python3 IMAGE` gives a `>>>` prompt with the app on
-#   its path), and the `debug` target below (`docker build --target debug`), the same image plus a
-#   static busybox shell in /busybox, like distroless's own :debug tags. `docker debug` (Docker
-#   Desktop) and `kubectl debug --image=busybox --target=CONTAINER` attach a shell from another image
-#   to the running container instead, leaving the image as it is.
+#   its path), and the `debug` target below (`docker buildx build --target debug`), the same image
+#   plus a static busybox shell in /busybox, like distroless's own :debug tags. `docker debug`
+#   (Docker Desktop) and `kubectl debug --image=busybox --target=CONTAINER` attach a shell from
+#   another image to the running container instead, leaving the image as it is.
 #   The runtime's python is Debian's /usr/bin/python3 while the official builder's is in
 #   /usr/local/bin, so a venv from the builder would point at an interpreter that is not there.
 #   Instead pip installs the packages into a plain folder (--target) that PYTHONPATH names: it needs
@@ -18,11 +18,10 @@
 #   the Debian release (trixie) the runtime is built from, so both hold by construction.
 #   Debian compiles its standard library's bytecode in a maintainer script, which a distroless image
 #   never runs: without the step below Python compiles every module it imports at every start. That
-#   step ships 16.8 MB of .pyc for the 628 files the app loads (standard library included), in
-#   place of the 16.4 MB pip compiles for every module of every dependency (--no-compile): 0.4 MB
-#   more (128.9 -> 129.3 MB). Measured in three runs on this busy 2-core machine (median of five
-#   starts each, against slim's in the same run), the first answer took 1.5 to 1.7x slim's without,
-#   0.9 to 1.4x with.
+#   step ships .pyc for the files the app loads (standard library included), in place of the .pyc
+#   pip would write for every module of every dependency (--no-compile). What it costs is its layer
+#   (results/compare.md, largest layers); what it buys, the first answer against slim's
+#   (docs/lessons.md, section 5).
 # Look at: size against multistage; it runs read-only as UID 65532; `docker inspect` shows its
 #   health (the HEALTHCHECK below).
 ARG PYTHON_IMAGE=python:3.13-trixie
@@ -83,8 +82,8 @@ USER 65532:65532
 EXPOSE 5000
 # Without curl: the runtime's own HTTP client, in exec form (there is no shell for the shell form).
 # Docker and Compose act on it (`docker ps` shows "healthy"; Swarm replaces an unhealthy task);
-# Kubernetes ignores it and uses the pod's probes. Each check starts a python and imports urllib:
-# 0.5 to 0.7 s a check on this busy 2-core machine with the bytecode below, 2 to 3 s without it.
+# Kubernetes ignores it and uses the pod's probes. Each check starts a python and imports urllib,
+# from the bytecode above rather than compiling it again at every check.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["/usr/bin/python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '5000') + '/healthz', timeout=2)"]
 # /usr/bin/python3, not python3.13: the distroless images link it to their Python, whatever the
@@ -102,7 +101,7 @@ RUN apt-get update \
  && /busybox/busybox --install -s /busybox \
  && rm -rf /var/lib/apt/lists/*
 
-# docker build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
+# docker buildx build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
 #   docker run -it --rm --entrypoint sh IMAGE
 FROM runtime AS debug
 COPY --from=busybox /busybox /busybox

@@ -5,16 +5,15 @@
 # bundle, no tzdata.
 # Saves: what distroless still carries for every program (Debian's package metadata, tzdata, libgomp,
 #   libstdc++, the unused parts of the standard library), the .pyc of modules nothing loads, and
-#   Babel's locale data for the ~1000 locales the app does not speak (it speaks en and es).
+#   Babel's locale data for every locale the app does not speak (it speaks en and es).
 # Costs: it is hand-made. A new dependency with a new shared library is picked up by ldd, but a module
 #   imported only at run time from a dropped part of the standard library fails at that moment;
 #   nothing a scanner recognises as a Debian package; times are UTC only (Python reads zones from
 #   tzdata files, and there are none).
-#   The bytecode (last RUN) costs 16.8 MB here (627 files: about 5 MB of standard library, 6.8 MB of
-#   SQLAlchemy, the rest other dependencies and the app), a fifth of the image (60.2 -> 77.0 MB).
-#   Without it, Python compiles all of them at every start (a read-only container cannot even keep
-#   them). Measured in three runs on this busy 2-core machine (median of five starts each, against
-#   slim's in the same run), the first answer took 3.0 to 3.4x slim's without, 0.9 to 1.1x with.
+#   The bytecode (last RUN: the standard library's, the dependencies' and the app's modules that the
+#   app loads) is a layer of its own (its size: results/compare.md, largest layers). Without it,
+#   Python compiles all of them at every start (a read-only container cannot even keep them); the
+#   first answer against slim's is in docs/lessons.md, section 5.
 # Look at: distance to the runtime closure, size against distroless, and the time to first answer.
 ARG PYTHON_IMAGE=python:3.13-trixie
 

@@ -14,8 +14,8 @@ ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_SLIM_IMAGE=python:3.13-slim-trixie
 
 FROM ${PYTHON_IMAGE} AS build
-# A venv without a pip of its own (15 MB the runtime does not need): the image's pip installs into it
-# from outside with --python.
+# A venv without a pip of its own (pip is no use at run time): the image's pip installs into it from
+# outside with --python.
 RUN python3 -m venv --without-pip /opt/venv
 ENV PATH=/opt/venv/bin:${PATH}
 WORKDIR /app
@@ -30,8 +30,8 @@ COPY microblog/translations/ microblog/translations/
 RUN pybabel compile -d microblog/translations
 COPY microblog/ microblog/
 
-# Built only on request (`docker build --target test`, which `nox -s tests` does): BuildKit builds
-# the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
+# Built only on request (`docker buildx build --target test`, which `nox -s tests` does): BuildKit
+# builds the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
 # DOCKER_BUILDKIT=0, ran every stage above the target, tests included, at every build.)
 FROM build AS test
 COPY requirements-dev.txt pytest.ini ./

@@ -2,17 +2,18 @@
 # gcr.io/distroless/nodejs22-debian13:nonroot: node, glibc, libstdc++, CA certificates and tzdata,
 # and nothing else: no shell, no npm, no apt. The package database stays, in a form of its own:
 # one file per package in /var/lib/dpkg/status.d/ (no dpkg to read it), which is what image scanners
-# read to list the OS packages (14 here).
-# Saves: npm, apt, bash and coreutils (the tools an intruder would use): about 70 MB against
-#   node:22-slim. The image's user is nonroot (UID 65532).
-# Costs: no `docker exec ... sh` to look around. What is there: node's REPL, through the entrypoint
-#   (`docker run -it --rm IMAGE` with no command, or `--entrypoint /nodejs/bin/node`), and the `debug`
-#   target below (`docker build --target debug`), the same image plus a static busybox shell in
-#   /busybox, like distroless's own :debug tags. `docker debug` (Docker Desktop) and
-#   `kubectl debug --image=busybox --target=CONTAINER` attach a shell from another image to the
-#   running container instead. No `npm start` (the entrypoint is /nodejs/bin/node, so CMD names the
-#   script), no shell-form CMD or RUN in this stage. node is PID 1 with no init: the app must handle
-#   SIGTERM itself (src/server.js does), or the container needs `docker run --init`.
+# read to list the OS packages (the report's pkgs column counts them).
+# Saves: npm, apt, bash and coreutils (the tools an intruder would use), against node:22-slim
+#   (multistage against distroless in results/compare.md). The image's user is nonroot (UID 65532).
+# Costs: no `docker exec ... sh` to look around. What is there: node's REPL, through
+#   `docker run -it --rm --entrypoint /nodejs/bin/node IMAGE` (--entrypoint also drops the image's
+#   CMD; without it, the CMD below starts the server), and the `debug` target below (`docker buildx
+#   build --target debug`), the same image plus a static busybox shell in /busybox, like distroless's
+#   own :debug tags. `docker debug` (Docker Desktop) and `kubectl debug --image=busybox
+#   --target=CONTAINER` attach a shell from another image to the running container instead. No
+#   `npm start` (the entrypoint is /nodejs/bin/node, so CMD names the script), no shell-form CMD or
+#   RUN in this stage. node is PID 1 with no init: the app must handle SIGTERM itself (src/server.js
+#   does), or the container needs `docker run --init`.
 # Look at: size against multistage; the structure test (no /bin/sh, user 65532); its health in
 #   `docker ps` (the HEALTHCHECK below).
 ARG NODE_IMAGE=node:22-trixie
@@ -23,8 +24,8 @@ FROM ${NODE_IMAGE} AS production-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # A private registry's token comes in as a build secret, never as an ARG or a COPY'd .npmrc (both
-# end up in the image or its history): `docker build --secret id=npmrc,src=$HOME/.npmrc ...` mounts
-# the file for this one RUN, and no layer keeps it. Without --secret the mount is simply absent.
+# end up in the image or its history): `docker buildx build --secret id=npmrc,src=$HOME/.npmrc ...`
+# mounts the file for this one RUN, and no layer keeps it. Without --secret the mount is simply absent.
 RUN --mount=type=cache,target=/root/.npm \
     --mount=type=secret,id=npmrc,target=/root/.npmrc \
     npm ci --omit=dev
@@ -56,7 +57,7 @@ RUN apt-get update \
  && /busybox/busybox --install -s /busybox \
  && rm -rf /var/lib/apt/lists/*
 
-# docker build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
+# docker buildx build --target debug: the image above plus a shell at /busybox/sh (on PATH), e.g.
 #   docker run -it --rm --entrypoint sh IMAGE
 FROM runtime AS debug
 COPY --from=busybox /busybox /busybox

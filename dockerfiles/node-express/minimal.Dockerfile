@@ -2,8 +2,8 @@
 # shared libraries it loads (listed by ldd in the builder), the app and its production
 # node_modules. No CA bundle, no tzdata, no /etc/passwd, no /tmp, no shell.
 # Saves: what distroless ships besides node's own closure (the rest of glibc's package, libssl,
-#   libgomp, CA bundle, tzdata, Debian's package metadata): about 20 MB. node itself, about
-#   125 MB, is most of the image either way.
+#   libgomp, CA bundle, tzdata, Debian's package metadata). node itself is most of the image
+#   either way (distroless against minimal in results/compare.md).
 # Costs: it is hand-made: a new dependency with a native addon needs its libraries added by hand,
 #   and nothing here is a Debian package a scanner can recognise. Time zones do work: node carries
 #   ICU with its own time-zone data (`-e TZ=Europe/Paris` gives Paris time; the default is UTC, as

@@ -19,8 +19,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci
 COPY . .
 
-# Built only on request (`docker build --target test`, which `nox -s tests` does): BuildKit builds
-# the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
+# Built only on request (`docker buildx build --target test`, which `nox -s tests` does): BuildKit
+# builds the stages the target needs, and the runtime stage does not need this one. (The legacy builder,
 # DOCKER_BUILDKIT=0, ran every stage above the target, tests included, at every build.)
 FROM build AS test
 RUN npm test

@@ -1,6 +1,6 @@
-# slim: one stage on node:22-slim (Debian without compilers and headers: about 220 MB instead of
-# 1.1 GB), and three habits: copy the dependency files before the source, install production
-# dependencies only, keep no caches; then drop root.
+# slim: one stage on node:22-slim (Debian without compilers and headers), and three habits: copy the
+# dependency files before the source, install production dependencies only, keep no caches; then
+# drop root.
 # Saves: most of the base image; supertest and the tests; npm's cache. A source-only change reuses
 #   the `npm ci` layer, because package*.json did not change.
 # Costs: no compiler, so a dependency with a native addon (node-gyp) would not install here; npm,
@@ -16,7 +16,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # npm's download cache and logs (/root/.npm) and node's compile cache (/tmp/node-compile-cache,
 # which npm turns on) go to mounts that never become part of a layer. `npm cache clean --force`
-# would leave the logs and the compile cache behind: about 1 MB here.
+# would leave the logs and the compile cache behind.
 RUN --mount=type=cache,target=/root/.npm --mount=type=tmpfs,target=/tmp \
     npm ci --omit=dev
 

@@ -57,6 +57,17 @@ def _first_answer_vs_slim(image: Any, images: dict[tuple[str, str], Any]) -> flo
     return mine / theirs if mine is not None and theirs else None
 
 
+def _last_layer(image: Any, _images: dict) -> int | None:
+    """The size of the image's top layer: the last step that wrote files (e.g. a bytecode RUN)."""
+    layers = _get(image, "layer_details") or []
+    return _get(layers[-1], "size") if layers else None
+
+
+def _megabytes(size: float | None) -> str:
+    """Decimal megabytes, as `docker images` prints sizes (MiB elsewhere on the page)."""
+    return "-" if size is None else f"{size / 1e6:.0f} MB"
+
+
 def _field(name: str) -> Callable[[Any, dict], Any]:
     return lambda image, _images: _get(image, name)
 
@@ -64,9 +75,11 @@ def _field(name: str) -> Callable[[Any, dict], Any]:
 #: metric name -> (how to read it from one image and the others, how it reads in the text)
 METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "size": (_field("size"), human_size),
+    "size-mb": (_field("size"), _megabytes),
     "pull": (_field("compressed_size"), human_size),
     "share-of-naive": (_field("share_of_naive"), percent),
     "layers": (_field("layers"), _count),
+    "last-layer": (_last_layer, human_size),
     "vs-closure": (_field("closure_ratio"), ratio),
     "closure": (_field("closure_size"), human_size),
     "wasted": (_field("wasted_bytes"), human_size),
