@@ -53,6 +53,12 @@ def engine(session: nox.Session) -> None:
     harness(session, "engine", *session.posargs)
 
 
+@nox.session(default=False)
+def engines(session: nox.Session) -> None:
+    """Compare on every engine and image store beside the one in use: -- [--cell KIND/STORE]."""
+    harness(session, "engines", *session.posargs)
+
+
 @nox.session
 def registry(session: nox.Session) -> None:
     """Start the registry the local base sets live in (127.0.0.1:5000, idempotent): -- [--stop]."""

@@ -7,6 +7,7 @@ import dataclasses
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from imagelab import ROOT, bump_command, compare_command
 from imagelab.errors import ConfigError, ImagelabError
@@ -41,6 +42,31 @@ def ensure_engine():
     from imagelab.engine import bootstrap
 
     return bootstrap.ensure_engine(log=terminal.step)
+
+
+def cmd_engines(args: argparse.Namespace) -> int:
+    from imagelab import engine_matrix
+
+    every = engine_matrix.every_cell()
+    cells = [c for c in every if not args.cell or c.name in args.cell]
+    unknown = sorted(set(args.cell) - {c.name for c in every})
+    if unknown:
+        raise ConfigError(
+            f"unknown engine cell {', '.join(unknown)}",
+            hint=f"choose among {', '.join(c.name for c in every)}",
+        )
+    ensure_engine()
+    ensure_registry()
+    outcomes = engine_matrix.run(cells, args.out, log=terminal.step)
+    terminal.info(args.out.read_text())
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def add_engines_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--cell", action="append", default=[], metavar="KIND/STORE", help="e.g. debian/classic (repeatable)"
+    )
+    command.add_argument("--out", type=Path, default=ROOT / "results" / "engines.md", metavar="FILE")
 
 
 def ensure_registry():
@@ -249,6 +275,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         cmd_engine,
         "make sure a Docker engine with buildx answers (install and start it on Debian)",
         (add_engine_options,),
+    ),
+    "engines": (
+        cmd_engines,
+        "run a compare on each engine and image store beside the one in use; write results/engines.md",
+        (add_engines_options,),
     ),
     "registry": (
         cmd_registry,

@@ -1,0 +1,174 @@
+"""The engines and image stores imagelab supports, each tried for real: `nox -s engines`.
+
+Each cell (an engine kind and an image store, engine/bootstrap.py's KINDS) starts beside the engine
+in use as a second engine, with a data root, socket and bridge of its own, and a compare of a few images
+runs on it with DOCKER_HOST pointing there: a bake, the bases pulled by digest from the project's
+registry, measuring with the closure, smoke and structure tests, and the gate against the same images'
+report from the engine in use. A cell passes when that compare passes the gate, the invariants below
+hold, and every verdict and package list equals the engine in use's. Otherwise it says why, in one line.
+
+Invariants that hold on every engine: no image smaller than its runtime closure; compressed at most
+unpacked; layers that add up to the size the report shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagelab import ROOT
+from imagelab.engine import second
+from imagelab.errors import ImagelabError
+
+#: Two go-href variants: a static binary FROM scratch, and one on a distroless base -- every layer of the
+#: harness in about a minute a cell once the Go module cache is warm.
+APP, VARIANTS = "go-href", ("minimal", "distroless")
+#: What must be equal on every engine for the same images.
+SAME = ("size", "layers", "smoke", "structure", "hardened", "closure_size", "exposure")
+COMPARE_TIMEOUT_S = 1800
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str
+    store: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}/{self.store}"
+
+
+@dataclass
+class Outcome:
+    cell: Cell
+    ok: bool
+    reason: str = ""  # one line, when not ok
+    engine: str = ""  # what the engine said it is, from the cell's report
+    buildx: str = ""
+    seconds: float = 0.0  # the compare on that engine, start to end
+
+
+def compare(results: Path, env: dict[str, str] | None = None, *extra: str) -> subprocess.CompletedProcess:
+    """The real command line, so each cell runs exactly what a user runs with DOCKER_HOST set."""
+    command = [sys.executable, "-m", "imagelab", "compare", "--app", APP, "--results", str(results)]
+    for variant in VARIANTS:
+        command += ["--variant", variant]
+    # --fresh: the measurement memory is keyed by content, and each engine must measure these itself.
+    command += ["--fresh", "--no-rebuild-timing", *extra]
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=COMPARE_TIMEOUT_S,
+        check=False,
+    )
+
+
+def first_report(results: Path) -> Path:
+    """Compare on the engine in use, written as the baseline every cell is gated against."""
+    results.mkdir(parents=True, exist_ok=True)
+    baseline = results / "baseline.json"
+    done = compare(results, None, "--baseline", str(baseline), "--update-baseline")
+    if done.returncode != 0:
+        raise RuntimeError(f"compare on the engine in use failed: {_last_line(done.stderr)}")
+    return baseline
+
+
+def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], None] = print) -> Outcome:
+    results.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        with second.second_engine(log=log, kind=cell.kind, store=cell.store) as other:
+            done = compare(results, {"DOCKER_HOST": other.host}, "--baseline", str(baseline))
+    except (ImagelabError, subprocess.TimeoutExpired) as exc:  # this cell's verdict, not the matrix's end
+        return Outcome(cell, False, str(exc).splitlines()[0], seconds=time.monotonic() - started)
+    outcome = Outcome(cell, done.returncode == 0, seconds=time.monotonic() - started)
+    if not (results / "compare.json").exists():
+        outcome.ok, outcome.reason = False, _last_line(done.stderr)
+        return outcome
+    here, there = _rows(baseline.parent / "compare.json"), _rows(results / "compare.json")
+    outcome.engine = there[""]["engine"]
+    problems = [] if outcome.ok else [f"compare exited {done.returncode}: {_last_line(done.stderr)}"]
+    if cell.store not in outcome.engine:
+        problems.append(f"asked for the {cell.store} store, the report says {outcome.engine}")
+    for variant in VARIANTS:
+        problems += [f"{variant}: {p}" for p in invariants(there.get(variant))]
+        for field in SAME:
+            if there.get(variant, {}).get(field) != here[variant].get(field):
+                problems.append(f"{variant}: {field} differs from the engine in use")
+    outcome.ok, outcome.reason = not problems, "; ".join(problems)
+    return outcome
+
+
+def invariants(row: dict | None) -> list[str]:
+    if row is None:
+        return ["missing from the report"]
+    if not row["built"] or row["smoke"] != "pass" or row["structure"] != "pass":
+        return [row["error"] or "a check failed"]
+    found = []
+    if not 0 < row["closure_size"] <= row["size"]:
+        found.append("smaller than its runtime closure")
+    if not 0 < row["compressed_size"] <= row["size"]:
+        found.append("compressed larger than unpacked")
+    if sum(layer["size"] for layer in row["layer_details"]) != row["size"]:
+        found.append("layers do not add up to its size")
+    return found
+
+
+def every_cell() -> list[Cell]:
+    from imagelab.engine import bootstrap
+
+    return [Cell(kind.name, store) for kind in bootstrap.KINDS.values() for store in kind.stores]
+
+
+def run(cells: list[Cell], out: Path, log: Callable[[str], None] = print) -> list[Outcome]:
+    """Every cell, then the table into `out` (results/engines.md): the matrix a README shows."""
+    from imagelab import engine
+
+    in_use = engine.describe()
+    with tempfile.TemporaryDirectory(prefix="imagelab-engines-") as tmp:
+        work = Path(tmp)
+        log(f"comparing on the engine in use: {in_use}")
+        baseline = first_report(work / "in-use")
+        outcomes = []
+        for cell in cells:
+            log(f"comparing on {cell.name}, beside it")
+            outcomes.append(run_cell(cell, baseline, work / cell.name.replace("/", "-"), log))
+            log(f"{cell.name}: {'pass' if outcomes[-1].ok else 'FAIL: ' + outcomes[-1].reason}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table(outcomes, in_use))
+    return outcomes
+
+
+def table(outcomes: list[Outcome], in_use: str) -> str:
+    lines = [
+        f"Engines beside the one in use ({in_use}), each running `compare --app {APP} "
+        + " ".join(f"--variant {v}" for v in VARIANTS)
+        + "` gated against it.",
+        "",
+        "| engine | image store | reported as | result | seconds |",
+        "|---|---|---|---|---:|",
+    ]
+    for o in outcomes:
+        verdict = "pass" if o.ok else f"FAIL: {o.reason}"
+        lines.append(f"| {o.cell.kind} | {o.cell.store} | {o.engine or '-'} | {verdict} | {o.seconds:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _rows(path: Path) -> dict[str, dict]:
+    report = json.loads(path.read_text())
+    return {row["variant"]: row for row in report["images"]} | {"": report}
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("error:")), lines[-1] if lines else "no output")
