@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -20,9 +19,9 @@ def cmd_engine(args: argparse.Namespace) -> int:
 
 def ensure_engine():
     """Every command that needs the engine starts here, so a fresh machine needs nothing run before."""
-    from imagelab.engine import bootstrap
+    from imagelab import selection
 
-    return bootstrap.ensure_engine(log=terminal.step)
+    return selection.ensure_engine()
 
 
 def ensure_registry():
@@ -49,32 +48,11 @@ def add_registry_options(command: argparse.ArgumentParser) -> None:
 
 
 def selected(args: argparse.Namespace, resolve: bool = False) -> list:
-    """The matrix cells named by --app/--variant/--bases (all of them when none are given).
+    """The matrix cells named by --app/--variant/--bases (all of them when none are given); the base
+    set is opened here, once (selection.cells says what `resolve` does)."""
+    from imagelab import bases, selection
 
-    The base set is opened here, once; `resolve` also makes its images available and resolves every
-    role to a digest (building and pushing the local stand-ins). A cell whose base the set lacks is
-    reported and left out: it is not in this base set, which is no failure."""
-    from imagelab import apps, bases, build
-
-    base_set = bases.open_set(args.bases)
-    # A role bases.toml does not know is a typo, not a cell this set leaves out: refuse it by name.
-    every_role = {bases.arg_of(role): role for role in bases.load_recipes().roles}
-    cells = []
-    for cell in apps.select(apps.discover(), args.app, args.variant, base_set):
-        build.check_base_roles(cell.app.dockerfile(cell.name), every_role)
-        missing = base_set.missing(cell.app.dockerfile(cell.name))
-        if missing:
-            terminal.info(
-                f"{cell.app.name}/{cell.name}: not in this base set ({base_set.name} has no {', '.join(missing)})"
-            )
-        else:
-            cells.append(cell)
-    if resolve and cells:
-        ensure_engine()
-        used = {role for cell in cells for role in bases.roles_of(cell.app.dockerfile(cell.name))}
-        base_set = bases.resolve(base_set, sorted(used)).base_set
-        cells = [dataclasses.replace(cell, base_set=base_set) for cell in cells]
-    return cells
+    return selection.cells(bases.open_set(args.bases), args.app, args.variant, resolve=resolve)
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pydantic
 
-from imagelab import ROOT, __version__, bases, build, engine, handover, measuring
+from imagelab import ROOT, __version__, build, engine, handover, measuring
 from imagelab.apps import Variant
+from imagelab.bases.sets import BaseSet
 from imagelab.engine.bake import TargetResult
+from imagelab.errors import ConfigError
 from imagelab.inspect import measure
 from imagelab.report import files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
@@ -38,7 +40,7 @@ MEASURE_WORKERS = 2
 
 @dataclass
 class Options:
-    base_set: str | bases.BaseSet
+    base_set: BaseSet  # the cells' set, resolved by the selection (bump and the command line alike)
     builder: str | None = None
     build_on: str | None = None  # a Docker context: build there, hand over through the registry
     baseline: Path | None = None
@@ -82,12 +84,26 @@ class Memory:
         self.path.write_bytes(self._ROWS.dump_json(self.rows))
 
 
-def run(cells: list[Variant], options: Options) -> int:
-    """The whole job; returns the exit status. Results replace the previous ones only when complete."""
+@dataclass(frozen=True)
+class Outcome:
+    """What a compare made: the report it wrote (this run's rows and the earlier rows it kept) and its
+    exit status (1: an image failed, or the gate did). A compare that could not finish raises instead."""
+
+    report: Run
+    status: int
+
+
+def run(cells: list[Variant], options: Options) -> Outcome:
+    """The whole job. Results replace the previous ones only when complete."""
+    if not cells:  # every cell was left out by the selection, each with its reason
+        raise ConfigError(
+            f"no variant chosen can build on base set {options.base_set.name}",
+            hint="each was left out above with the role the set lacks; choose another --bases",
+        )
     started = time.monotonic()
     memory = Memory(CACHE / "measured.json", forget=options.fresh)
     # before the clock starts (the build phase times the images only); every role by digest from here on
-    options.base_set = build.ensure_bases(options.base_set)
+    options = replace(options, base_set=build.ensure_bases(options.base_set))
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     if options.build_on:
@@ -220,7 +236,7 @@ def _shares(run: Run) -> None:
         image.share_of_naive = round(image.size / reference, 3) if image.size and reference else None
 
 
-def _finish(result: Run, options: Options) -> int:
+def _finish(result: Run, options: Options) -> Outcome:
     report = files.merged_with_earlier(result, options.results)
     _shares(report)
     for rich_table in table.tables(report):
@@ -257,7 +273,7 @@ def _finish(result: Run, options: Options) -> int:
         f"compare took {result.timings.total_seconds:.0f} s (build phase {result.timings.build_phase_seconds:.0f} s)"
         + (f"; {failed} of {len(result.images)} images failed (above)" if failed else "")
     )
-    return status
+    return Outcome(report, status)
 
 
 def _shown(path: Path) -> str:

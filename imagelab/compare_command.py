@@ -13,7 +13,7 @@ from imagelab.errors import ConfigError
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from imagelab import cli, compare
+    from imagelab import bases, cli, compare
     from imagelab.report import accepted
 
     if args.build_on and args.cold:
@@ -24,13 +24,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     thresholds = bump_command.gate_thresholds(args)
     accepted.load(args.accepted)  # a malformed entry is refused before an hour of building
     cells = cli.selected(args, resolve=True)
-    if not cells:  # every cell left out above, each with its reason
-        raise ConfigError(
-            f"no variant chosen can build on base set {args.bases}",
-            hint="each was left out above with the role the set lacks; choose another --bases",
-        )
     options = compare.Options(
-        base_set=cells[0].base_set,
+        base_set=cells[0].base_set if cells else bases.open_set(args.bases),
         builder=args.builder,
         build_on=args.build_on,
         baseline=args.baseline,
@@ -47,7 +42,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     if options.baseline is not None and not options.update_baseline:
         compare.gate.load(options.baseline)  # a bad baseline is refused before an hour of building
-    return compare.run(cells, options)
+    return compare.run(cells, options).status
 
 
 def add_compare_options(command: argparse.ArgumentParser) -> None:
