@@ -16,6 +16,7 @@ does: a regression past its limits that results/accepted.toml does not accept.
 from __future__ import annotations
 
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,7 +54,20 @@ class Side:
 
 
 def is_report(spec: str) -> bool:
-    return spec.endswith(".json") or Path(spec).is_file()
+    """Whether a side names a compare.json rather than a base set (a name, or a set file of one's own).
+
+    Told by content, not by the path: a set file may be anywhere and called anything, and is TOML with a
+    [roles] table; a compare.json is JSON, which TOML never reads. A path that is not there is a report
+    when it ends in .json, so that its error says the file is missing rather than the set unknown."""
+    path = Path(spec)
+    if not path.is_file():
+        return spec.endswith(".json")
+    if path.suffix == ".toml":
+        return False  # open_set names the file and its fault
+    try:
+        return not isinstance(tomllib.loads(path.read_text()).get("roles"), dict)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True
 
 
 def side(spec: str, options: Options) -> Side:

@@ -221,3 +221,34 @@ def test_when_compare_fails_the_bump_fails_with_its_error_and_not_on_an_old_repo
     err = capsys.readouterr().err
     assert "error: official.toml: role" in err and "no registry answers for" in err
     assert not (tmp_path / "bump.json").exists() and not (tmp_path / "bump.md").exists()
+
+
+def test_a_set_file_of_one_s_own_is_a_base_set_wherever_it_is_and_a_report_is_told_by_content(tmp_path):
+    from imagelab import bump as job
+
+    golden = tmp_path / "my-set.toml"
+    golden.write_text('[roles]\ngolang = "golang:1.24-trixie"\n')
+    renamed = tmp_path / "golden-images"  # no suffix: still a set, by its [roles] table
+    renamed.write_text(golden.read_text())
+    report = tmp_path / "before"
+    report.write_text(jsonfile.dumps(OLD))
+    assert not job.is_report(str(golden)) and not job.is_report(str(renamed))
+    assert job.is_report(str(report)) and job.is_report(str(tmp_path / "gone.json"))
+    assert not job.is_report("debian") and not job.is_report(str(tmp_path / "gone.toml"))
+
+
+def test_bump_to_a_set_file_measures_it_as_a_base_set(tmp_path, monkeypatch, capsys, engine_answers):
+    from imagelab.engine import registry
+
+    def registry_down(ref, timeout_s=0):
+        raise registry.RegistryError(f"no registry answers for {ref}")
+
+    monkeypatch.setattr(registry, "remote_digest", registry_down)
+    golden = tmp_path / "my-set.toml"
+    golden.write_text('[roles]\ngolang = "golang:1.24-trixie"\nstatic = "example.com/static:1"\n')
+    old_file = tmp_path / "old.json"
+    old_file.write_text(jsonfile.dumps(OLD))
+    argv = ["bump", "--from", str(old_file), "--to", str(golden), "--results", str(tmp_path)]
+    assert cli.main(argv) == 1  # measured as a set: its roles are resolved, in a registry that is down here
+    err = capsys.readouterr().err
+    assert "not valid JSON" not in err and "error: my-set.toml: role" in err
