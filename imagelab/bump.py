@@ -1,6 +1,6 @@
 """The bump job: `nox -s bump -- --from A --to B`, what changed between two base sets (or two reports).
 
-A side is a compare.json file, or a base set. A base set is measured by the compare command into
+A side is a compare.json file, or a loaded base set. A base set is measured by compare.run into
 results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
 renders in seconds. Current: measured from the same apps/ and dockerfiles/ (a commit elsewhere changes
 no image), on the same base images, every image of the matrix. (Not the image ids: compare keeps a row
@@ -16,7 +16,6 @@ does: a regression past its limits that results/accepted.toml does not accept.
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, bases, build, compare, engine, selection
+from imagelab import ROOT, build, compare, engine, selection
+from imagelab.bases.sets import BaseSet
 from imagelab.engine import process
 from imagelab.errors import ConfigError
 from imagelab.report import accepted, bump_chart, bump_markdown, files, gate, history, jsonfile
@@ -53,37 +53,20 @@ class Side:
     status: int = 0  # compare's exit status when this side was measured now (1: an image failed)
 
 
-def is_report(spec: str) -> bool:
-    """Whether a side names a compare.json rather than a base set (a name, or a set file of one's own).
-
-    Told by content, not by the path: a set file may be anywhere and called anything, and is TOML with a
-    [roles] table; a compare.json is JSON, which TOML never reads. A path that is not there is a report
-    when it ends in .json, so that its error says the file is missing rather than the set unknown."""
-    path = Path(spec)
-    if not path.is_file():
-        return spec.endswith(".json")
-    if path.suffix == ".toml":
-        return False  # open_set names the file and its fault
-    try:
-        return not isinstance(tomllib.loads(path.read_text()).get("roles"), dict)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return True
-
-
-def side(spec: str, options: Options) -> Side:
+def side(source: Path | BaseSet, options: Options) -> Side:
     """One side of the bump: a compare.json as it is, or a base set, measured where its report is stale."""
-    if is_report(spec):
-        return Side(jsonfile.read(Path(spec)), spec)
-    base_set = bases.open_set(spec)
+    if isinstance(source, Path):
+        return Side(jsonfile.read(source), str(source))
+    base_set = source
     folder = options.results / "sets" / base_set.name
     report = folder / "compare.json"
     stale = "asked to (--fresh)" if options.fresh else stale_reason(report, selection.cells(base_set))
     if not stale:
         terminal.info(
-            f"{spec}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
+            f"{base_set.name}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
         )
-        return Side(jsonfile.read(report), f"{spec} ({_shown(report)})")
-    terminal.step(f"measuring the base set {spec}: {stale}; its report goes to {_shown(folder)}")
+        return Side(jsonfile.read(report), f"{base_set.name} ({_shown(report)})")
+    terminal.step(f"measuring the base set {base_set.name}: {stale}; its report goes to {_shown(folder)}")
     # compare's own errors (a registry down, a bad set) stop the bump here: the report a previous run
     # left in `folder` is never taken for this run's.
     cells = selection.cells(base_set, resolve=True)
@@ -98,7 +81,7 @@ def side(spec: str, options: Options) -> Side:
             history=options.results / "history.jsonl",
         ),
     )
-    return Side(measured.report, f"{spec} ({_shown(report)})", measured.status)
+    return Side(measured.report, f"{base_set.name} ({_shown(report)})", measured.status)
 
 
 def stale_reason(report: Path, cells: list) -> str:
@@ -143,10 +126,10 @@ def _changed_since(revision: str) -> bool:
     return done.exit_code != 0  # 1: differs; anything else (an unknown revision): cannot tell, so measure
 
 
-def run(spec_from: str, spec_to: str, options: Options) -> int:
+def run(source_from: Path | BaseSet, source_to: Path | BaseSet, options: Options) -> int:
     started = time.monotonic()
     judge = accepted.judge(accepted.load(options.accepted), datetime.now(UTC).date())  # bad file: fail first
-    old, new = side(spec_from, options), side(spec_to, options)
+    old, new = side(source_from, options), side(source_to, options)
     for measured in (old, new):
         if measured.status:
             terminal.error(f"{measured.source}: compare failed on some images (above); the bump fails too")

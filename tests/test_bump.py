@@ -170,7 +170,7 @@ def engine_answers(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
     tmp_path, monkeypatch, engine_answers
 ):
-    from imagelab import build, compare
+    from imagelab import bases, build, compare
     from imagelab import bump as job
 
     monkeypatch.setattr(build, "git_revision", lambda: NEW.revision)
@@ -186,19 +186,19 @@ def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
         return compare.Outcome(report, 0)
 
     monkeypatch.setattr(compare, "run", fake_compare)
-    options = job.Options(results=tmp_path)
-    first = job.side("official", options)
+    options, official = job.Options(results=tmp_path), bases.open_set("official")
+    first = job.side(official, options)
     assert measured_sets == ["official"] and first.status == 0
     assert first.run.base_set == "official" and first.source.startswith("official (")
     report = tmp_path / "sets" / "official" / "compare.json"
     assert report.is_file()
-    assert job.side("official", options).run == first.run  # current now: read, not measured
+    assert job.side(official, options).run == first.run  # current now: read, not measured
     assert measured_sets == ["official"]
     monkeypatch.setattr(build, "git_revision", lambda: "another")  # a commit that changes no image
     assert job.stale_reason(report, []) == ""
     changed[NEW.revision] = True  # one that changes a Dockerfile
     assert "changed since" in job.stale_reason(report, [])
-    job.side("official", options)
+    job.side(official, options)
     assert measured_sets == ["official", "official"]
 
 
@@ -224,7 +224,7 @@ def test_when_compare_fails_the_bump_fails_with_its_error_and_not_on_an_old_repo
 
 
 def test_a_set_file_of_one_s_own_is_a_base_set_wherever_it_is_and_a_report_is_told_by_content(tmp_path):
-    from imagelab import bump as job
+    from imagelab.commands import bump as command
 
     golden = tmp_path / "my-set.toml"
     golden.write_text('[roles]\ngolang = "golang:1.24-trixie"\n')
@@ -232,9 +232,9 @@ def test_a_set_file_of_one_s_own_is_a_base_set_wherever_it_is_and_a_report_is_to
     renamed.write_text(golden.read_text())
     report = tmp_path / "before"
     report.write_text(jsonfile.dumps(OLD))
-    assert not job.is_report(str(golden)) and not job.is_report(str(renamed))
-    assert job.is_report(str(report)) and job.is_report(str(tmp_path / "gone.json"))
-    assert not job.is_report("debian") and not job.is_report(str(tmp_path / "gone.toml"))
+    assert not command.is_report(str(golden)) and not command.is_report(str(renamed))
+    assert command.is_report(str(report)) and command.is_report(str(tmp_path / "gone.json"))
+    assert not command.is_report("debian") and not command.is_report(str(tmp_path / "gone.toml"))
 
 
 def test_bump_to_a_set_file_measures_it_as_a_base_set(tmp_path, monkeypatch, capsys, engine_answers):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from saved_images import file, layer_tar, write_docker_archive
 
-from imagelab import apps, engine
+from imagelab import apps, bases, engine
 from imagelab.inspect import imagefs, measure
 from imagelab.inspect.measure import BaseImage, LayerSize
 
@@ -75,7 +75,7 @@ SIZES = [5000, 9000, 30, 7000, 0]  # the last step copies nothing (a .dockerigno
 
 @pytest.fixture
 def variant() -> apps.Variant:
-    [chosen] = apps.select(apps.discover(), ["go-href"], ["minimal"], "debian")
+    [chosen] = apps.select(apps.discover(), ["go-href"], ["minimal"], bases.open_set("debian"))
     return chosen
 
 

@@ -87,7 +87,7 @@ def check(base_set: BaseSet, baseline: Path | None) -> CheckResult:
         )
     if any(image.local_repository for image in base_set.images):
         registry.ensure_registry()
-    cells = [v for v in apps.select(apps.discover(), base_set=base_set)]
+    cells = apps.select(apps.discover(), (), (), base_set)
     users = {
         image.role: [
             f"{v.app.name}/{v.name}" for v in cells if image.role in roles_of(v.app.dockerfile(v.name))

@@ -1,5 +1,5 @@
-"""The `bases` command: make a set's images available by digest (building the local stand-ins, cached),
-or `--check` whether any base moved since a baseline."""
+"""`bases`: make a set's images available by digest (building the local stand-ins, cached), or
+`--check` whether any base moved since a baseline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT
+from imagelab import ROOT, selection
 from imagelab.bases import check
 from imagelab.bases.local import CA_ENV, StandIn
 from imagelab.bases.resolution import Resolved, resolve
@@ -18,39 +18,41 @@ from imagelab.bases.sets import LOCAL_SET, known_sets, open_set
 from imagelab.terminal import terminal
 
 DEFAULT_BASELINE = ROOT / "results" / "baseline.json"
+HELP = "make a base set's images available by digest (local stand-ins built, cached); --check for moves"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--bases",
         default=LOCAL_SET,
         metavar="SET",
         help=f"a base set ({', '.join(known_sets())}) or a set file (.toml); default {LOCAL_SET}",
     )
-    parser.add_argument("--role", action="append", default=[], help="only this role (repeatable)")
-    parser.add_argument(
+    command.add_argument("--role", action="append", default=[], help="only this role (repeatable)")
+    command.add_argument(
         "--ca-file", type=Path, help=f"extra CA certificates to trust (PEM; default ${CA_ENV} or the host's)"
     )
-    parser.add_argument(
+    command.add_argument(
         "--rebuild", action="store_true", help="build again without caches, e.g. to take Debian's updates"
     )
-    parser.add_argument(
+    command.add_argument(
         "--check",
         action="store_true",
         help="resolve every role without pulling; exit 1 when one moved since the baseline's digests",
     )
-    parser.add_argument(
+    command.add_argument(
         "--baseline",
         type=Path,
         metavar="FILE",
         help="with --check: the report whose digests count (default results/baseline.json where it exists)",
     )
-    parser.add_argument("--json", action="store_true", help="with --check: print the result as JSON")
+    command.add_argument("--json", action="store_true", help="with --check: print the result as JSON")
 
 
-def cmd_bases(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.check:
         return _check(args)
+    selection.ensure_engine()  # local stand-ins are built and pushed; --check only asks registries
     base_set = open_set(args.bases)
     for role in args.role:
         if base_set.image(role) is None:
