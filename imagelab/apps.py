@@ -10,11 +10,14 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagelab import ROOT
-from imagelab.bases.sets import BaseSet
 from imagelab.errors import ConfigError
+
+if TYPE_CHECKING:  # the type only: opening a set loads the registry and the Docker SDK, which the
+    # report (that reads VARIANTS) and the command line's parser do not need
+    from imagelab.bases.sets import BaseSet
 
 #: Teaching order, from the "before" picture to the smallest image; reports keep it.
 VARIANTS = ("naive", "slim", "multistage", "distroless", "minimal")

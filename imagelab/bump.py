@@ -23,9 +23,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, build, compare, engine, selection
+from imagelab import ROOT, build, compare, engine, process, selection
 from imagelab.bases.sets import BaseSet
-from imagelab.engine import process
 from imagelab.errors import ConfigError
 from imagelab.report import accepted, bump_chart, bump_markdown, files, gate, history, jsonfile
 from imagelab.report import bump as bump_report

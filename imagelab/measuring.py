@@ -41,7 +41,9 @@ def build_failure(variant: Variant, result: TargetResult) -> Failure:
 def measure_into(image: ImageResult, variant: Variant, compressed: measure.CompressedSizes) -> None:
     """Fill what the image costs, read from `docker save` of it (nothing in it runs)."""
     with imagefs.saved(variant.tag) as fs:
-        facts = measure.measure_image(variant, variant.base_set.build_args(), fs, compressed)
+        facts = measure.measure_image(
+            variant.tag, variant.app.dockerfile(variant.name), variant.base_set.build_args(), fs, compressed
+        )
         needs = closure.runtime_closure(fs)
         found = exposure.assess(fs)
         image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])

@@ -102,7 +102,13 @@ def test_the_largest_layers_come_with_the_step_that_made_them(
     cache = measure.CompressedSizes(tmp_path / "layers.json")
 
     with imagefs.open_archive(archive) as image:
-        found = measure.measure_image(variant, {"GOLANG_IMAGE": "127.0.0.1:5000/golang:1.24"}, image, cache)
+        found = measure.measure_image(
+            variant.tag,
+            variant.app.dockerfile(variant.name),
+            {"GOLANG_IMAGE": "127.0.0.1:5000/golang:1.24"},
+            image,
+            cache,
+        )
 
     assert found.largest_layers == [
         LayerSize("RUN /bin/sh -c apt-get update && apt-get install -y curl # buildkit", 9000),

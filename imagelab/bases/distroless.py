@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from imagelab import process
 from imagelab.bases import certificates
 from imagelab.bases.rootfs import Rootfs, archive_date, mmdebstrap
-from imagelab.engine import process
 from imagelab.errors import BuildError
 from imagelab.inspect.users import NONROOT_UID
 

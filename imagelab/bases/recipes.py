@@ -10,8 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import ROOT
-from imagelab.bases import aptsources
+from imagelab import ROOT, aptsources
 from imagelab.errors import ConfigError
 
 BASES_DIR = ROOT / "dockerfiles" / "bases"

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from imagelab import process
 from imagelab.bases import certificates
-from imagelab.engine import process
 from imagelab.errors import BuildError, ConfigError, tail
 
 #: The version of what this module and distroless.py write into a root file system. Raise it with any

@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imagelab import ROOT
+from imagelab import ROOT, process
 from imagelab.checks.tools import tool
-from imagelab.engine import process
 from imagelab.errors import ConfigError, tail
 
 DOCKERFILES = ROOT / "dockerfiles"

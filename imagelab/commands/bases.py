@@ -71,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     baseline = args.baseline or (DEFAULT_BASELINE if DEFAULT_BASELINE.is_file() else None)
-    result = check.check(open_set(args.bases), baseline)
+    from imagelab import apps
+
+    base_set = open_set(args.bases)
+    cells = apps.select(apps.discover(), (), (), base_set)
+    dockerfiles = {f"{v.app.name}/{v.name}": v.app.dockerfile(v.name) for v in cells}
+    result = check.check(base_set, baseline, dockerfiles)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:

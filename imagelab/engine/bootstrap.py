@@ -15,9 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import engine
-from imagelab.bases import aptsources
-from imagelab.engine import process
+from imagelab import aptsources, engine, process
 from imagelab.errors import EngineError, tail
 
 BUILDX_SUITE = "trixie"  # the first Debian release that packages buildx

@@ -26,8 +26,7 @@ from pathlib import Path
 
 import docker.errors
 
-from imagelab import ROOT
-from imagelab.engine import process
+from imagelab import ROOT, process
 from imagelab.engine.client import client
 from imagelab.errors import ImagelabError, tail
 

@@ -37,8 +37,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from imagelab import ROOT
-from imagelab.engine import process
+from imagelab import ROOT, process
 from imagelab.errors import EngineError, tail
 
 CONTEXT = "imagelab-second"
