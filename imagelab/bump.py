@@ -127,7 +127,7 @@ def _changed_since(revision: str) -> bool:
 
 def run(source_from: Path | BaseSet, source_to: Path | BaseSet, options: Options) -> int:
     started = time.monotonic()
-    judge = accepted.judge(accepted.load(options.accepted), datetime.now(UTC).date())  # bad file: fail first
+    judge = accepted.judge(accepted.load(options.accepted), accepted.today())  # bad file: fail first
     old, new = side(source_from, options), side(source_to, options)
     for measured in (old, new):
         if measured.status:

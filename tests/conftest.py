@@ -1,6 +1,6 @@
 """Fixtures shared by the harness tests.
 
-Tests marked `docker` need a running engine; `nox -s tests` starts one first (imagelab.bootstrap).
+Tests marked `docker` need a running engine; `nox -s tests` starts one first (imagelab/engine/bootstrap.py).
 """
 
 from __future__ import annotations
