@@ -56,28 +56,34 @@ class Options:
 
 
 class Memory:
-    """What was measured, by image content key, kept between runs in .imagelab/cache/measured.json."""
+    """What was measured, by image content key and the measuring code that measured it
+    (measuring.code_fingerprint), kept between runs in .imagelab/cache/measured.json."""
 
     _ROWS = pydantic.TypeAdapter(dict[str, ImageResult])
 
-    def __init__(self, path: Path, forget: bool) -> None:
+    def __init__(self, path: Path, forget: bool, code: str) -> None:
         """`forget` (--fresh): recall nothing, but keep the other images' rows when saving: a fresh run
-        of one app or base set must not make the next run of another measure everything again."""
-        self.path, self.forget = path, forget
+        of one app or base set must not make the next run of another measure everything again.
+        `code`: the measuring code's fingerprint; rows another code measured are neither recalled nor kept."""
+        self.path, self.forget, self.code = path, forget, code
         self.rows: dict[str, ImageResult] = {}
         if path.exists():
             try:
-                self.rows = self._ROWS.validate_json(path.read_bytes())
+                rows = self._ROWS.validate_json(path.read_bytes())
             except (pydantic.ValidationError, ValueError):
-                self.rows = {}  # a cache, not a record: start over
+                rows = {}  # a cache, not a record: start over
+            self.rows = {key: row for key, row in rows.items() if key.startswith(f"{code}:")}
 
     def recall(self, key: str | None) -> ImageResult | None:
-        found = self.rows.get(key) if key and not self.forget else None
+        found = self.rows.get(f"{self.code}:{key}") if key and not self.forget else None
         # A failure may have been passing trouble (a slow machine): check again. A row measured before
         # base layers (or the composition) were recorded is measured again, once, so that bump can split
         # base from own and the report can say where the bytes go.
         stale = found is not None and (found.base_layers is None or not found.composition)
         return None if found is None or found.failures or not found.ok or stale else found
+
+    def remember(self, key: str, image: ImageResult) -> None:
+        self.rows[f"{self.code}:{key}"] = image
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +107,7 @@ def run(cells: list[Variant], options: Options) -> Outcome:
             hint="each was left out above with the role the set lacks; choose another --bases",
         )
     started = time.monotonic()
-    memory = Memory(CACHE / "measured.json", forget=options.fresh)
+    memory = Memory(CACHE / "measured.json", forget=options.fresh, code=measuring.code_fingerprint())
     # before the clock starts (the build phase times the images only); every role by digest from here on
     options = replace(options, base_set=build.ensure_bases(options.base_set))
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
@@ -138,7 +144,7 @@ def run(cells: list[Variant], options: Options) -> Outcome:
         image.measured_at, image.revision = now, revision
         _build_times(image, item.result, cold.get(item.variant.target), rebuilds.get(item.variant.target))
         if item.variant.target in keys:
-            memory.rows[keys[item.variant.target]] = image
+            memory.remember(keys[item.variant.target], image)
     memory.save()
     result = Run(
         generated=now,

@@ -6,7 +6,11 @@ one place that turns them into the report's model, so a renamed field fails here
 
 from __future__ import annotations
 
+import ast
+import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict
+from pathlib import Path
 
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
@@ -24,6 +28,26 @@ from imagelab.report.model import (
     LayerSize,
     PackageRef,
 )
+
+PACKAGE = Path(__file__).parent
+#: The code that makes a row: this module, what it reads images with, what it checks them with, and the
+#: row's model. compare remembers rows by image content and by this code, so that an edit of it measures
+#: every image again instead of showing the old numbers as "unchanged".
+CODE = (
+    PACKAGE / "measuring.py",
+    *sorted((PACKAGE / "inspect").glob("*.py")),
+    *sorted((PACKAGE / "checks").glob("*.py")),
+    PACKAGE / "report" / "model.py",
+)
+
+
+def code_fingerprint(files: Iterable[Path] = CODE) -> str:
+    """A digest of the measuring code's syntax trees: an edit that can change a number changes it; a
+    comment or a reformatting does not (measuring every image again costs minutes)."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + ast.dump(ast.parse(path.read_text())).encode())
+    return digest.hexdigest()[:16]
 
 
 def build_failure(variant: Variant, result: TargetResult) -> Failure:
