@@ -198,7 +198,7 @@ def summary_table(result: Bump) -> Table:
     for heading in ("image", "size", "change", "base layers", "own layers", "packages +/-/~", "gate"):
         found.add_column(heading, justify="left" if heading in ("image", "gate") else "right")
     for image in result.images:
-        size = image.metric("size")
+        size = image.size
         found.add_row(
             image.name,
             f"{size.shown_old} -> {size.shown_new}",

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import pydantic
 
@@ -159,7 +160,16 @@ def run(cells: list[Variant], options: Options) -> Outcome:
     return _finish(result, options)
 
 
-def _identity(variant: Variant) -> dict[str, str]:
+class Identity(TypedDict):
+    """What names a row: the fields an ImageResult takes from its variant."""
+
+    app: str
+    variant: str
+    base_set: str
+    tag: str
+
+
+def _identity(variant: Variant) -> Identity:
     return {
         "app": variant.app.name,
         "variant": variant.name,

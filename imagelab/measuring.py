@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Literal
 
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
@@ -134,7 +135,11 @@ def check_into(image: ImageResult, variant: Variant, run_id: str) -> None:
 
 def _smoke_failures(smoked: smoke.SmokeResult) -> list[Failure]:
     found = []
-    for run, stage in ((smoked, "smoke"), (smoked.hardened, "hardened")):
+    runs: tuple[tuple[smoke.SmokeResult | None, Literal["smoke", "hardened"]], ...] = (
+        (smoked, "smoke"),
+        (smoked.hardened, "hardened"),
+    )
+    for run, stage in runs:
         if run is not None and run.error:
             found.append(Failure(stage, run.error, run.hint, run.log_tail))
     return found

@@ -117,7 +117,9 @@ def _debian_certificates_in_deb(deb: Path) -> dict[str, bytes]:
     with _deb_data(deb) as data:
         for member in data:
             if member.isfile() and member.name.endswith(".crt") and "/ca-certificates/" in member.name:
-                found[member.name] = data.extractfile(member).read()
+                content = data.extractfile(member)
+                if content is not None:
+                    found[member.name] = content.read()
     return found
 
 

@@ -92,10 +92,10 @@ def _print_table(resolved: Resolved) -> None:
     for column in ("role", "reference", "digest", "size", "state", "version"):
         table.add_column(column, justify="right" if column == "size" else "left")
     for image in base_set.images:
-        stand_in = stand_ins.get(image.ref.split("/", 1)[-1])
-        local = stand_in is not None and image.local_repository
+        found = stand_ins.get(image.ref.split("/", 1)[-1])
+        stand_in = found if found is not None and image.local_repository else None
         state = "pinned" if image.pin else "resolved"
-        if local:
+        if stand_in is not None:
             state = ("cached" if stand_in.cached else "built") + (
                 ", pushed" if image.role in resolved.pushed else ""
             )
@@ -103,9 +103,9 @@ def _print_table(resolved: Resolved) -> None:
             image.role,
             image.ref,
             check.short(image.digest),
-            f"{stand_in.size / 1e6:.1f} MB" if local else "",
+            f"{stand_in.size / 1e6:.1f} MB" if stand_in else "",
             state,
-            _headline(stand_in) if local else "",
+            _headline(stand_in) if stand_in else "",
         )
     terminal.out.print(table)
 
