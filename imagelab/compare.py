@@ -1,12 +1,15 @@
 """The compare job: build the matrix, time a rebuild, smoke-test and measure every image, report, gate.
 
-The data's path: cli.py reads the command line into cells (apps.Variant) and Options -> build.py bakes
-them (engine/bake.py reads BuildKit's stream into TargetResults) -> measuring.py turns each built image
-into a report.model.ImageResult (inspect/ reads its files, checks/ runs it) -> a report.model.Run ->
-report/files.py writes compare.md, compare.json and the chart; report/gate.py compares with a baseline.
+The data's path: commands/compare.py opens the base set once and reads the flags into Options;
+selection.py turns the set and the selectors into cells (apps.Variant), the set resolved to digests ->
+build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> measuring.py turns
+each built image into a report.model.ImageResult (inspect/ reads its files, checks/ runs it) -> a
+report.model.Run -> report/files.py writes compare.md, compare.json and the chart; report/gate.py
+compares with a baseline. `run` returns the report it wrote, so bump measures a base set through it.
 
-What an image measures depends only on its content, so measurements are remembered by a key of the
-image's layers and run configuration (not its id: the revision label changes the id at every commit).
+What an image measures depends only on its content and on the measuring code, so measurements are
+remembered by a key of the image's layers and run configuration (not its id: the revision label changes
+the id at every commit) and by measuring.code_fingerprint().
 A warm compare -- nothing changed -- then only asks BuildKit whether anything changed and renders.
 `--fresh` measures everything again.
 """
