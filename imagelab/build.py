@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import ROOT, bases, engine
+from imagelab import ROOT, bases, engine, process
 from imagelab.apps import App, Variant
 from imagelab.bases.sets import BaseSet
-from imagelab.engine import process
 from imagelab.engine.bake import TargetResult, bake_all
 from imagelab.errors import ConfigError
 from imagelab.terminal import terminal

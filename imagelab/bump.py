@@ -1,6 +1,6 @@
 """The bump job: `nox -s bump -- --from A --to B`, what changed between two base sets (or two reports).
 
-A side is a compare.json file, or a base set. A base set is measured by the compare command into
+A side is a compare.json file, or a loaded base set. A base set is measured by compare.run into
 results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
 renders in seconds. Current: measured from the same apps/ and dockerfiles/ (a commit elsewhere changes
 no image), on the same base images, every image of the matrix. (Not the image ids: compare keeps a row
@@ -15,7 +15,6 @@ does: a regression past its limits that results/accepted.toml does not accept.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,9 +23,9 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, build, engine
-from imagelab.engine import process
-from imagelab.errors import ConfigError, ImagelabError
+from imagelab import ROOT, build, compare, engine, process, selection
+from imagelab.bases.sets import BaseSet
+from imagelab.errors import ConfigError
 from imagelab.report import accepted, bump_chart, bump_markdown, files, gate, history, jsonfile
 from imagelab.report import bump as bump_report
 from imagelab.report.bump import Bump
@@ -50,35 +49,38 @@ class Options:
 class Side:
     run: Run
     source: str  # what a reader of the report is told this side is
+    status: int = 0  # compare's exit status when this side was measured now (1: an image failed)
 
 
-def is_report(spec: str) -> bool:
-    return spec.endswith(".json") or Path(spec).is_file()
-
-
-def side(spec: str, options: Options) -> Side:
+def side(source: Path | BaseSet, options: Options) -> Side:
     """One side of the bump: a compare.json as it is, or a base set, measured where its report is stale."""
-    if is_report(spec):
-        return Side(jsonfile.read(Path(spec)), spec)
-    from imagelab import cli  # measuring a side is running the compare command, as a user would
-
-    cells = cli.selected(argparse.Namespace(app=[], variant=[], bases=spec))
-    folder = options.results / "sets" / (Path(spec).stem if spec.endswith(".toml") else spec)
+    if isinstance(source, Path):
+        return Side(jsonfile.read(source), str(source))
+    base_set = source
+    folder = options.results / "sets" / base_set.name
     report = folder / "compare.json"
-    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, cells)
-    if stale:
-        terminal.step(f"measuring the base set {spec}: {stale}; its report goes to {_shown(folder)}")
-        args = ["compare", "--bases", spec, "--results", str(folder), "--no-rebuild-timing"]
-        args += ["--history", str(options.results / "history.jsonl")]
-        args += ["--fresh"] * options.fresh + (["--builder", options.builder] if options.builder else [])
-        status = cli.main(args)
-        if not report.is_file():
-            raise ImagelabError(f"compare on the base set {spec} wrote no report (exit status {status})")
-    else:
+    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, selection.cells(base_set))
+    if not stale:
         terminal.info(
-            f"{spec}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
+            f"{base_set.name}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
         )
-    return Side(jsonfile.read(report), f"{spec} ({_shown(report)})")
+        return Side(jsonfile.read(report), f"{base_set.name} ({_shown(report)})")
+    terminal.step(f"measuring the base set {base_set.name}: {stale}; its report goes to {_shown(folder)}")
+    # compare's own errors (a registry down, a bad set) stop the bump here: the report a previous run
+    # left in `folder` is never taken for this run's.
+    cells = selection.cells(base_set, resolve=True)
+    measured = compare.run(
+        cells,
+        compare.Options(
+            base_set=cells[0].base_set if cells else base_set,
+            builder=options.builder,
+            fresh=options.fresh,
+            rebuild_timing=False,  # the bump reports no rebuild times, and they cost most
+            results=folder,
+            history=options.results / "history.jsonl",
+        ),
+    )
+    return Side(measured.report, f"{base_set.name} ({_shown(report)})", measured.status)
 
 
 def stale_reason(report: Path, cells: list) -> str:
@@ -123,10 +125,13 @@ def _changed_since(revision: str) -> bool:
     return done.exit_code != 0  # 1: differs; anything else (an unknown revision): cannot tell, so measure
 
 
-def run(spec_from: str, spec_to: str, options: Options) -> int:
+def run(source_from: Path | BaseSet, source_to: Path | BaseSet, options: Options) -> int:
     started = time.monotonic()
-    judge = accepted.judge(accepted.load(options.accepted), datetime.now(UTC).date())  # bad file: fail first
-    old, new = side(spec_from, options), side(spec_to, options)
+    judge = accepted.judge(accepted.load(options.accepted), accepted.today())  # bad file: fail first
+    old, new = side(source_from, options), side(source_to, options)
+    for measured in (old, new):
+        if measured.status:
+            terminal.error(f"{measured.source}: compare failed on some images (above); the bump fails too")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result = compare_sides(old, new, now, options.thresholds, judge)
     trend = _trend(options.results)
@@ -146,7 +151,7 @@ def run(spec_from: str, spec_to: str, options: Options) -> int:
     terminal.info(
         f"bump {result.old_set} -> {result.new_set}: {verdict}; took {time.monotonic() - started:.1f} s"
     )
-    return 1 if result.failed else 0
+    return 1 if result.failed or old.status or new.status else 0
 
 
 def compare_sides(
@@ -193,7 +198,7 @@ def summary_table(result: Bump) -> Table:
     for heading in ("image", "size", "change", "base layers", "own layers", "packages +/-/~", "gate"):
         found.add_column(heading, justify="left" if heading in ("image", "gate") else "right")
     for image in result.images:
-        size = image.metric("size")
+        size = image.size
         found.add_row(
             image.name,
             f"{size.shown_old} -> {size.shown_new}",

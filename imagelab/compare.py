@@ -1,12 +1,15 @@
 """The compare job: build the matrix, time a rebuild, smoke-test and measure every image, report, gate.
 
-The data's path: cli.py reads the command line into cells (apps.Variant) and Options -> build.py bakes
-them (engine/bake.py reads BuildKit's stream into TargetResults) -> measuring.py turns each built image
-into a report.model.ImageResult (inspect/ reads its files, checks/ runs it) -> a report.model.Run ->
-report/files.py writes compare.md, compare.json and the chart; report/gate.py compares with a baseline.
+The data's path: commands/compare.py opens the base set once and reads the flags into Options;
+selection.py turns the set and the selectors into cells (apps.Variant), the set resolved to digests ->
+build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> measuring.py turns
+each built image into a report.model.ImageResult (inspect/ reads its files, checks/ runs it) -> a
+report.model.Run -> report/files.py writes compare.md, compare.json and the chart; report/gate.py
+compares with a baseline. `run` returns the report it wrote, so bump measures a base set through it.
 
-What an image measures depends only on its content, so measurements are remembered by a key of the
-image's layers and run configuration (not its id: the revision label changes the id at every commit).
+What an image measures depends only on its content and on the measuring code, so measurements are
+remembered by a key of the image's layers and run configuration (not its id: the revision label changes
+the id at every commit) and by measuring.code_fingerprint().
 A warm compare -- nothing changed -- then only asks BuildKit whether anything changed and renders.
 `--fresh` measures everything again.
 """
@@ -18,12 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import pydantic
 
-from imagelab import ROOT, __version__, bases, build, engine, handover, measuring
+from imagelab import ROOT, __version__, build, engine, handover, measuring
 from imagelab.apps import Variant
+from imagelab.bases.sets import BaseSet
 from imagelab.engine.bake import TargetResult
+from imagelab.errors import ConfigError
 from imagelab.inspect import measure
 from imagelab.report import files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
@@ -38,7 +44,7 @@ MEASURE_WORKERS = 2
 
 @dataclass
 class Options:
-    base_set: str | bases.BaseSet
+    base_set: BaseSet  # the cells' set, resolved by the selection (bump and the command line alike)
     builder: str | None = None
     build_on: str | None = None  # a Docker context: build there, hand over through the registry
     baseline: Path | None = None
@@ -54,40 +60,60 @@ class Options:
 
 
 class Memory:
-    """What was measured, by image content key, kept between runs in .imagelab/cache/measured.json."""
+    """What was measured, by image content key and the measuring code that measured it
+    (measuring.code_fingerprint), kept between runs in .imagelab/cache/measured.json."""
 
     _ROWS = pydantic.TypeAdapter(dict[str, ImageResult])
 
-    def __init__(self, path: Path, forget: bool) -> None:
+    def __init__(self, path: Path, forget: bool, code: str) -> None:
         """`forget` (--fresh): recall nothing, but keep the other images' rows when saving: a fresh run
-        of one app or base set must not make the next run of another measure everything again."""
-        self.path, self.forget = path, forget
+        of one app or base set must not make the next run of another measure everything again.
+        `code`: the measuring code's fingerprint; rows another code measured are neither recalled nor kept."""
+        self.path, self.forget, self.code = path, forget, code
         self.rows: dict[str, ImageResult] = {}
         if path.exists():
             try:
-                self.rows = self._ROWS.validate_json(path.read_bytes())
+                rows = self._ROWS.validate_json(path.read_bytes())
             except (pydantic.ValidationError, ValueError):
-                self.rows = {}  # a cache, not a record: start over
+                rows = {}  # a cache, not a record: start over
+            self.rows = {key: row for key, row in rows.items() if key.startswith(f"{code}:")}
 
     def recall(self, key: str | None) -> ImageResult | None:
-        found = self.rows.get(key) if key and not self.forget else None
+        found = self.rows.get(f"{self.code}:{key}") if key and not self.forget else None
         # A failure may have been passing trouble (a slow machine): check again. A row measured before
         # base layers (or the composition) were recorded is measured again, once, so that bump can split
         # base from own and the report can say where the bytes go.
         stale = found is not None and (found.base_layers is None or not found.composition)
         return None if found is None or found.failures or not found.ok or stale else found
 
+    def remember(self, key: str, image: ImageResult) -> None:
+        self.rows[f"{self.code}:{key}"] = image
+
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_bytes(self._ROWS.dump_json(self.rows))
 
 
-def run(cells: list[Variant], options: Options) -> int:
-    """The whole job; returns the exit status. Results replace the previous ones only when complete."""
+@dataclass(frozen=True)
+class Outcome:
+    """What a compare made: the report it wrote (this run's rows and the earlier rows it kept) and its
+    exit status (1: an image failed, or the gate did). A compare that could not finish raises instead."""
+
+    report: Run
+    status: int
+
+
+def run(cells: list[Variant], options: Options) -> Outcome:
+    """The whole job. Results replace the previous ones only when complete."""
+    if not cells:  # every cell was left out by the selection, each with its reason
+        raise ConfigError(
+            f"no variant chosen can build on base set {options.base_set.name}",
+            hint="each was left out above with the role the set lacks; choose another --bases",
+        )
     started = time.monotonic()
-    memory = Memory(CACHE / "measured.json", forget=options.fresh)
+    memory = Memory(CACHE / "measured.json", forget=options.fresh, code=measuring.code_fingerprint())
     # before the clock starts (the build phase times the images only); every role by digest from here on
-    options.base_set = build.ensure_bases(options.base_set)
+    options = replace(options, base_set=build.ensure_bases(options.base_set))
     cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     if options.build_on:
@@ -122,7 +148,7 @@ def run(cells: list[Variant], options: Options) -> int:
         image.measured_at, image.revision = now, revision
         _build_times(image, item.result, cold.get(item.variant.target), rebuilds.get(item.variant.target))
         if item.variant.target in keys:
-            memory.rows[keys[item.variant.target]] = image
+            memory.remember(keys[item.variant.target], image)
     memory.save()
     result = Run(
         generated=now,
@@ -137,7 +163,16 @@ def run(cells: list[Variant], options: Options) -> int:
     return _finish(result, options)
 
 
-def _identity(variant: Variant) -> dict[str, str]:
+class Identity(TypedDict):
+    """What names a row: the fields an ImageResult takes from its variant."""
+
+    app: str
+    variant: str
+    base_set: str
+    tag: str
+
+
+def _identity(variant: Variant) -> Identity:
     return {
         "app": variant.app.name,
         "variant": variant.name,
@@ -220,7 +255,7 @@ def _shares(run: Run) -> None:
         image.share_of_naive = round(image.size / reference, 3) if image.size and reference else None
 
 
-def _finish(result: Run, options: Options) -> int:
+def _finish(result: Run, options: Options) -> Outcome:
     report = files.merged_with_earlier(result, options.results)
     _shares(report)
     for rich_table in table.tables(report):
@@ -257,7 +292,7 @@ def _finish(result: Run, options: Options) -> int:
         f"compare took {result.timings.total_seconds:.0f} s (build phase {result.timings.build_phase_seconds:.0f} s)"
         + (f"; {failed} of {len(result.images)} images failed (above)" if failed else "")
     )
-    return status
+    return Outcome(report, status)
 
 
 def _shown(path: Path) -> str:

@@ -6,6 +6,7 @@ layers. The Dockerfile read is the variant's file as it is now: explain an image
 
 from __future__ import annotations
 
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from imagelab import engine
@@ -42,14 +43,15 @@ def explain(variant: Variant) -> None:
 
 def layer_table(views: list[layers.LayerView], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("#", "right"),
         ("line", "right"),
         ("instruction", "left"),
         ("size", "right"),
         ("largest folders it adds", "left"),
         ("deletes or overwrites", "left"),
-    ):
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for view in views:
         line = view.lines if view.origin == "dockerfile" else f"FROM {view.lines}" if view.lines else "?"

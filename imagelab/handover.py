@@ -16,7 +16,7 @@ from imagelab.inspect import measure
 from imagelab.terminal import terminal
 
 
-def build_on(context: str, variants: list[Variant], base_set: str | BaseSet) -> list[build.Built]:
+def build_on(context: str, variants: list[Variant], base_set: BaseSet) -> list[build.Built]:
     """Build `variants` on the engine of `context` and bring each image that built back here."""
     remote.builder_client(context)  # an unknown context or a silent engine fails here, in one line
     registry.ensure_registry(log=terminal.step)

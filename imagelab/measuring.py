@@ -6,7 +6,12 @@ one place that turns them into the report's model, so a renamed field fails here
 
 from __future__ import annotations
 
+import ast
+import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict
+from pathlib import Path
+from typing import Literal
 
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
@@ -25,6 +30,26 @@ from imagelab.report.model import (
     PackageRef,
 )
 
+PACKAGE = Path(__file__).parent
+#: The code that makes a row: this module, what it reads images with, what it checks them with, and the
+#: row's model. compare remembers rows by image content and by this code, so that an edit of it measures
+#: every image again instead of showing the old numbers as "unchanged".
+CODE = (
+    PACKAGE / "measuring.py",
+    *sorted((PACKAGE / "inspect").glob("*.py")),
+    *sorted((PACKAGE / "checks").glob("*.py")),
+    PACKAGE / "report" / "model.py",
+)
+
+
+def code_fingerprint(files: Iterable[Path] = CODE) -> str:
+    """A digest of the measuring code's syntax trees: an edit that can change a number changes it; a
+    comment or a reformatting does not (measuring every image again costs minutes)."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + ast.dump(ast.parse(path.read_text())).encode())
+    return digest.hexdigest()[:16]
+
 
 def build_failure(variant: Variant, result: TargetResult) -> Failure:
     return Failure(
@@ -41,7 +66,9 @@ def build_failure(variant: Variant, result: TargetResult) -> Failure:
 def measure_into(image: ImageResult, variant: Variant, compressed: measure.CompressedSizes) -> None:
     """Fill what the image costs, read from `docker save` of it (nothing in it runs)."""
     with imagefs.saved(variant.tag) as fs:
-        facts = measure.measure_image(variant, variant.base_set.build_args(), fs, compressed)
+        facts = measure.measure_image(
+            variant.tag, variant.app.dockerfile(variant.name), variant.base_set.build_args(), fs, compressed
+        )
         needs = closure.runtime_closure(fs)
         found = exposure.assess(fs)
         image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])
@@ -108,7 +135,11 @@ def check_into(image: ImageResult, variant: Variant, run_id: str) -> None:
 
 def _smoke_failures(smoked: smoke.SmokeResult) -> list[Failure]:
     found = []
-    for run, stage in ((smoked, "smoke"), (smoked.hardened, "hardened")):
+    runs: tuple[tuple[smoke.SmokeResult | None, Literal["smoke", "hardened"]], ...] = (
+        (smoked, "smoke"),
+        (smoked.hardened, "hardened"),
+    )
+    for run, stage in runs:
         if run is not None and run.error:
             found.append(Failure(stage, run.error, run.hint, run.log_tail))
     return found

@@ -1,6 +1,6 @@
 """Fixtures shared by the harness tests.
 
-Tests marked `docker` need a running engine; `nox -s tests` starts one first (imagelab.bootstrap).
+Tests marked `docker` need a running engine; `nox -s tests` starts one first (imagelab/engine/bootstrap.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import apps, build, engine
+from imagelab import apps, bases, build, engine
 
 
 def _apt_download(package: str, dest: Path) -> Path:
@@ -73,7 +73,8 @@ def scratch_tag() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def debian_images() -> dict[str, build.Built]:
     """Every variant of every app on the debian base set, built through the harness (cached when built)."""
-    return {b.variant.tag: b for b in build.build(apps.select(apps.discover(), base_set="debian"), "debian")}
+    debian = bases.open_set("debian")
+    return {b.variant.tag: b for b in build.build(apps.select(apps.discover(), (), (), debian), debian)}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -97,3 +97,38 @@ def test_compare_refuses_a_malformed_file_before_building(tmp_path, capsys):
 
 def test_a_missing_file_accepts_nothing(tmp_path):
     assert accepted.load(tmp_path / "none.toml") == []
+
+
+@pytest.fixture(params=["Etc/GMT+12", "Etc/GMT-14"], ids=["utc-12", "utc+14"])
+def far_time_zone(request, monkeypatch):
+    """A machine whose local date is, for half of each day, not UTC's (a day behind, or a day ahead)."""
+    import time
+
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_compare_and_bump_judge_an_expiry_on_the_same_day_utc_s_wherever_they_run(
+    tmp_path, capsys, far_time_zone
+):
+    from imagelab.report import jsonfile
+    from tests.reports import MiB, image, run
+
+    utc_today = datetime.datetime.now(datetime.UTC).date()
+    for expires, still_accepted in ((utc_today, True), (utc_today - datetime.timedelta(days=1), False)):
+        text = ENTRY.replace("2026-12-31", expires.isoformat())
+        # compare's and merge's gate
+        assert judged(text, size_change(950_000_000), tmp_path, today=None).regression is not still_accepted
+        # bump's gate: one image grown past the size limit, and accepted by the same entry
+        old, new = tmp_path / "old.json", tmp_path / "new.json"
+        old.write_text(jsonfile.dumps(run(image("naive", 800 * MiB, app="microblog"))))
+        grown = image("naive", 900 * MiB, app="microblog", compressed_size=800 * MiB // 3)
+        new.write_text(jsonfile.dumps(run(grown)))
+        (tmp_path / "accepted.toml").write_text(text)
+        argv = ["bump", "--from", str(old), "--to", str(new), "--results", str(tmp_path)]
+        assert cli.main([*argv, "--accepted", str(tmp_path / "accepted.toml")]) == (
+            0 if still_accepted else 1
+        )

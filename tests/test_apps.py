@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import apps
+from imagelab import apps, bases
 from imagelab.errors import ConfigError
+
+DEBIAN = bases.open_set("debian")
 
 SERVICE = """\
 description = "a test service"
@@ -85,11 +87,11 @@ def test_a_job_needs_its_fixture(tmp_path):
 def test_unknown_selectors_name_the_valid_ones():
     found = apps.discover()
     with pytest.raises(ConfigError) as caught:
-        apps.select(found, names=["nope"])
+        apps.select(found, ["nope"], [], DEBIAN)
     assert caught.value.cause == "unknown app 'nope'"
     assert "microblog" in caught.value.hint and "go-href" in caught.value.hint
     with pytest.raises(ConfigError) as caught:
-        apps.select(found, variants=["tiny"])
+        apps.select(found, [], ["tiny"], DEBIAN)
     assert caught.value.hint == "valid variants: naive, slim, multistage, distroless, minimal"
 
 
@@ -97,6 +99,6 @@ def test_select_skips_variants_without_a_dockerfile_and_names_targets(tmp_path):
     folder = make_app(tmp_path, SERVICE)
     app = apps.load_app(folder)
     found = {"demo": app}
-    assert apps.select(found) == []  # no Dockerfiles yet: nothing to build
-    cell = apps.Variant(app, "minimal", "debian")
+    assert apps.select(found, [], [], DEBIAN) == []  # no Dockerfiles yet: nothing to build
+    cell = apps.Variant(app, "minimal", DEBIAN)
     assert (cell.target, cell.tag, cell.hardened) == ("demo-minimal", "imagelab/demo:minimal-debian", True)

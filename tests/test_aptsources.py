@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab.bases import aptsources
+from imagelab import aptsources
 
 
 @pytest.fixture(autouse=True)

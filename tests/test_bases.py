@@ -132,7 +132,7 @@ def test_a_set_that_fills_no_chosen_variant_is_one_line_before_any_engine(tmp_pa
     assert cli.main(["compare", "--app", "go-href", "--bases", str(golden), "--results", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "go-href/minimal: not in this base set (golden has no golang)" in err
-    assert f"error: no variant chosen can build on base set {golden}" in err
+    assert "error: no variant chosen can build on base set golden" in err
     assert list(tmp_path.iterdir()) == [golden]  # nothing written
 
 

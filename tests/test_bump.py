@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+
 from imagelab import cli
 from imagelab.report import bump, bump_markdown, jsonfile
 from imagelab.report.model import ImageConfig, LayerFacts, PackageRef
@@ -154,50 +156,99 @@ def test_a_bad_side_is_one_line(tmp_path, capsys):
     assert "gone.json does not exist" in err and "Traceback" not in err
 
 
-def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(tmp_path, monkeypatch):
-    from types import SimpleNamespace
+@pytest.fixture
+def engine_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake engine and registry: every base image resolves, and each is where its report says."""
+    from imagelab import engine
+    from imagelab.engine import bootstrap, registry
 
-    from imagelab import build, engine
+    monkeypatch.setattr(bootstrap, "ensure_engine", lambda log=print: None)
+    monkeypatch.setattr(registry, "remote_digest", lambda ref, timeout_s=0: "sha256:" + "d" * 64)
+    monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:same")
+
+
+def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
+    tmp_path, monkeypatch, engine_answers
+):
+    from imagelab import bases, build, compare
     from imagelab import bump as job
 
-    cell = SimpleNamespace(app=SimpleNamespace(name="demo"), name="slim")
-    monkeypatch.setattr(cli, "selected", lambda args: [cell])
     monkeypatch.setattr(build, "git_revision", lambda: NEW.revision)
     changed = {"": False, NEW.revision: False}
     monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
-    monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:same")
-    calls = []
+    measured_sets = []
 
-    def compare(argv):
-        calls.append(argv)
-        folder = tmp_path / "sets" / "debian"
-        folder.mkdir(parents=True, exist_ok=True)
-        measured = copy.deepcopy(NEW)
-        measured.images[0].image_id = "sha256:same"
-        (folder / "compare.json").write_text(jsonfile.dumps(measured))
-        return 0
+    def fake_compare(cells, options):  # compare itself needs an engine: it reports every cell as built
+        measured_sets.append(options.base_set.name)
+        report = run(*(image(c.name, 100 * MiB, app=c.app.name) for c in cells), base_set="official")
+        options.results.mkdir(parents=True, exist_ok=True)
+        (options.results / "compare.json").write_text(jsonfile.dumps(report))
+        return compare.Outcome(report, 0)
 
-    monkeypatch.setattr(cli, "main", compare)
-    options = job.Options(results=tmp_path)
-    first = job.side("debian", options)
-    assert calls == [
-        [
-            "compare",
-            "--bases",
-            "debian",
-            "--results",
-            str(tmp_path / "sets" / "debian"),
-            "--no-rebuild-timing",
-            "--history",
-            str(tmp_path / "history.jsonl"),
-        ]
-    ]
-    assert first.run.images[0].app == "demo" and first.source.startswith("debian (")
-    job.side("debian", options)  # current now: read, not measured
-    assert len(calls) == 1
+    monkeypatch.setattr(compare, "run", fake_compare)
+    options, official = job.Options(results=tmp_path), bases.open_set("official")
+    first = job.side(official, options)
+    assert measured_sets == ["official"] and first.status == 0
+    assert first.run.base_set == "official" and first.source.startswith("official (")
+    report = tmp_path / "sets" / "official" / "compare.json"
+    assert report.is_file()
+    assert job.side(official, options).run == first.run  # current now: read, not measured
+    assert measured_sets == ["official"]
     monkeypatch.setattr(build, "git_revision", lambda: "another")  # a commit that changes no image
-    assert job.stale_reason(tmp_path / "sets" / "debian" / "compare.json", [cell]) == ""
+    assert job.stale_reason(report, []) == ""
     changed[NEW.revision] = True  # one that changes a Dockerfile
-    assert "changed since" in job.stale_reason(tmp_path / "sets" / "debian" / "compare.json", [cell])
-    job.side("debian", options)
-    assert len(calls) == 2
+    assert "changed since" in job.stale_reason(report, [])
+    job.side(official, options)
+    assert measured_sets == ["official", "official"]
+
+
+def test_when_compare_fails_the_bump_fails_with_its_error_and_not_on_an_old_report(
+    tmp_path, monkeypatch, capsys, engine_answers
+):
+    from imagelab.engine import registry
+
+    def registry_down(ref, timeout_s=0):
+        raise registry.RegistryError(f"no registry answers for {ref}")
+
+    monkeypatch.setattr(registry, "remote_digest", registry_down)
+    stale = tmp_path / "sets" / "official" / "compare.json"  # what an earlier run left
+    stale.parent.mkdir(parents=True)
+    stale.write_text(jsonfile.dumps(run(image("slim", 100 * MiB), base_set="official")))
+    old_file = tmp_path / "old.json"
+    old_file.write_text(jsonfile.dumps(OLD))
+    argv = ["bump", "--from", str(old_file), "--to", "official", "--results", str(tmp_path)]
+    assert cli.main([*argv, "--accepted", str(tmp_path / "none.toml")]) == 1
+    err = capsys.readouterr().err
+    assert "error: official.toml: role" in err and "no registry answers for" in err
+    assert not (tmp_path / "bump.json").exists() and not (tmp_path / "bump.md").exists()
+
+
+def test_a_set_file_of_one_s_own_is_a_base_set_wherever_it_is_and_a_report_is_told_by_content(tmp_path):
+    from imagelab.commands import bump as command
+
+    golden = tmp_path / "my-set.toml"
+    golden.write_text('[roles]\ngolang = "golang:1.24-trixie"\n')
+    renamed = tmp_path / "golden-images"  # no suffix: still a set, by its [roles] table
+    renamed.write_text(golden.read_text())
+    report = tmp_path / "before"
+    report.write_text(jsonfile.dumps(OLD))
+    assert not command.is_report(str(golden)) and not command.is_report(str(renamed))
+    assert command.is_report(str(report)) and command.is_report(str(tmp_path / "gone.json"))
+    assert not command.is_report("debian") and not command.is_report(str(tmp_path / "gone.toml"))
+
+
+def test_bump_to_a_set_file_measures_it_as_a_base_set(tmp_path, monkeypatch, capsys, engine_answers):
+    from imagelab.engine import registry
+
+    def registry_down(ref, timeout_s=0):
+        raise registry.RegistryError(f"no registry answers for {ref}")
+
+    monkeypatch.setattr(registry, "remote_digest", registry_down)
+    golden = tmp_path / "my-set.toml"
+    golden.write_text('[roles]\ngolang = "golang:1.24-trixie"\nstatic = "example.com/static:1"\n')
+    old_file = tmp_path / "old.json"
+    old_file.write_text(jsonfile.dumps(OLD))
+    argv = ["bump", "--from", str(old_file), "--to", str(golden), "--results", str(tmp_path)]
+    assert cli.main(argv) == 1  # measured as a set: its roles are resolved, in a registry that is down here
+    err = capsys.readouterr().err
+    assert "not valid JSON" not in err and "error: my-set.toml: role" in err

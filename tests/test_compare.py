@@ -111,25 +111,61 @@ def test_an_unknown_app_names_the_valid_ones():  # refused before any engine is 
     assert "valid apps: go-href, microblog, node-express" in done.stderr
 
 
-def test_a_fresh_run_recalls_nothing_and_keeps_the_other_images_rows(tmp_path):
-    """--fresh on one app measures it again; the next run of another app still recalls its own rows."""
-    from imagelab.compare import Memory
+def remembered_row():
     from imagelab.report.model import ImageResult
 
-    path = tmp_path / "measured.json"
-    earlier = Memory(path, forget=False)
     row = ImageResult(
         "other-app", "slim", "debian", "imagelab/other-app:slim-debian", built=True, base_layers=1
     )
     row.composition = {"app": 1}
-    earlier.rows["key-of-other-app"] = row
+    return row
+
+
+def test_a_fresh_run_recalls_nothing_and_keeps_the_other_images_rows(tmp_path):
+    """--fresh on one app measures it again; the next run of another app still recalls its own rows."""
+    from imagelab.compare import Memory
+
+    path, row = tmp_path / "measured.json", remembered_row()
+    earlier = Memory(path, forget=False, code="c0de")
+    earlier.remember("key-of-other-app", row)
     earlier.save()
 
-    fresh = Memory(path, forget=True)
+    fresh = Memory(path, forget=True, code="c0de")
     assert fresh.recall("key-of-other-app") is None
-    fresh.rows["key-of-this-app"] = row
+    fresh.remember("key-of-this-app", row)
     fresh.save()
 
-    later = Memory(path, forget=False)
+    later = Memory(path, forget=False, code="c0de")
     assert later.recall("key-of-other-app") == row
     assert later.recall("key-of-this-app") == row
+
+
+def test_after_an_edit_of_the_measuring_code_nothing_is_recalled(tmp_path):
+    """Rows are remembered by image content and by the code that measured them: a changed inspector
+    measures every image again, where it used to show the old numbers as unchanged."""
+    import shutil
+
+    from imagelab import measuring
+    from imagelab.compare import Memory
+
+    code = tmp_path / "code"
+    copies = []
+    for source in measuring.CODE:  # the real measuring modules, copied to be edited
+        copy = code / source.relative_to(measuring.PACKAGE)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, copy)
+        copies.append(copy)
+    path, row = tmp_path / "measured.json", remembered_row()
+    before = measuring.code_fingerprint(copies)
+    first = Memory(path, forget=False, code=before)
+    first.remember("content-key", row)
+    first.save()
+
+    measure = code / "inspect" / "measure.py"
+    measure.write_text(measure.read_text() + "\n# a comment measures nothing differently\n")
+    assert Memory(path, forget=False, code=measuring.code_fingerprint(copies)).recall("content-key") == row
+    measure.write_text(measure.read_text().replace("LARGEST_LAYERS = ", "LARGEST_LAYERS = 1 + "))
+    edited = Memory(path, forget=False, code=measuring.code_fingerprint(copies))
+    assert edited.recall("content-key") is None
+    edited.save()  # the old code's rows are not kept either
+    assert Memory(path, forget=False, code=before).rows == {}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from saved_images import file, folder, symlink, whiteout, write_docker_archive
 
-from imagelab import apps, engine
+from imagelab import apps, bases, engine
 from imagelab.inspect import composition, imagefs
 
 
@@ -159,7 +159,7 @@ def test_the_systems_shell_is_not_the_app(tmp_path: Path):
 
 # -- the real matrix --------------------------------------------------------------------------------
 
-MATRIX = apps.select(apps.discover(), base_set="debian")
+MATRIX = apps.select(apps.discover(), (), (), bases.open_set("debian"))
 
 
 @pytest.mark.docker

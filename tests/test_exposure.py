@@ -12,7 +12,7 @@ import pytest
 from conftest import build_busybox_image
 from saved_images import FIXTURES, file, folder, symlink, tree, write_docker_archive
 
-from imagelab import apps, engine
+from imagelab import apps, bases, engine
 from imagelab.engine import registry
 from imagelab.inspect import dpkg, exposure, imagefs
 from imagelab.inspect.exposure import Package
@@ -335,7 +335,7 @@ def test_the_local_python_distroless_base_keeps_the_contract():
 
 # -- the matrix's own images --------------------------------------------------------------------------
 
-MATRIX = apps.select(apps.discover(), base_set="debian")
+MATRIX = apps.select(apps.discover(), (), (), bases.open_set("debian"))
 
 
 @pytest.mark.docker

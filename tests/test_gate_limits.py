@@ -7,7 +7,8 @@ import copy
 
 import pytest
 
-from imagelab import bump_command, cli
+from imagelab import cli
+from imagelab.commands import flags
 from imagelab.errors import ConfigError
 from imagelab.report import gate
 from imagelab.report.model import ImageConfig, PackageRef
@@ -39,7 +40,7 @@ def test_timing_and_memory_fail_only_past_both_their_share_and_their_floor(
 
 def test_a_limit_from_the_command_line_replaces_the_default():
     args = cli.parser().parse_args(["compare", "--limit", "first-answer=10:0.1", "--max-growth-mb", "50"])
-    thresholds = bump_command.gate_thresholds(args)
+    thresholds = flags.gate_thresholds(args)
     assert thresholds.limit("first answer") == gate.Limit(10, 0.1)
     assert thresholds.limit("size") == gate.Limit(5, 50 * 1000**2)
     assert found(one(first_answer_seconds=0.8), one(first_answer_seconds=1.2), thresholds)[
@@ -51,7 +52,7 @@ def test_a_limit_from_the_command_line_replaces_the_default():
 def test_a_bad_limit_is_one_line(spec):
     args = cli.parser().parse_args(["compare", "--limit", spec])
     with pytest.raises(ConfigError) as caught:
-        bump_command.gate_thresholds(args)
+        flags.gate_thresholds(args)
     assert "\n" not in caught.value.cause and caught.value.hint
 
 

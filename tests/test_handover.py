@@ -17,7 +17,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from imagelab import ROOT, apps, build, engine
+from imagelab import ROOT, apps, bases, build, engine
 from imagelab.engine import remote, second
 from imagelab.report import jsonfile
 
@@ -75,7 +75,7 @@ def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp
     done = compare(tmp_path / "local")
     assert done.returncode == 0, done.stderr[-3000:]
     local = {i.variant: i for i in jsonfile.read(tmp_path / "local" / "compare.json").images}
-    cells = apps.select(apps.discover(), [APP], list(VARIANTS), "debian")
+    cells = apps.select(apps.discover(), [APP], list(VARIANTS), bases.open_set("debian"))
     handed_ids = []
     try:
         with second.second_engine() as other:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from saved_images import file, whiteout, write_docker_archive
 
-from imagelab import apps, cli
+from imagelab import apps, bases, cli
 from imagelab.inspect import imagefs, layers, measure, origin
 
 DOCKERFILE = """\
@@ -151,7 +151,7 @@ def test_explain_without_an_image_says_how_to_name_one(capsys):
 
 # -- the real matrix --------------------------------------------------------------------------------
 
-MATRIX = apps.select(apps.discover(), base_set="debian")
+MATRIX = apps.select(apps.discover(), (), (), bases.open_set("debian"))
 
 
 @pytest.mark.docker

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from saved_images import file, layer_tar, write_docker_archive
 
-from imagelab import apps, engine
+from imagelab import apps, bases, engine
 from imagelab.inspect import imagefs, measure
 from imagelab.inspect.measure import BaseImage, LayerSize
 
@@ -75,7 +75,7 @@ SIZES = [5000, 9000, 30, 7000, 0]  # the last step copies nothing (a .dockerigno
 
 @pytest.fixture
 def variant() -> apps.Variant:
-    [chosen] = apps.select(apps.discover(), ["go-href"], ["minimal"], "debian")
+    [chosen] = apps.select(apps.discover(), ["go-href"], ["minimal"], bases.open_set("debian"))
     return chosen
 
 
@@ -102,7 +102,13 @@ def test_the_largest_layers_come_with_the_step_that_made_them(
     cache = measure.CompressedSizes(tmp_path / "layers.json")
 
     with imagefs.open_archive(archive) as image:
-        found = measure.measure_image(variant, {"GOLANG_IMAGE": "127.0.0.1:5000/golang:1.24"}, image, cache)
+        found = measure.measure_image(
+            variant.tag,
+            variant.app.dockerfile(variant.name),
+            {"GOLANG_IMAGE": "127.0.0.1:5000/golang:1.24"},
+            image,
+            cache,
+        )
 
     assert found.largest_layers == [
         LayerSize("RUN /bin/sh -c apt-get update && apt-get install -y curl # buildkit", 9000),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab.engine import process
+from imagelab import process
 
 
 def alive(pid: int) -> bool:

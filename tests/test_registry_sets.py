@@ -21,6 +21,13 @@ from imagelab.engine import registry
 from imagelab.errors import ConfigError
 
 DIGEST_A, DIGEST_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+#: Every cell's Dockerfile, by cell name: what `bases --check` looks through for the users of a role.
+DOCKERFILES = {
+    f"{app.name}/{variant}": app.dockerfile(variant)
+    for app in apps.discover().values()
+    for variant in apps.VARIANTS
+    if app.dockerfile(variant).is_file()
+}
 
 
 def write_set(folder: Path, name: str, roles: dict[str, str]) -> Path:
@@ -78,7 +85,7 @@ def test_check_names_the_moved_role_and_the_cells_on_it(
     now = {"r.example/static:1": DIGEST_B, "r.example/go:1": DIGEST_A}
     monkeypatch.setattr(registry, "remote_digest", lambda ref, **_: now[ref])
     baseline = write_baseline(tmp_path, "golden", {"r.example/static": DIGEST_A, "r.example/go": DIGEST_A})
-    result = check.check(golden, baseline)
+    result = check.check(golden, baseline, DOCKERFILES)
     assert [r.role for r in result.moved] == ["static"]
     moved = result.moved[0]
     assert (moved.recorded, moved.current) == (DIGEST_A, DIGEST_B)
@@ -92,7 +99,7 @@ def test_check_names_the_moved_role_and_the_cells_on_it(
 def test_check_refuses_a_baseline_of_another_set(tmp_path: Path) -> None:
     golden = bases.open_set(str(write_set(tmp_path, "golden", {"static": "r.example/static:1"})))
     with pytest.raises(ConfigError) as caught:
-        check.check(golden, write_baseline(tmp_path, "debian", {}))
+        check.check(golden, write_baseline(tmp_path, "debian", {}), DOCKERFILES)
     assert "measured the 'debian' base set, not 'golden'" in caught.value.cause
 
 

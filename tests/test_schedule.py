@@ -94,7 +94,7 @@ def test_stop_all_ends_a_worker_threads_program_and_starts_no_other():
     script = textwrap.dedent(
         """
         import threading, time
-        from imagelab.engine import process
+        from imagelab import process
         errors = []
         def work():
             try:

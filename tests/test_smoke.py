@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, cli, engine
+from imagelab import ROOT, apps, bases, cli, engine
 from imagelab.apps import App, Job, Probe, Service, Variant
 from imagelab.checks import probes, smoke, sockets
 
-BASE_SET = "debian"  # the fake apps' images are tagged as if built on it, so the CLI's paths accept them
+BASE_SET = bases.open_set(
+    "debian"
+)  # the fake apps' images are tagged as if built on it, so the CLI's paths accept them
 PORT = 8080
 
 DOCKERFILE = """\
@@ -444,13 +446,14 @@ def test_the_cli_names_a_missing_image_with_the_build_command_and_checks_the_oth
 SCRIPT = """
 import signal
 import sys
-from imagelab import cli
+from imagelab import bases, cli
+from imagelab.commands import flags
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, however the suite was started
 from imagelab.apps import App, Probe, Service, Variant
 from imagelab import ROOT
 app = App(name="scratch-silent", folder=ROOT, description="", language="go", kind="service",
           source_file=ROOT / "noxfile.py", comment="#", service=Service(8080, (Probe("GET", "/", 200),), 60))
-cli.selected = lambda args: [Variant(app, "distroless", "debian")]
+flags.selected = lambda args: [Variant(app, "distroless", bases.open_set("debian"))]
 sys.exit(cli.main(["smoke"]))
 """
 
@@ -481,7 +484,7 @@ def test_an_interrupt_during_the_wait_removes_the_container(images, sig: signal.
 # The debian base set: every image the matrix has, built through the harness.
 
 
-MATRIX = apps.select(apps.discover(), base_set=BASE_SET)
+MATRIX = apps.select(apps.discover(), (), (), BASE_SET)
 
 
 @pytest.mark.docker

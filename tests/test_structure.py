@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, engine
+from imagelab import ROOT, apps, bases, engine
 from imagelab.apps import App, Job, Probe, Service, Variant
 from imagelab.checks import structure
 
-BASE_SET = "debian"
+BASE_SET = bases.open_set("debian")
 
 DOCKERFILE = """\
 # What distroless promises: no shell, UID 65532, exec form, the port exposed.
@@ -241,7 +241,7 @@ def test_a_missing_image_says_how_to_build_it():
 # The debian base set: every image the matrix has, built through the harness.
 
 
-MATRIX = apps.select(apps.discover(), base_set=BASE_SET)
+MATRIX = apps.select(apps.discover(), (), (), BASE_SET)
 
 
 @pytest.mark.docker

@@ -10,8 +10,6 @@
 - distroless.py distroless-style root file systems, unpacked from .deb files
 - certificates.py the CA bundle: Debian's certificates, then the extra ones
 - node.py       the official Node.js binary and npm, from the npm registry
-- aptsources.py the Debian mirror this machine's apt uses
-- command.py    the `bases` command
 """
 
 from imagelab.bases.local import StandIn, build_local

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from imagelab import apps
 from imagelab.bases.resolution import RESOLVE_THREADS
 from imagelab.bases.sets import REFERENCE, BaseImage, BaseSet, roles_of
 from imagelab.engine import registry
@@ -76,8 +75,9 @@ def recorded_digests(baseline: Path) -> tuple[str, dict[str, str]]:
     return str(report.get("base_set", "")), found
 
 
-def check(base_set: BaseSet, baseline: Path | None) -> CheckResult:
-    """Resolve every role of `base_set` now and compare with the baseline's digests."""
+def check(base_set: BaseSet, baseline: Path | None, dockerfiles: dict[str, Path]) -> CheckResult:
+    """Resolve every role of `base_set` now and compare with the baseline's digests; `dockerfiles`
+    (cell name -> its Dockerfile) says which cells each role is under."""
     started = time.monotonic()
     baseline_set, recorded = recorded_digests(baseline) if baseline else ("", {})
     if baseline and baseline_set and baseline_set != base_set.name:
@@ -87,11 +87,8 @@ def check(base_set: BaseSet, baseline: Path | None) -> CheckResult:
         )
     if any(image.local_repository for image in base_set.images):
         registry.ensure_registry()
-    cells = [v for v in apps.select(apps.discover(), base_set=base_set)]
     users = {
-        image.role: [
-            f"{v.app.name}/{v.name}" for v in cells if image.role in roles_of(v.app.dockerfile(v.name))
-        ]
+        image.role: [name for name, dockerfile in dockerfiles.items() if image.role in roles_of(dockerfile)]
         for image in base_set.images
     }
     with ThreadPoolExecutor(max_workers=RESOLVE_THREADS) as pool:

@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from imagelab import process
 from imagelab.bases import certificates
 from imagelab.bases.rootfs import Rootfs, archive_date, mmdebstrap
-from imagelab.engine import process
 from imagelab.errors import BuildError
 from imagelab.inspect.users import NONROOT_UID
 
@@ -117,7 +117,9 @@ def _debian_certificates_in_deb(deb: Path) -> dict[str, bytes]:
     with _deb_data(deb) as data:
         for member in data:
             if member.isfile() and member.name.endswith(".crt") and "/ca-certificates/" in member.name:
-                found[member.name] = data.extractfile(member).read()
+                content = data.extractfile(member)
+                if content is not None:
+                    found[member.name] = content.read()
     return found
 
 

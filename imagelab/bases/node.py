@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import ROOT
+from imagelab import ROOT, process
 from imagelab.bases.recipes import Debian
-from imagelab.engine import process
 from imagelab.errors import BuildError
 from imagelab.terminal import terminal
 

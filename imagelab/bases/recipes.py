@@ -10,8 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import ROOT
-from imagelab.bases import aptsources
+from imagelab import ROOT, aptsources
 from imagelab.errors import ConfigError
 
 BASES_DIR = ROOT / "dockerfiles" / "bases"
@@ -135,10 +134,10 @@ def load_recipes(path: Path = BASES_TOML) -> Recipes:
             for role in tables
             if role not in skip
         }
-        for role in roles.values():
-            if role.parent and role.parent not in roles:
+        for made in roles.values():
+            if made.parent and made.parent not in roles:
                 raise ConfigError(
-                    f"{path}: roles.{role.name}.from names unknown role {role.parent!r}",
+                    f"{path}: roles.{made.name}.from names unknown role {made.parent!r}",
                     hint=f"valid roles: {', '.join(roles)}",
                 )
         sets[name] = BaseSets(path, debian, roles, name)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from imagelab.bases.local import StandIn, build_local
 from imagelab.bases.recipes import BaseSets, Recipes, load_recipes
-from imagelab.bases.sets import BaseImage, BaseSet, open_set, where
+from imagelab.bases.sets import BaseImage, BaseSet, where
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
 from imagelab.terminal import terminal
@@ -51,16 +51,15 @@ def local_stand_ins(base_set: BaseSet, recipes: Recipes) -> dict[str, tuple[Base
 
 
 def resolve(
-    chosen: str | BaseSet,
+    base_set: BaseSet,
     roles: list[str] | None = None,
     ca_file: Path | None = None,
     rebuild: bool = False,
     log: Callable[[str], None] = terminal.step,
 ) -> Resolved:
-    """Make `chosen`'s local stand-ins available in the registry and resolve every role to a digest.
+    """Make `base_set`'s local stand-ins available in the registry and resolve every role to a digest.
 
     `roles`: only these (and, for stand-ins, what they build on); default all of the set's."""
-    base_set = open_set(chosen)
     wanted = [i for i in base_set.images if roles is None or i.role in roles]
     recipes = load_recipes()
     local = {

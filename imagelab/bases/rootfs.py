@@ -16,9 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import apt
+from imagelab import apt, process
 from imagelab.bases import certificates
-from imagelab.engine import process
 from imagelab.errors import BuildError, ConfigError, tail
 from imagelab.terminal import terminal
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
-from imagelab.engine import process
+from imagelab import process
 
 #: Roles built at once. Each is mostly a download and an unpack; more than three on two cores only
 #: makes each slower.

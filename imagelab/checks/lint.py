@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imagelab import ROOT
+from imagelab import ROOT, process
 from imagelab.checks.tools import tool
-from imagelab.engine import process
 from imagelab.errors import ConfigError, tail
 
 DOCKERFILES = ROOT / "dockerfiles"
@@ -74,7 +73,7 @@ def hadolint(paths: list[Path], folder: Path) -> list[Finding]:
 def allowance(lines: list[str], finding: Finding) -> str | None:
     """The reason the Dockerfile gives for a finding: the comments above a `# hadolint ignore=` that
     names its rule, right above the instruction. None when it is not allowed; "" when no reason is given."""
-    block = []
+    block: list[str] = []
     index = finding.line - 2  # the line above the instruction, 0-based
     while index >= 0 and lines[index].lstrip().startswith("#"):
         block.insert(0, lines[index].strip())

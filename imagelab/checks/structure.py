@@ -17,11 +17,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imagelab import ROOT, engine
+from imagelab import ROOT, engine, process
 from imagelab.apps import Variant
 from imagelab.checks.smoke import build_command, new_run_id
 from imagelab.checks.tools import tool
-from imagelab.engine import process
 from imagelab.errors import tail
 from imagelab.inspect import users
 from imagelab.inspect.users import NONROOT_UID, SHELLS

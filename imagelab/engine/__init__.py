@@ -1,13 +1,15 @@
-"""The one door to Docker: nothing outside this package imports the SDK or runs `docker`.
+"""The one door to Docker: nothing outside this package imports the SDK or talks to an engine.
 
 - client.py     the SDK client, images, builds and `docker save`, through the Docker SDK for Python
 - containers.py containers: started with the run label, read, stopped, always removed
-- registry.py   the local registry the project starts
 - bake.py       `docker buildx bake`, read step by step
 - bootstrap.py  making sure an engine answers; installing and starting one on Debian
 - registry.py   the registry the local base sets live in: started, pushed to, resolved by digest
-- process.py    the one runner of every other program the harness starts
+- manifests.py  what a pull transfers, from a pushed image's manifest in the registry
+- remote.py     images handed from one engine to another through the registry, by digest
+- second.py     a second engine beside the first, for tests and for trying `--build-on`
 
+Programs (docker, skopeo) run through imagelab/process.py, the runner every package shares.
 The functions of client.py and containers.py are this package's own, so callers write `engine.image_id(tag)`.
 """
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from imagelab.engine import process
+from imagelab import process
 from imagelab.engine.client import answers
 from imagelab.errors import EngineError, tail
 

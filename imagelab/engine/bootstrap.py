@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import apt, engine
-from imagelab.engine import debs, process, source
+from imagelab import apt, engine, process
+from imagelab.engine import debs, source
 from imagelab.errors import EngineError, tail
 
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
@@ -158,6 +158,8 @@ def _wanted(kind: str | None, store: str | None) -> tuple[str, str]:
     name = kind or DEFAULT_KIND
     if name not in KINDS:
         raise EngineError(f"unknown engine {name!r}", hint=f"choose one of: {', '.join(KINDS)}")
+    if store is not None and store not in STORES:
+        raise EngineError(f"unknown image store {store!r}", hint=f"choose one of: {', '.join(STORES)}")
     chosen = store or (DEFAULT_STORE if name == DEFAULT_KIND else KINDS[name].stores[0])
     if chosen not in KINDS[name].stores:
         raise EngineError(

@@ -17,7 +17,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from imagelab.engine import process
+from imagelab import process
 from imagelab.errors import BuildError, EngineError, ImagelabError, tail
 
 PING_TIMEOUT_S = 5

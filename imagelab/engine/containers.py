@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import docker
 import docker.errors
+from docker.models.containers import Container  # other modules name the SDK's type through this package
 
 from imagelab.engine.client import client
 from imagelab.errors import ContainerError
@@ -23,8 +24,6 @@ from imagelab.errors import ContainerError
 #: Every container and network the harness creates carries this label, valued with the run's id,
 #: so that `nox -s clean` can find what an interrupted run left behind.
 RUN_LABEL = "imagelab.run"
-#: A container as the SDK gives it; other modules name the type through this package.
-Container = docker.models.containers.Container
 
 
 def read_files(ref: str, path: str) -> dict[str, bytes]:
@@ -34,7 +33,8 @@ def read_files(ref: str, path: str) -> dict[str, bytes]:
     try:
         stream, _ = container.get_archive(path)
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-            return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+            files = ((m.name, tar.extractfile(m)) for m in tar.getmembers() if m.isfile())
+            return {name: data.read() for name, data in files if data is not None}
     except docker.errors.NotFound:
         return {}
     finally:

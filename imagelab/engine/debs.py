@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from imagelab.bases import aptsources
+from imagelab import aptsources
 from imagelab.engine import process
 from imagelab.errors import EngineError
 

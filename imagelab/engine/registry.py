@@ -28,8 +28,7 @@ from pathlib import Path
 
 import docker.errors
 
-from imagelab import ROOT, apt
-from imagelab.engine import process
+from imagelab import ROOT, apt, process
 from imagelab.engine.client import client
 from imagelab.errors import ConfigError, ImagelabError, tail
 

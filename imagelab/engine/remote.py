@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import docker
 import docker.errors
 
-from imagelab.engine import process, registry
+from imagelab import process
+from imagelab.engine import registry
 from imagelab.engine.client import client
 from imagelab.errors import EngineError, tail
 

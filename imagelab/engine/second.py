@@ -39,8 +39,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from imagelab import ROOT
-from imagelab.engine import bootstrap, process
+from imagelab import ROOT, process
+from imagelab.engine import bootstrap
 from imagelab.errors import EngineError, tail
 
 CONTEXT = "imagelab-second"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from elftools.elf.segments import InterpSegment
 
 from imagelab.inspect import users
 from imagelab.inspect.imagefs import Entry, ImageFS
@@ -199,7 +200,8 @@ def _python_layout(
     fs: ImageFS, interpreter: str, called_as: str, env: dict[str, str]
 ) -> tuple[str, list[str]]:
     """The standard library of `interpreter` and the folders its imports search for packages."""
-    version = PYTHON_NAME.match(posixpath.basename(interpreter))["version"] or ""
+    named = PYTHON_NAME.match(posixpath.basename(interpreter))
+    version = (named["version"] if named else "") or ""
     prefix = posixpath.dirname(posixpath.dirname(interpreter))
     stdlib = posixpath.join(prefix, "lib", f"python{version}")
     sites = [posixpath.join(stdlib, "site-packages")]
@@ -229,15 +231,16 @@ def _elf_needs(fs: ImageFS, path: str) -> tuple[list[str], str, list[str]]:
         elf = ELFFile(io.BytesIO(data))
         needed, runpath, interpreter = [], [], ""
         for segment in elf.iter_segments():
-            if segment["p_type"] == "PT_INTERP":
+            if isinstance(segment, InterpSegment):
                 interpreter = segment.get_interp_name()
         for section in elf.iter_sections():
             if isinstance(section, DynamicSection):
                 for tag in section.iter_tags():
                     if tag.entry.d_tag == "DT_NEEDED":
-                        needed.append(tag.needed)
+                        needed.append(tag.needed)  # type: ignore[attr-defined]  # set per tag kind
                     elif tag.entry.d_tag in ("DT_RUNPATH", "DT_RPATH"):
-                        value = tag.runpath if tag.entry.d_tag == "DT_RUNPATH" else tag.rpath
+                        # pyelftools sets .runpath or .rpath on the tag of that kind only
+                        value = tag.runpath if tag.entry.d_tag == "DT_RUNPATH" else tag.rpath  # type: ignore[attr-defined]
                         runpath += value.split(":")
     except ELFError:
         return [], "", []

@@ -44,8 +44,10 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from imagelab.inspect.imagefs import ImageFS
+if TYPE_CHECKING:  # the type only: report/ reads KINDS without loading the Docker SDK
+    from imagelab.inspect.imagefs import ImageFS
 
 #: Kind -> what a reader calls it; stacking order of the chart, from what the app is to what it drags.
 KINDS: dict[str, str] = {

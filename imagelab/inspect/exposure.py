@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import dataclass, field
+from email.message import Message
 from email.parser import HeaderParser
 
 from imagelab.inspect import dpkg, users
@@ -129,7 +130,7 @@ def python_packages(image: ImageFS) -> list[Package]:
 
 def _python_metadata(image: ImageFS, metadata: str, folder: str) -> Package | None:
     """Name and version from the core metadata headers; the folder's `name-version.*` when they lack."""
-    headers = {}
+    headers: Message | dict[str, str] = {}
     if _is_file(image, metadata):
         headers = HeaderParser().parsestr(image.read(metadata).decode("utf-8", "replace"))
     stem_name, _, stem_version = folder.rsplit(".", 1)[0].partition("-")

@@ -189,7 +189,10 @@ class ImageFS:
         tar = self._layer_tar(entry.layer)
         tar.fileobj.seek(entry.offset)
         member = tarfile.TarInfo.fromtarfile(tar)
-        with tar.extractfile(member) as data:
+        data = tar.extractfile(member)
+        if data is None:  # not a regular file after all: the index and the layer disagree
+            raise FileNotFoundError(f"no regular file at {path} in {self.archive.name}")
+        with data:
             return data.read(limit)
 
     @contextmanager

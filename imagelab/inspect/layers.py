@@ -25,6 +25,7 @@ import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
 
 from imagelab.inspect.imagefs import ImageFS
 
@@ -65,7 +66,7 @@ class LayerView:
     size: int
     files: int
     instruction: str  # the Dockerfile's text for the variant's own layers; the history's for the others
-    origin: str  # "dockerfile", "base" (of the FROM image) or "unknown"
+    origin: Literal["dockerfile", "base", "unknown"]  # "base": of the FROM image
     lines: str = ""  # "12" or "12-15" in the variant's Dockerfile; a base layer's is its FROM line's
     folders: list[tuple[str, int]] = field(default_factory=list)  # the largest folders it adds
     hides_bytes: int = 0  # bytes of earlier layers' files it deletes or overwrites
@@ -140,7 +141,8 @@ def explain(fs: ImageFS, dockerfile: str, base_layers: int | None = None) -> lis
         own = [index for index, instruction in enumerate(made_by) if instruction is not None]
         first_own = own[0] if own else len(fs.layers)
     else:
-        made_by = [None] * base_layers + attribute(created_by[base_layers:], chain)
+        unattributed: list[Instruction | None] = [None] * base_layers
+        made_by = unattributed + attribute(created_by[base_layers:], chain)
         first_own = base_layers
     adds = _files_by_layer(fs)
     views = []

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import IO
 
 from imagelab import engine
-from imagelab.apps import Variant
 from imagelab.engine import manifests
 from imagelab.inspect import layers
 from imagelab.inspect.imagefs import ImageFS
@@ -128,17 +127,18 @@ def _gzip_size(stream: IO[bytes]) -> int:
 
 
 def measure_image(
-    variant: Variant, build_args: dict[str, str], fs: ImageFS, compressed: CompressedSizes
+    tag: str, dockerfile: Path, build_args: dict[str, str], fs: ImageFS, compressed: CompressedSizes
 ) -> ImageMeasure:
+    """What the image `tag`, built from `dockerfile` with `build_args`, costs; `fs` is its saved files."""
     # The saved image's history already names the step that made each layer (as `docker history` does).
     layers = [LayerSize(instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
-    bases = base_images(variant.app.dockerfile(variant.name), build_args)
+    bases = base_images(dockerfile, build_args)
     for base in bases:  # the base set is in the registry: its layers' compressed sizes cost no gzip
         compressed.learn(manifests.pushed_layer_sizes(base.ref))
     return ImageMeasure(
-        image_id=engine.image_id(variant.tag),
+        image_id=engine.image_id(tag),
         size=fs.size,
-        engine_size=engine.image_size(variant.tag),
+        engine_size=engine.image_size(tag),
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],

@@ -94,6 +94,12 @@ def _entry(path: Path, number: int, table: object) -> Accepted:
     return Accepted(image, metric, value, reason.strip(), expires)
 
 
+def today() -> datetime.date:
+    """The day an expiry is judged on: UTC's, as every time in a report is, so that a run's verdict is
+    the same on a laptop, on CI and in compare, merge and bump alike."""
+    return datetime.datetime.now(datetime.UTC).date()
+
+
 def judge(entries: list[Accepted], today: datetime.date):
     """A gate.accept judge: (reason, note) for a regression the entries accept, or why they do not."""
 
@@ -111,7 +117,7 @@ def judge(entries: list[Accepted], today: datetime.date):
     return verdict
 
 
-def apply(changes: list[gate.Change], path: Path, today: datetime.date | None = None) -> list[gate.Change]:
-    """The changes with the file's reviewed acceptances applied."""
+def apply(changes: list[gate.Change], path: Path, day: datetime.date | None = None) -> list[gate.Change]:
+    """The changes with the file's reviewed acceptances applied, as of `day` (default: today, UTC)."""
     entries = load(path)
-    return gate.accept(changes, judge(entries, today or datetime.date.today())) if entries else changes
+    return gate.accept(changes, judge(entries, day or today())) if entries else changes

@@ -70,6 +70,11 @@ class ImageBump:
     def packages_from(self, origin: str) -> list[diff.PackageChange]:
         return [p for p in self.packages if p.origin == origin]
 
+    @property
+    def size(self) -> MetricRow:
+        """The size row, which every image has (ROWS starts with it)."""
+        return next(m for m in self.metrics if m.name == "size")
+
     def metric(self, name: str) -> MetricRow | None:
         return next((m for m in self.metrics if m.name == name), None)
 

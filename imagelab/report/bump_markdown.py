@@ -84,7 +84,7 @@ def _summary(bump: Bump) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for image in bump.images:
-        size = image.metric("size")
+        size = image.size
         checks = ", ".join(f"{c.check} {c.old}->{c.new}" for c in image.checks) or "same"
         lines.append(
             f"| {image.name} | {size.shown_old} -> {size.shown_new} | {size.change or '±0'} "
@@ -95,7 +95,7 @@ def _summary(bump: Bump) -> list[str]:
 
 
 def _section(image: ImageBump) -> list[str]:
-    size = image.metric("size")
+    size = image.size
     own = image.packages_from("own")
     base = image.packages_from("base")
     summary = (

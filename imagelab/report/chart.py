@@ -21,7 +21,7 @@ def sizes(run: Run, path: Path) -> bool:
 
     fig, axes = plt.subplots(len(groups), 1, figsize=(8, 1.2 + 1.6 * len(groups)), squeeze=False, sharex=True)
     for ax, (app, images) in zip(axes[:, 0], groups.items(), strict=True):
-        bars = ax.barh([i.variant for i in images], [i.size / MiB for i in images], color="#4c78a8")
+        bars = ax.barh([i.variant for i in images], [(i.size or 0) / MiB for i in images], color="#4c78a8")
         ax.invert_yaxis()  # naive on top, minimal at the bottom
         ax.set_xscale("log")
         ax.set_title(app, loc="left", fontsize=10)

@@ -1,5 +1,5 @@
-"""The `bases` command: make a set's images available by digest (building the local stand-ins, cached),
-or `--check` whether any base moved since a baseline."""
+"""`bases`: make a set's images available by digest (building the local stand-ins, cached), or
+`--check` whether any base moved since a baseline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT
+from imagelab import ROOT, selection
 from imagelab.bases import check
 from imagelab.bases.local import CA_ENV, StandIn
 from imagelab.bases.resolution import Resolved, resolve
@@ -18,39 +18,41 @@ from imagelab.bases.sets import LOCAL_SET, known_sets, open_set
 from imagelab.terminal import terminal
 
 DEFAULT_BASELINE = ROOT / "results" / "baseline.json"
+HELP = "make a base set's images available by digest (local stand-ins built, cached); --check for moves"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--bases",
         default=LOCAL_SET,
         metavar="SET",
         help=f"a base set ({', '.join(known_sets())}) or a set file (.toml); default {LOCAL_SET}",
     )
-    parser.add_argument("--role", action="append", default=[], help="only this role (repeatable)")
-    parser.add_argument(
+    command.add_argument("--role", action="append", default=[], help="only this role (repeatable)")
+    command.add_argument(
         "--ca-file", type=Path, help=f"extra CA certificates to trust (PEM; default ${CA_ENV} or the host's)"
     )
-    parser.add_argument(
+    command.add_argument(
         "--rebuild", action="store_true", help="build again without caches, e.g. to take Debian's updates"
     )
-    parser.add_argument(
+    command.add_argument(
         "--check",
         action="store_true",
         help="resolve every role without pulling; exit 1 when one moved since the baseline's digests",
     )
-    parser.add_argument(
+    command.add_argument(
         "--baseline",
         type=Path,
         metavar="FILE",
         help="with --check: the report whose digests count (default results/baseline.json where it exists)",
     )
-    parser.add_argument("--json", action="store_true", help="with --check: print the result as JSON")
+    command.add_argument("--json", action="store_true", help="with --check: print the result as JSON")
 
 
-def cmd_bases(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.check:
         return _check(args)
+    selection.ensure_engine()  # local stand-ins are built and pushed; --check only asks registries
     base_set = open_set(args.bases)
     for role in args.role:
         if base_set.image(role) is None:
@@ -69,7 +71,12 @@ def cmd_bases(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     baseline = args.baseline or (DEFAULT_BASELINE if DEFAULT_BASELINE.is_file() else None)
-    result = check.check(open_set(args.bases), baseline)
+    from imagelab import apps
+
+    base_set = open_set(args.bases)
+    cells = apps.select(apps.discover(), (), (), base_set)
+    dockerfiles = {f"{v.app.name}/{v.name}": v.app.dockerfile(v.name) for v in cells}
+    result = check.check(base_set, baseline, dockerfiles)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -85,10 +92,10 @@ def _print_table(resolved: Resolved) -> None:
     for column in ("role", "reference", "digest", "size", "state", "version"):
         table.add_column(column, justify="right" if column == "size" else "left")
     for image in base_set.images:
-        stand_in = stand_ins.get(image.ref.split("/", 1)[-1])
-        local = stand_in is not None and image.local_repository
+        found = stand_ins.get(image.ref.split("/", 1)[-1])
+        stand_in = found if found is not None and image.local_repository else None
         state = "pinned" if image.pin else "resolved"
-        if local:
+        if stand_in is not None:
             state = ("cached" if stand_in.cached else "built") + (
                 ", pushed" if image.role in resolved.pushed else ""
             )
@@ -96,9 +103,9 @@ def _print_table(resolved: Resolved) -> None:
             image.role,
             image.ref,
             check.short(image.digest),
-            f"{stand_in.size / 1e6:.1f} MB" if local else "",
+            f"{stand_in.size / 1e6:.1f} MB" if stand_in else "",
             state,
-            _headline(stand_in) if local else "",
+            _headline(stand_in) if stand_in else "",
         )
     terminal.out.print(table)
 

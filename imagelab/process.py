@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from imagelab.errors import ImagelabError, tail
 
@@ -78,7 +78,7 @@ def _stop(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _start(command: Sequence[str], what: str, **options: object) -> subprocess.Popen:
+def _start(command: Sequence[str], what: str, **options: Any) -> subprocess.Popen:
     """Start a program in a process group of its own, so that stopping it stops all it started, and
     a Ctrl-C in the terminal reaches only the harness, which then stops it."""
     if _STOPPING.is_set():

@@ -1,0 +1,38 @@
+"""`smoke`: run, probe and structure-test built images (builds nothing)."""
+
+from __future__ import annotations
+
+import argparse
+
+from imagelab.commands import flags
+from imagelab.errors import ConfigError
+from imagelab.terminal import terminal
+
+HELP = "run, probe and structure-test the selected images (builds nothing)"
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_selectors(command)
+
+
+def run(args: argparse.Namespace) -> int:
+    from imagelab import engine, selection
+    from imagelab.checks import smoke, structure
+
+    cells = flags.selected(args)
+    if not cells:
+        raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
+    selection.ensure_engine()
+    run_id, failed = smoke.new_run_id(), 0
+    for variant in cells:
+        if not engine.image_id(variant.tag):  # smoke builds nothing: compare builds, then smokes
+            terminal.error(f"missing image {variant.tag}: build it with `{smoke.build_command(variant)}`")
+            failed += 1
+            continue
+        terminal.step(variant.tag)
+        result, contract = smoke.check(variant, run_id), structure.check(variant)
+        for line in smoke.summary(result) + structure.summary(contract):
+            terminal.info(f"  {line}")
+        failed += not (result.passed and contract.passed)
+    terminal.info(f"{len(cells) - failed} of {len(cells)} images passed (run {run_id})")
+    return 1 if failed else 0

@@ -1,0 +1,49 @@
+"""The images a run is about: the cells of the matrix its selectors name, on one loaded base set.
+
+Jobs (compare, bump, build, smoke, explain) start from here with typed arguments; the command line only
+turns its flags into them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from imagelab import apps, bases, build
+from imagelab.apps import Variant
+from imagelab.bases.sets import BaseSet
+from imagelab.engine import bootstrap
+from imagelab.terminal import terminal
+
+
+def ensure_engine() -> bootstrap.EngineInfo:
+    """Every job that needs the engine starts here, so a fresh machine needs nothing run before."""
+    return bootstrap.ensure_engine(log=terminal.step)
+
+
+def cells(
+    base_set: BaseSet, app_names: Iterable[str] = (), variant_names: Iterable[str] = (), resolve: bool = False
+) -> list[Variant]:
+    """The matrix cells the selectors name on `base_set` (all of them when none are given).
+
+    `resolve` also makes the set's images available and resolves every role the cells use to a digest
+    (building and pushing the local stand-ins). A cell whose base the set lacks is reported and left
+    out: it is not in this base set, which is no failure."""
+    # A role bases.toml does not know is a typo, not a cell this set leaves out: refuse it by name.
+    every_role = {bases.arg_of(role): role for role in bases.load_recipes().roles}
+    found = []
+    for cell in apps.select(apps.discover(), app_names, variant_names, base_set):
+        build.check_base_roles(cell.app.dockerfile(cell.name), every_role)
+        missing = base_set.missing(cell.app.dockerfile(cell.name))
+        if missing:
+            terminal.info(
+                f"{cell.app.name}/{cell.name}: not in this base set ({base_set.name} has no {', '.join(missing)})"
+            )
+        else:
+            found.append(cell)
+    if resolve and found:
+        ensure_engine()
+        used = {role for cell in found for role in bases.roles_of(cell.app.dockerfile(cell.name))}
+        base_set = bases.resolve(base_set, sorted(used)).base_set
+        found = [dataclasses.replace(cell, base_set=base_set) for cell in found]
+    return found
