@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from imagelab.engine import process
+from imagelab import process
 from imagelab.errors import ConfigError, tail
 
 DEBIAN_VERSION_FILE = Path("/etc/debian_version")

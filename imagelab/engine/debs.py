@@ -12,8 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from imagelab import aptsources
-from imagelab.engine import process
+from imagelab import aptsources, process
 from imagelab.errors import EngineError
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"

@@ -221,12 +221,12 @@ def _start(paths: _Paths, log, kind: str | None = None, store: str = "classic") 
     _run(["ip", "link", "set", BRIDGE, "up"])
     for table, rule in _rules():
         _run(["iptables", "-t", table, "-I", *rule])
-    dockerd, env, settings = _dockerd(kind, store, log)
+    program, env, settings = _dockerd(kind, store, log)
     # Its own daemon.json: settings meant for the first engine, default-address-pools above all, must
     # not reach it; only the image store is chosen.
     paths.config.write_text(json.dumps(settings) + "\n")
     command = [
-        dockerd,
+        program,
         f"--config-file={paths.config}",
         f"--data-root={paths.data_root}",
         f"--exec-root={paths.exec_root}",

@@ -17,8 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import apt
-from imagelab.engine import process
+from imagelab import apt, process
 from imagelab.errors import EngineError
 
 
