@@ -71,7 +71,7 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list:
             cells.append(cell)
     if resolve and cells:
         ensure_engine()
-        used = {role for cell in cells for role in bases.roles_of(cell.app.dockerfile(cell.name))}
+        used = {role for cell in cells for role in bases.roles_of(cell.app.dockerfile(cell.name), base_set)}
         base_set = bases.resolve(base_set, sorted(used)).base_set
         cells = [dataclasses.replace(cell, base_set=base_set) for cell in cells]
     return cells

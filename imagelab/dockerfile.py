@@ -60,10 +60,10 @@ class ImageUse:
 
     @property
     def where(self) -> str:
-        """How a message quotes it: `FROM python:3.13-slim`, `COPY --from=golang:1.24`."""
-        if self.keyword == "FROM":
-            return f"FROM {self.written}"
-        return f"{self.keyword} --{'mount=...,' if self.keyword == 'RUN' else ''}from={self.written}"
+        """How a message quotes it: `FROM python:3.13-slim`, `COPY --from=golang:1.24`, and what a
+        variable made of it: `FROM ${BASE} (node:24)`."""
+        flag = {"FROM": "FROM ", "COPY": "COPY --from=", "RUN": "RUN --mount=...,from="}[self.keyword]
+        return flag + self.written + (f" ({self.ref})" if self.ref != self.written else "")
 
 
 def parse_dockerfile(text: str) -> list[Instruction]:

@@ -90,7 +90,9 @@ def check(base_set: BaseSet, baseline: Path | None) -> CheckResult:
     cells = [v for v in apps.select(apps.discover(), base_set=base_set)]
     users = {
         image.role: [
-            f"{v.app.name}/{v.name}" for v in cells if image.role in roles_of(v.app.dockerfile(v.name))
+            f"{v.app.name}/{v.name}"
+            for v in cells
+            if image.role in roles_of(v.app.dockerfile(v.name), base_set)
         ]
         for image in base_set.images
     }
