@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, bases, build, cli
+from imagelab import ROOT, apps, bases, build, cli, engine
 from imagelab.apps import APPS_ENV
 from imagelab.bases import sets
 from imagelab.engine import registry
 from imagelab.engine.bootstrap import EngineInfo
 from imagelab.errors import ConfigError, EngineError
+from imagelab.inspect import measure
 
 FIXTURE = ROOT / "tests" / "fixtures" / "plain-froms"
 APP = "tally"
@@ -226,3 +227,18 @@ def test_an_engine_without_named_contexts_is_refused_in_one_line(server, buildki
         build.require_named_contexts(EngineInfo(server, "1.41", "0.13.1", buildkit))
     cause = caught.value.cause
     assert "\n" not in cause and found in cause and "BuildKit 0.10 or newer" in cause
+
+
+# --- the report ---------------------------------------------------------------------------------------
+
+
+def test_the_report_names_each_base_as_written_and_as_built(monkeypatch):
+    monkeypatch.setattr(engine, "image_id_and_digest", lambda ref: ("", ""))
+    debian = resolved("debian")
+    found = measure.base_images(DOCKERFILE, debian.build_args(), debian.replaced(DOCKERFILE))
+    slim, base = debian.image("python-slim"), debian.image("debian-slim")
+    assert slim is not None and base is not None
+    assert [(b.written, b.line, b.ref, b.digest) for b in found] == [
+        ("python:3.13-slim", line_of("FROM python"), slim.build_arg, DIGEST),
+        ("debian:trixie-slim", line_of("COPY --from=debian"), base.build_arg, DIGEST),
+    ]
