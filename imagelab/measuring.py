@@ -65,6 +65,14 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
     image.exposure = _exposure(found, in_base)
 
 
+def bases_of(variant: Variant) -> list[BaseImage]:
+    """The images the variant's Dockerfile builds on, named for its base set: what a remembered row
+    must say again, since two sets can make the very same image (a golden copy of a stand-in)."""
+    path = variant.app.dockerfile(variant.name)
+    found = measure.base_images(path, variant.base_set.build_args(), variant.base_set.replaced(path))
+    return [BaseImage(**asdict(base)) for base in found]
+
+
 def _exposure(found: exposure.Exposure, in_base: frozenset[exposure.Package]) -> ExposureFacts:
     """Counts and flags for the tables and the gate; the inventory for whoever wants the list."""
     return ExposureFacts(
