@@ -1,12 +1,17 @@
 """A team's Dockerfile with plain FROMs builds on any base set: each image it names gets the set's image
 through a named context, by digest; what no set maps, and an engine without named contexts, are refused.
 
-No engine: digests are made up. The tests' own app (tests/fixtures/plain-froms) names its bases plainly.
+The unit tests need no engine (digests are made up); the docker-marked ones build the tests' own app
+(tests/fixtures/plain-froms) through the harness on the local `debian` set and on a golden-image set.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -242,3 +247,79 @@ def test_the_report_names_each_base_as_written_and_as_built(monkeypatch):
         ("python:3.13-slim", line_of("FROM python"), slim.build_arg, DIGEST),
         ("debian:trixie-slim", line_of("COPY --from=debian"), base.build_arg, DIGEST),
     ]
+
+
+# --- for real ---------------------------------------------------------------------------------------
+
+
+def compare(bases_arg: str | Path, results: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, APPS_ENV: str(FIXTURE / "apps"), "COLUMNS": "200"}
+    command = ["compare", "--app", APP, "--bases", str(bases_arg), "--results", str(results)]
+    return subprocess.run(
+        [sys.executable, "-m", "imagelab", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+def built_row(done: subprocess.CompletedProcess, results: Path) -> dict:
+    assert done.returncode == 0, done.stderr[-3000:]
+    (row,) = json.loads((results / "compare.json").read_text())["images"]
+    # A job's smoke test passes when it printed exactly app.toml's output (links=3 copied=debian).
+    assert row["built"] and row["smoke"] == "pass" and row["structure"] == "pass", row
+    return row
+
+
+def bases_by_written(row: dict) -> dict[str, dict]:
+    return {base["written"]: base for base in row["base_images"]}
+
+
+@pytest.mark.docker
+def test_a_plain_dockerfile_builds_and_answers_on_the_local_set(tmp_path):
+    row = built_row(compare("debian", tmp_path), tmp_path)
+    used = bases_by_written(row)
+    prefix = f"{registry.address()}/imagelab-bases"
+    assert used["python:3.13-slim"]["ref"].startswith(f"{prefix}/python-slim@sha256:")
+    assert used["debian:trixie-slim"]["ref"].startswith(f"{prefix}/debian-slim@sha256:")
+    for base in used.values():
+        assert base["digest"] and base["ref"].endswith(base["digest"])
+
+
+@pytest.mark.docker
+def test_a_plain_dockerfile_builds_on_a_golden_image(tmp_path):
+    """A team's golden image: the stand-in copied under another name in the registry, and a set file
+    that maps python:3.13-slim to it."""
+    registry.ensure_registry()
+    bases.resolve("debian", ["python-slim"])  # the stand-in there, to copy
+    golden = f"{registry.address()}/imagelab-tests/golden-python:3.13"
+    source = f"{registry.address()}/imagelab-bases/python-slim:debian13"
+    copied = subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            f"docker://{source}",
+            f"docker://{golden}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert copied.returncode == 0, copied.stderr
+    set_file = write(
+        tmp_path / "golden.toml",
+        "description = \"a team's golden python (the tests' own)\"\n[roles]\n"
+        'python-slim = "{registry}/imagelab-tests/golden-python:3.13"\n'
+        'debian-slim = "{registry}/imagelab-bases/debian-slim:debian13"\n',
+    )
+    results = tmp_path / "results"
+    row = built_row(compare(set_file, results), results)
+    assert row["base_set"] == "golden"
+    slim = bases_by_written(row)["python:3.13-slim"]
+    assert slim["ref"].startswith(f"{registry.address()}/imagelab-tests/golden-python@sha256:")
