@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import ROOT, bases, engine, process
+from imagelab import ROOT, bases, dockerfile, engine, process
 from imagelab.apps import App, Variant
 from imagelab.bases.sets import BaseSet
+from imagelab.engine import bootstrap
 from imagelab.engine.bake import TargetResult, bake_all
-from imagelab.errors import ConfigError
+from imagelab.errors import ConfigError, EngineError
 from imagelab.terminal import terminal
 
 #: Scratch space of the harness (git ignores it): bake files and exported images.
@@ -56,7 +57,7 @@ def labels(variant: Variant, revision: str, base_set: BaseSet) -> dict[str, str]
         "org.imagelab.base-set": base_set.name,
         "org.imagelab.base-set.note": base_set.description,
     }
-    role = bases.final_role(app.dockerfile(variant.name))
+    role = bases.final_role(app.dockerfile(variant.name), base_set)
     base = base_set.image(role)
     if base is not None:
         found["org.opencontainers.image.base.name"] = base.ref
@@ -66,31 +67,64 @@ def labels(variant: Variant, revision: str, base_set: BaseSet) -> dict[str, str]
     return found
 
 
-#: `FROM ${NAME}` or `FROM $NAME`, with an optional platform and stage name.
-FROM_ARG = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\$\{?(?P<name>\w+)\}?", re.IGNORECASE | re.MULTILINE)
-ARG_DEFAULT = re.compile(r"^\s*ARG\s+(?P<name>\w+)=\S", re.IGNORECASE | re.MULTILINE)
-
-
-def check_base_roles(dockerfile: Path, build_args: dict[str, str]) -> None:
+def check_base_roles(path: Path, build_args: dict[str, str]) -> None:
     """Refuse, before any build, a Dockerfile whose FROM asks for a build argument that no base set
     gives and that has no default: BuildKit would only say "base name should not be blank"."""
-    text = dockerfile.read_text()
-    defaults = {m["name"] for m in ARG_DEFAULT.finditer(text)}
-    for match in FROM_ARG.finditer(text):
-        if match["name"] not in build_args and match["name"] not in defaults:
+    instructions = dockerfile.parse_dockerfile(path.read_text())
+    defaults = dockerfile.arg_defaults(instructions)
+    for written, _ in dockerfile.froms(instructions):
+        name = dockerfile.VARIABLE.match(written)
+        if name and name[1] not in build_args and name[1] not in defaults:
             raise ConfigError(
-                f"{dockerfile}: FROM ${{{match['name']}}} asks for a base role that no base set defines",
+                f"{path}: FROM ${{{name[1]}}} asks for a base role that no base set defines",
                 hint=f"roles: {', '.join(sorted(build_args))}; or give the ARG a default",
             )
 
 
-def _target(app: App, dockerfile: Path, base_set: BaseSet, tag: str, extra: dict | None = None) -> dict:
-    check_base_roles(dockerfile, base_set.build_args())
+#: Named contexts (bake's `contexts`, `--build-context`) came with BuildKit v0.10 (Dockerfile 1.4).
+CONTEXTS_BUILDKIT = (0, 10)
+#: The first Docker Engine whose built-in BuildKit has them (23.0 vendors BuildKit 0.11): what an
+#: engine that does not say its BuildKit version (a distribution's build: "v0.0.0+unknown") is judged by.
+CONTEXTS_ENGINE = 23
+VERSION = re.compile(r"v?(\d+)\.(\d+)")
+
+
+def require_named_contexts(found: bootstrap.EngineInfo) -> None:
+    """Refuse an engine whose BuildKit has no named contexts, naming the version found and the one needed."""
+    needed = ".".join(map(str, CONTEXTS_BUILDKIT))
+    buildkit = VERSION.match(found.buildkit)
+    if buildkit and (int(buildkit[1]), int(buildkit[2])) != (0, 0):
+        if (int(buildkit[1]), int(buildkit[2])) >= CONTEXTS_BUILDKIT:
+            return
+        have = f"BuildKit {found.buildkit}"
+    else:  # the builder does not say: the engine's version tells which BuildKit it has built in
+        engine_major = VERSION.match(found.server)
+        if engine_major and int(engine_major[1]) >= CONTEXTS_ENGINE:
+            return
+        have = f"the BuildKit built into Docker {found.server} (before {CONTEXTS_ENGINE}.0: 0.8 or older)"
+    raise EngineError(
+        f"a Dockerfile with plain FROMs needs BuildKit {needed} or newer for named contexts; this engine has {have}",
+        hint=f"use Docker {CONTEXTS_ENGINE} or newer (or a buildx builder with a newer BuildKit), "
+        "or write the base as a build argument: ARG PYTHON_IMAGE=python:3.13 then FROM ${PYTHON_IMAGE}",
+    )
+
+
+@functools.cache  # once a process: three calls to the engine
+def _engine() -> bootstrap.EngineInfo:
+    return bootstrap.info()
+
+
+def _target(app: App, path: Path, base_set: BaseSet, tag: str, extra: dict | None = None) -> dict:
+    check_base_roles(path, base_set.build_args())
+    # A plain FROM python:3.13-slim (or COPY --from=, RUN --mount=from=) gets the set's image by a
+    # named context; the ARG form gets it by its build argument. Unmapped references stop here.
+    contexts = base_set.contexts(path)
     return {
         # Relative to the bake file in SCRATCH, so the file also runs on a remote builder from a checkout.
         "context": os.path.relpath(app.folder, SCRATCH),
-        "dockerfile": os.path.relpath(dockerfile, app.folder),
+        "dockerfile": os.path.relpath(path, app.folder),
         "args": base_set.build_args(),
+        **({"contexts": contexts} if contexts else {}),
         "tags": [tag],
         **(extra or {}),
     }
@@ -151,6 +185,8 @@ def _bake(
     definition: dict, name: str, builder: str | None, quiet: bool = False, context: str | None = None
 ) -> dict[str, TargetResult]:
     targets = list(definition["target"])
+    if any("contexts" in target for target in definition["target"].values()):
+        require_named_contexts(_engine())
     # On a terminal: targets done of total, each running target's current step, elapsed time.
     with terminal.progress(f"building {len(targets)} images", [] if quiet else targets) as shown:
         results = bake_all(

@@ -190,7 +190,7 @@ def _known(item: build.Built, remembered: ImageResult | None) -> ImageResult | N
         return ImageResult(**_identity(variant), built=False, error=failure.headline(), failures=[failure])
     if remembered is not None:
         terminal.info(f"  {variant.target}: unchanged since it was last measured")
-        return replace(remembered, **_identity(variant), built=True)
+        return replace(remembered, **_identity(variant), built=True, base_images=measuring.bases_of(variant))
     return None
 
 

@@ -26,7 +26,10 @@ def explain(variant: Variant) -> None:
     dockerfile = variant.app.dockerfile(variant.name)
     terminal.step(f"reading {variant.tag}")
     # The base image's layers by their digests, as compare counts them (inspect/origin.py).
-    base_refs = [base.ref for base in measure.base_images(dockerfile, variant.base_set.build_args())]
+    bases = measure.base_images(
+        dockerfile, variant.base_set.build_args(), variant.base_set.replaced(dockerfile)
+    )
+    base_refs = [base.ref for base in bases]
     with imagefs.saved(variant.tag) as fs:
         count = origin.base_layer_count(
             [layer.diff_id for layer in fs.layers], (origin.layer_ids(ref) for ref in base_refs)

@@ -22,7 +22,8 @@ def build_on(context: str, variants: list[Variant], base_set: BaseSet) -> list[b
     registry.ensure_registry(log=terminal.step)
     base_set = build.ensure_bases(base_set)  # every role resolved to a digest in the registry
     args = base_set.build_args()
-    refs = [b.ref for v in variants for b in measure.base_images(v.app.dockerfile(v.name), args)]
+    paths = [v.app.dockerfile(v.name) for v in variants]
+    refs = [b.ref for path in paths for b in measure.base_images(path, args, base_set.replaced(path))]
     sent = remote.send_bases(context, refs)
     if sent:
         terminal.step(f"sent {len(sent)} base images to context '{context}' through the registry")

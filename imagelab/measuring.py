@@ -66,8 +66,9 @@ def build_failure(variant: Variant, result: TargetResult) -> Failure:
 def measure_into(image: ImageResult, variant: Variant, compressed: measure.CompressedSizes) -> None:
     """Fill what the image costs, read from `docker save` of it (nothing in it runs)."""
     with imagefs.saved(variant.tag) as fs:
+        path = variant.app.dockerfile(variant.name)
         facts = measure.measure_image(
-            variant.tag, variant.app.dockerfile(variant.name), variant.base_set.build_args(), fs, compressed
+            variant.tag, path, variant.base_set.build_args(), fs, compressed, variant.base_set.replaced(path)
         )
         needs = closure.runtime_closure(fs)
         found = exposure.assess(fs)
@@ -90,6 +91,14 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None
     image.closure = ClosureFacts(needs.program, needs.parts, needs.unresolved)
     image.exposure = _exposure(found, in_base)
+
+
+def bases_of(variant: Variant) -> list[BaseImage]:
+    """The images the variant's Dockerfile builds on, named for its base set: what a remembered row
+    must say again, since two sets can make the very same image (a golden copy of a stand-in)."""
+    path = variant.app.dockerfile(variant.name)
+    found = measure.base_images(path, variant.base_set.build_args(), variant.base_set.replaced(path))
+    return [BaseImage(**asdict(base)) for base in found]
 
 
 def _exposure(found: exposure.Exposure, in_base: frozenset[exposure.Package]) -> ExposureFacts:

@@ -43,7 +43,7 @@ def cells(
             found.append(cell)
     if resolve and found:
         ensure_engine()
-        used = {role for cell in found for role in bases.roles_of(cell.app.dockerfile(cell.name))}
+        used = {role for cell in found for role in bases.roles_of(cell.app.dockerfile(cell.name), base_set)}
         base_set = bases.resolve(base_set, sorted(used)).base_set
         found = [dataclasses.replace(cell, base_set=base_set) for cell in found]
     return found

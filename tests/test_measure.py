@@ -119,11 +119,12 @@ def test_the_largest_layers_come_with_the_step_that_made_them(
     assert (found.image_id, found.size, found.layers) == ("sha256:image", sum(SIZES), 5)
     assert found.engine_size == 123_456
     assert found.compressed_size > 0 and found.compressed_size == cache.of_image(image)
-    assert found.base_images == [
-        BaseImage(
+    assert [(b.ref, b.id, b.digest, b.written) for b in found.base_images] == [
+        (
             "127.0.0.1:5000/golang:1.24",
             "sha256:id-of-127.0.0.1:5000/golang:1.24",
             "sha256:digest-of-127.0.0.1:5000/golang:1.24",
+            "${GOLANG_IMAGE}",
         )
     ], "minimal starts FROM the golang role (overridden) and scratch, which is no base image"
 
@@ -167,5 +168,9 @@ def test_base_images_take_the_build_args_over_the_arg_defaults(tmp_path: Path, f
     ], "a stage built on another stage, a repeated base and scratch are not listed again"
     assert fake_engine == [b.ref for b in found]
     assert found[1] == BaseImage(
-        "python:3.13-slim", "sha256:id-of-python:3.13-slim", "sha256:digest-of-python:3.13-slim"
+        "python:3.13-slim",
+        "sha256:id-of-python:3.13-slim",
+        "sha256:digest-of-python:3.13-slim",
+        written="$PYTHON_SLIM_IMAGE",  # as the Dockerfile names it, and where
+        line=12,
     )

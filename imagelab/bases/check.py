@@ -88,7 +88,9 @@ def check(base_set: BaseSet, baseline: Path | None, dockerfiles: dict[str, Path]
     if any(image.local_repository for image in base_set.images):
         registry.ensure_registry()
     users = {
-        image.role: [name for name, dockerfile in dockerfiles.items() if image.role in roles_of(dockerfile)]
+        image.role: [
+            name for name, dockerfile in dockerfiles.items() if image.role in roles_of(dockerfile, base_set)
+        ]
         for image in base_set.images
     }
     with ThreadPoolExecutor(max_workers=RESOLVE_THREADS) as pool:

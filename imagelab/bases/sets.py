@@ -4,6 +4,15 @@ dockerfiles/bases/sets/<name>.toml holds the project's sets (`official`, `debian
 passes their own with `--bases path/to/set.toml` (e.g. a company's golden images). A set maps roles to
 image references, optionally pinned by digest (`ref@sha256:...`). `auto` is `official` where Docker Hub
 answers, else `debian`. The command line opens the set once; the rest of the harness gets that object.
+
+Two ways a Dockerfile asks for a role's image, and a set applies to both:
+- the ARG form, `FROM ${PYTHON_SLIM_IMAGE}`: the set passes the build argument;
+- a plain reference, `FROM python:3.13-slim`, `COPY --from=golang:1.24`: the set says which public
+  references each of its images stands for -- the official set's reference of the role and its
+  [aliases] (sets/official.toml), the set's own [aliases], and its own references -- and the build
+  replaces the image by BuildKit's named contexts, pinned by digest. A reference no role stands for
+  is refused before the build. The official set (`as-written = true`) lets plain references resolve
+  from their registries as written.
 """
 
 from __future__ import annotations
@@ -16,13 +25,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from imagelab import ROOT, dockerfile
 from imagelab.bases.recipes import BASES_DIR, arg_of, load_recipes, read_toml
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
-from imagelab.inspect import layers
 
 SETS_DIR = BASES_DIR / "sets"
 LOCAL_SET = "debian"
+#: The set whose references and [aliases] every set stands in for.
+OFFICIAL_SET = "official"
 #: `{registry}` in a reference is the project's registry: 127.0.0.1:5000 or $IMAGELAB_REGISTRY.
 REGISTRY_FIELD = "{registry}"
 #: Where `auto` asks whether a registry answers: the Docker Hub registry API, which answers 401 with
@@ -35,9 +46,12 @@ REFERENCE = re.compile(
     rf"^(?P<name>(?:[A-Za-z0-9.-]+(?::\d+)?/)?{COMPONENT}(?:/{COMPONENT})*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
-STAGE_BASE = re.compile(
-    r"^\s*FROM\s+(?:--platform=\S+\s+)?\$\{?(?P<arg>\w+)_IMAGE\}?", re.IGNORECASE | re.MULTILINE
-)
+#: The ARG form of a role: ${PYTHON_SLIM_IMAGE} is the role python-slim.
+ROLE_ARG = re.compile(r"\$\{?(?P<arg>\w+)_IMAGE\}?")
+#: Docker Hub's names for itself: `docker.io/library/python` is `python`.
+DOCKER_HUB = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
+#: What a named context's value is: an image, by reference (`docker-image://REF@DIGEST`).
+IMAGE_CONTEXT = "docker-image://"
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,23 @@ class BaseImage:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """An image a Dockerfile names plainly, and the set's image that a named context puts in its place."""
+
+    use: dockerfile.ImageUse
+    image: BaseImage
+
+    @property
+    def name(self) -> str:
+        """The named context's name: the reference as BuildKit looks it up."""
+        return context_name(self.use.ref)
+
+    @property
+    def context(self) -> str:
+        return IMAGE_CONTEXT + self.image.build_arg
+
+
+@dataclass(frozen=True)
 class BaseSet:
     """A base set: every role it fills, by reference; `name` is what reports call it."""
 
@@ -80,39 +111,145 @@ class BaseSet:
     description: str
     images: tuple[BaseImage, ...]
     resolved: bool = False  # the roles builds use have their digests (bases.resolve)
+    #: (reference as `matching` reads it, role): the public references each role's image stands for.
+    references: tuple[tuple[str, str], ...] = ()
+    #: Plain references resolve from their registries as written (the official set): no contexts.
+    as_written: bool = False
 
     def image(self, role: str) -> BaseImage | None:
         return next((image for image in self.images if image.role == role), None)
+
+    def role_for(self, ref: str) -> str | None:
+        """The role whose image `ref` names, by the set's references (None: none of them)."""
+        key = matching(ref)
+        return next((role for known, role in self.references if known == key), None)
+
+    def plain(self, path: Path) -> list[tuple[dockerfile.ImageUse, str | None]]:
+        """Each image the Dockerfile at `path` names plainly, with the role the set reads it as (None:
+        no role stands for it); nothing where the set lets plain references resolve as written."""
+        if self.as_written:
+            return []
+        mine = set(self.build_args().values())
+        found = []
+        for use in dockerfile.images(dockerfile.parse_dockerfile(path.read_text()), self.build_args()):
+            if "$" in use.ref or (use.arg_form and use.ref in mine):
+                continue  # the ARG form: the build argument already names the set's image (or nobody's)
+            found.append((use, self.role_for(use.ref)))
+        return found
+
+    def replacements(self, path: Path) -> list[Replacement]:
+        """Each image `path` names plainly, with the set's image for it. Refused, before any build:
+        a reference no role of the set stands for, or one whose role the set does not fill."""
+        found = []
+        for use, role in self.plain(path):
+            image = self.image(role) if role else None
+            if image is None:
+                raise self._refusal(path, use, role)
+            found.append(Replacement(use, image))
+        return found
+
+    def contexts(self, path: Path) -> dict[str, str]:
+        """Bake's `contexts` for `path`: each plain reference to the set's image, by digest."""
+        return {r.name: r.context for r in self.replacements(path)}
+
+    def replaced(self, path: Path) -> dict[str, str]:
+        """What the build puts in place of each plain reference: the reference (build arguments
+        applied) -> the set's image, by digest once resolved."""
+        return {r.use.ref: r.image.build_arg for r in self.replacements(path)}
+
+    def _refusal(self, path: Path, use: dockerfile.ImageUse, role: str | None) -> ConfigError:
+        where = f"{shown(path)}:{use.line}: {use.where}"
+        if role:
+            return ConfigError(
+                f"{where} stands for role {role}, which base set {self.name!r} does not fill",
+                hint=f"give {self.path.name} a {role} image, or choose a set that has one",
+            )
+        return ConfigError(
+            f"{shown(path)}:{use.line}: base set {self.name!r} has no image for {use.where}",
+            hint=f"map it: list it under its role in [aliases] of a set file of your own (--bases FILE.toml) "
+            f"or of {shown(SETS_DIR / f'{OFFICIAL_SET}.toml')}; --bases {OFFICIAL_SET} builds it as written",
+        )
 
     def build_args(self) -> dict[str, str]:
         """The build arguments that point every role's ARG at this set's image."""
         return {image.arg: image.build_arg for image in self.images}
 
-    def missing(self, dockerfile: Path) -> list[str]:
-        """The roles `dockerfile` builds on that this set does not fill."""
-        return [role for role in roles_of(dockerfile) if self.image(role) is None]
+    def missing(self, path: Path) -> list[str]:
+        """The roles the Dockerfile at `path` builds on that this set does not fill. A plain reference
+        that no role stands for is refused here, when the command line chooses its images."""
+        unmapped = next((use for use, role in self.plain(path) if role is None), None)
+        if unmapped is not None:
+            raise self._refusal(path, unmapped, None)
+        return [role for role in roles_of(path, self) if self.image(role) is None]
 
     def with_digests(self, digests: dict[str, str]) -> BaseSet:
         resolved = tuple(replace(i, digest=i.pin or digests.get(i.role, i.digest)) for i in self.images)
         return replace(self, images=resolved, resolved=True)
 
 
-def final_role(dockerfile: Path) -> str:
-    """The role the final stage starts from, following stage names ("scratch" or "" where none)."""
+def final_role(path: Path, base_set: BaseSet | None = None) -> str:
+    """The role the final stage starts from, following stage names ("scratch" or "" where none); a
+    plain reference counts by `base_set`'s references, when it replaces them."""
     stages: dict[str, str] = {}
     last = ""
-    for ref, stage in layers.froms(layers.parse_dockerfile(dockerfile.read_text())):
+    for ref, stage in dockerfile.froms(dockerfile.parse_dockerfile(path.read_text())):
         last = stages.get(ref.lower(), ref)
         if stage:
             stages[stage.lower()] = last
-    arg = re.fullmatch(r"\$\{?(\w+)_IMAGE\}?", last)
-    return arg[1].lower().replace("_", "-") if arg else ("scratch" if last == "scratch" else "")
+    arg = ROLE_ARG.fullmatch(last)
+    if arg:
+        return arg["arg"].lower().replace("_", "-")
+    if last == "scratch":
+        return "scratch"
+    plain = base_set is not None and not base_set.as_written and "$" not in last
+    return (base_set.role_for(last) or "") if plain else ""
 
 
-def roles_of(dockerfile: Path) -> list[str]:
-    """The roles a Dockerfile's stages start from: FROM ${PYTHON_SLIM_IMAGE} is python-slim."""
-    found = [m["arg"].lower().replace("_", "-") for m in STAGE_BASE.finditer(dockerfile.read_text())]
+def roles_of(path: Path, base_set: BaseSet | None = None) -> list[str]:
+    """The roles a Dockerfile's images are: FROM ${PYTHON_SLIM_IMAGE} is python-slim, and where
+    `base_set` replaces plain references, FROM python:3.13-slim is too (by the set's references)."""
+    found = []
+    for use in dockerfile.images(dockerfile.parse_dockerfile(path.read_text())):
+        arg = ROLE_ARG.fullmatch(use.written)
+        if arg:
+            found.append(arg["arg"].lower().replace("_", "-"))
+    if base_set is not None:
+        found.extend(role for _, role in base_set.plain(path) if role)
     return list(dict.fromkeys(found))
+
+
+def split_reference(ref: str) -> tuple[str, str, str]:
+    """(name, tag, digest) of a reference, Docker Hub's host and `library/` dropped from the name, as
+    Docker's familiar form has it; a reference that does not parse is its own name."""
+    match = REFERENCE.match(ref)
+    if not match:
+        return ref, "", ""
+    name = match["name"]
+    for host in DOCKER_HUB:
+        if name.startswith(host):
+            name = name.removeprefix(host)
+            name = name.removeprefix("library/") if name.count("/") == 1 else name
+    return name, match["tag"] or "", match["digest"] or ""
+
+
+def matching(ref: str) -> str:
+    """A reference as sets compare them: familiar name and tag (none is latest), digest dropped --
+    `docker.io/library/python:3.13-slim@sha256:...` is `python:3.13-slim`."""
+    name, tag, _ = split_reference(ref)
+    return f"{name}:{tag or 'latest'}"
+
+
+def context_name(ref: str) -> str:
+    """The name BuildKit looks a named context up by for an image reference: its familiar form
+    without `:latest` (so the context for `docker.io/library/python:3.13` is named `python:3.13`)."""
+    name, tag, digest = split_reference(ref)
+    familiar = f"{name}:{tag}" if tag else name
+    return f"{familiar}@{digest}" if digest else familiar.removesuffix(":latest")
+
+
+def shown(path: Path) -> str:
+    """A path as messages name it: relative to the checkout when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def set_path(name_or_path: str) -> Path:
@@ -165,7 +302,56 @@ def _load(path: Path, registry_address: str) -> BaseSet:
         pin = match["digest"] or ""
         images.append(BaseImage(role, filled.removesuffix(f"@{pin}") if pin else filled, pin, pin))
     description = data.get("description", "")
-    return BaseSet(path.stem, path, description if isinstance(description, str) else "", tuple(images))
+    as_written = data.get("as-written", False)
+    if not isinstance(as_written, bool):
+        raise ConfigError(f"{path}: as-written must be true or false")
+    return BaseSet(
+        path.stem,
+        path,
+        description if isinstance(description, str) else "",
+        tuple(images),
+        references=_references(path, data, images, registry_address),
+        as_written=as_written,
+    )
+
+
+def _references(path: Path, data: dict, images: list[BaseImage], registry_address: str) -> tuple:
+    """What each role's image stands for: the official set's reference and [aliases] of the role, then
+    this set's [aliases], then its own references. One reference standing for two roles is refused."""
+    official = SETS_DIR / f"{OFFICIAL_SET}.toml"
+    shared = read_toml(official) if path != official else data
+    listed: list[tuple[Path, str, object]] = [
+        *((official, role, [ref]) for role, ref in (shared.get("roles") or {}).items()),
+        *((official, role, refs) for role, refs in (shared.get("aliases") or {}).items()),
+    ]
+    if path != official:
+        own = data.get("aliases", {})
+        if not isinstance(own, dict):
+            raise ConfigError(f'{path}: [aliases] must be a table (role = ["image reference", ...])')
+        listed.extend((path, role, refs) for role, refs in own.items())
+    known = load_recipes().roles
+    found: dict[str, str] = {}
+    for where, role, refs in listed:
+        if role not in known:
+            raise ConfigError(
+                f"{where}: [aliases] names {role!r}, not a role", hint=f"valid roles: {', '.join(known)}"
+            )
+        if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
+            raise ConfigError(
+                f'{where}: aliases of {role} must be a list of image references ["python:3.13"]'
+            )
+        for ref in refs:
+            filled = ref.replace(REGISTRY_FIELD, registry_address)
+            if not REFERENCE.match(filled):
+                raise ConfigError(f"{where}: alias {ref!r} of {role} is not an image reference")
+            other = found.setdefault(matching(filled), role)
+            if other != role:
+                raise ConfigError(
+                    f"{where}: {ref} stands for both {other} and {role}", hint="keep it under one role"
+                )
+    for image in images:  # a Dockerfile may name the set's own image plainly too
+        found.setdefault(matching(image.ref), image.role)
+    return tuple(found.items())
 
 
 def where(base_set: BaseSet, image: BaseImage) -> str:

@@ -27,6 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+# The one Dockerfile reader (imagelab/dockerfile.py); measure.py still reaches it through this module.
+from imagelab.dockerfile import VARIABLE, Instruction, froms, parse_dockerfile
 from imagelab.inspect.imagefs import ImageFS
 
 LAYER_KEYWORDS = ("RUN", "COPY", "ADD", "WORKDIR")  # the instructions that can make a layer
@@ -35,29 +37,7 @@ COLLECTIONS = ("node_modules", "site-packages", "dist-packages", "mod")
 FOLDER_DEPTH = 3  # /usr/lib/x86_64-linux-gnu, /usr/local/bin: deep enough to say what a folder is
 TOP_FOLDERS = 3
 TOP_LAYERS = 3  # the report's "largest layers" per image
-VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 FLAG = re.compile(r"^--\S+\s*")
-#: A FROM's arguments: [--platform=...] image [AS stage].
-FROM_ARGS = re.compile(r"(?:--platform=\S+\s+)?(?P<ref>\S+)(?:\s+AS\s+(?P<stage>\S+))?", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Instruction:
-    """One Dockerfile instruction: keyword, arguments as one line (continuations joined), its lines."""
-
-    keyword: str
-    args: str
-    line: int  # 1-based
-    last_line: int
-    stage: int  # index of its stage; -1 before the first FROM
-
-    @property
-    def lines(self) -> str:
-        return str(self.line) if self.line == self.last_line else f"{self.line}-{self.last_line}"
-
-    @property
-    def text(self) -> str:
-        return f"{self.keyword} {self.args}".strip()
 
 
 @dataclass
@@ -72,40 +52,6 @@ class LayerView:
     hides_bytes: int = 0  # bytes of earlier layers' files it deletes or overwrites
     hides_files: int = 0
     hidden_folders: list[tuple[str, int]] = field(default_factory=list)
-
-
-def parse_dockerfile(text: str) -> list[Instruction]:
-    """The instructions of a Dockerfile, with comment lines (also inside continuations) left out."""
-    lines = text.splitlines()
-    found: list[Instruction] = []
-    stage, at = -1, 0
-    while at < len(lines):
-        if not lines[at].strip() or lines[at].lstrip().startswith("#"):
-            at += 1
-            continue
-        first, parts = at, []
-        while at < len(lines):
-            line = lines[at].rstrip()
-            at += 1
-            if not line.endswith("\\"):
-                parts.append(line)
-                break
-            parts.append(line[:-1])
-            while at < len(lines) and (not lines[at].strip() or lines[at].lstrip().startswith("#")):
-                at += 1
-        keyword, _, args = " ".join(" ".join(parts).split()).partition(" ")
-        keyword = keyword.upper()
-        if keyword == "FROM":
-            stage += 1
-        found.append(Instruction(keyword, args, first + 1, at, stage))
-    return found
-
-
-def froms(instructions: list[Instruction]) -> list[tuple[str, str]]:
-    """(image as written, stage name or "") of each FROM, in order: parsed instructions, so a
-    `from x import y` inside a RUN's continuation lines is no FROM."""
-    found = [FROM_ARGS.match(i.args) for i in instructions if i.keyword == "FROM"]
-    return [(m["ref"], m["stage"] or "") for m in found if m]
 
 
 def final_stage(instructions: list[Instruction]) -> tuple[Instruction | None, list[Instruction]]:

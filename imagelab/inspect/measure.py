@@ -16,15 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from imagelab import engine
+from imagelab import dockerfile, engine
 from imagelab.engine import manifests
 from imagelab.inspect import layers
 from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
 LARGEST_LAYERS = 3
-#: An ARG's arguments (instructions as layers.parse_dockerfile reads them).
-ARG_ARGS = re.compile(r"(?P<name>\w+)(?:=(?P<default>\S+))?")
 
 
 @dataclass
@@ -37,9 +35,11 @@ class LayerSize:
 
 @dataclass
 class BaseImage:
-    ref: str
+    ref: str  # what the build used: build arguments applied, the set's image in place of a plain reference
     id: str
     digest: str = ""
+    written: str = ""  # as the Dockerfile names it: python:3.13-slim, ${PYTHON_IMAGE}
+    line: int = 0  # the first line that names it
 
 
 @dataclass
@@ -59,24 +59,20 @@ def instruction(created_by: str) -> str:
     return re.sub(r"\s+", " ", text)[:120]
 
 
-def base_images(dockerfile: Path, build_args: dict[str, str]) -> list[BaseImage]:
-    """The images a Dockerfile's stages start from, with its ARG defaults overridden as bake does;
-    a stage built on another stage, and scratch, are no base image."""
-    instructions = layers.parse_dockerfile(dockerfile.read_text())
-    arg_lines = [ARG_ARGS.match(i.args) for i in instructions if i.keyword == "ARG"]
-    # An ARG with neither a default nor a build argument stays as written: "" would name no image.
-    args = {m["name"]: m["default"] for m in arg_lines if m and m["default"]} | build_args
-    stages: set[str] = set()
+def base_images(
+    path: Path, build_args: dict[str, str], replaced: dict[str, str] | None = None
+) -> list[BaseImage]:
+    """The images a Dockerfile builds on (FROMs, COPY --from=IMAGE, RUN --mount=from=IMAGE), with its
+    ARG defaults overridden as bake does and `replaced` (BaseSet.replaced: a plain reference -> the set's
+    image, what a named context put there) applied; stages and scratch are no image."""
     found: list[BaseImage] = []
-    for written, stage in layers.froms(instructions):
-        ref = layers.VARIABLE.sub(lambda m: args.get(m[1], m[0]), written)
-        if stage:
-            stages.add(stage.lower())
-        if ref.lower() in stages or ref == "scratch" or any(b.ref == ref for b in found):
+    for use in dockerfile.images(layers.parse_dockerfile(path.read_text()), build_args):
+        ref = (replaced or {}).get(use.ref, use.ref)
+        if any(b.ref == ref for b in found):
             continue
         image_id, digest = engine.image_id_and_digest(ref)
         # A base passed by digest (ref@sha256:...) names its digest even when the engine keeps no copy.
-        found.append(BaseImage(ref, image_id, digest or ref.partition("@")[2]))
+        found.append(BaseImage(ref, image_id, digest or ref.partition("@")[2], use.written, use.line))
     return found
 
 
@@ -127,12 +123,18 @@ def _gzip_size(stream: IO[bytes]) -> int:
 
 
 def measure_image(
-    tag: str, dockerfile: Path, build_args: dict[str, str], fs: ImageFS, compressed: CompressedSizes
+    tag: str,
+    dockerfile: Path,
+    build_args: dict[str, str],
+    fs: ImageFS,
+    compressed: CompressedSizes,
+    replaced: dict[str, str] | None = None,
 ) -> ImageMeasure:
-    """What the image `tag`, built from `dockerfile` with `build_args`, costs; `fs` is its saved files."""
+    """What the image `tag`, built from `dockerfile` with `build_args` (and `replaced`, the named contexts
+    its base set put in place of plain references), costs; `fs` is its saved files."""
     # The saved image's history already names the step that made each layer (as `docker history` does).
     layers = [LayerSize(instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
-    bases = base_images(dockerfile, build_args)
+    bases = base_images(dockerfile, build_args, replaced)
     for base in bases:  # the base set is in the registry: its layers' compressed sizes cost no gzip
         compressed.learn(manifests.pushed_layer_sizes(base.ref))
     return ImageMeasure(

@@ -47,13 +47,18 @@ def _table(images: list[ImageResult]) -> list[str]:
 
 def _bases(images: list[ImageResult]) -> list[str]:
     """Each base the app's images start from, once, with its digest in short form."""
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     for image in images:
         for base in image.base_images:
-            seen.setdefault(base.ref, base.digest)
+            # A plain reference the set replaced: as the Dockerfile writes it, then what it was built on.
+            plain = base.written and "$" not in base.written and base.written != base.ref
+            seen.setdefault(base.ref, (f"`{base.written}` as " if plain else "", base.digest))
     if not seen:
         return []
-    named = [f"`{ref}`" + (f" ({units.short_digest(d)})" if d else "") for ref, d in seen.items()]
+    named = [
+        f"{written}`{ref}`" + (f" ({units.short_digest(d)})" if d else "")
+        for ref, (written, d) in seen.items()
+    ]
     stamp = sorted({(i.measured_at, i.revision[:12]) for i in images if i.revision})
     when = f" Measured {stamp[-1][0]} at `{stamp[-1][1]}`." if stamp else ""
     return [f"Bases: {', '.join(named)}.{when}", ""]

@@ -78,9 +78,13 @@ class ImageConfig:
 class BaseImage:
     __pydantic_config__ = STRICT
 
-    ref: str  # as the Dockerfile's FROM names it, build arguments applied
+    ref: str  # what the stage was built on: build arguments applied, or the set's image in place of a plain one
     id: str  # the local image id ("" when the engine does not have it)
     digest: str = ""  # the registry digest it resolved to ("" for an image that never was in a registry)
+    written: str = (
+        ""  # as the Dockerfile names it (FROM, COPY --from=, a mount): python:3.13-slim, ${PYTHON_IMAGE}
+    )
+    line: int = 0  # the Dockerfile's first line that names it (0: measured before this was recorded)
 
 
 @dataclass
