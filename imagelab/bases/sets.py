@@ -201,8 +201,9 @@ def final_role(path: Path, base_set: BaseSet | None = None) -> str:
         return arg["arg"].lower().replace("_", "-")
     if last == "scratch":
         return "scratch"
-    plain = base_set is not None and not base_set.as_written and "$" not in last
-    return (base_set.role_for(last) or "") if plain else ""
+    if base_set is None or base_set.as_written or "$" in last:
+        return ""
+    return base_set.role_for(last) or ""
 
 
 def roles_of(path: Path, base_set: BaseSet | None = None) -> list[str]:
