@@ -101,3 +101,10 @@ class Findings:
         if self.go_binaries and self.go_data is None:
             return None
         return len({finding.id for finding in self.go})
+
+    @property
+    def support_limited(self) -> int | None:
+        """Installed packages whose security support is limited or ends; None without Debian's lists."""
+        if self.packages and self.support_data is None:
+            return None
+        return len(self.support)

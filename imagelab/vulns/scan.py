@@ -19,7 +19,7 @@ from typing import Protocol
 from imagelab.engine import process
 from imagelab.inspect import dpkg, exposure
 from imagelab.inspect.imagefs import Entry
-from imagelab.vulns import debian
+from imagelab.vulns import debian, support
 from imagelab.vulns.archive import CACHE_DIR, Archive
 from imagelab.vulns.changelog import Changelogs
 from imagelab.vulns.findings import Findings, GoFinding
@@ -55,6 +55,7 @@ class Scanner:
         self.archive = archive or Archive(cache_dir, offline=offline)
         self.changelogs = Changelogs(cache_dir, self.archive.fetch)
         self.go = go or GoVulns(cache_dir, offline=offline)
+        self.support = support.SupportLists(self.archive, cache_dir)
 
     def scan(self, image: ImageFiles) -> Findings:
         findings = Findings()
@@ -70,8 +71,16 @@ class Scanner:
                 fixes, dates, notes = debian.scan(records, findings.release, self.archive, self.changelogs)
                 findings.os_fixes, findings.os_data = fixes, dates
                 findings.notes += notes
+                self._scan_support(records, findings)
         self._scan_go(image, findings)
         return findings
+
+    def _scan_support(self, records: Mapping[str, dpkg.Record], findings: Findings) -> None:
+        lists = self.support.rules(findings.release)
+        findings.notes += [error for error in self.support.errors if findings.release in error]
+        if lists is not None:
+            rules, findings.support_data = lists
+            findings.support = support.limits(debian.installed(records), rules)
 
     def _scan_go(self, image: ImageFiles, findings: Findings) -> None:
         binaries = exposure.go_binaries(image)  # type: ignore[arg-type]  # ImageFS or RootFS

@@ -17,6 +17,8 @@ def summary(findings: Findings) -> str:
         + (f"; data: {', '.join(d.describe() for d in findings.os_data)}" if findings.os_data else ""),
         f"Go vulnerabilities: {count(findings.go_vulns)} in {len(findings.go_binaries)} Go programs"
         + (f"; data: {findings.go_data.describe()}" if findings.go_data else ""),
+        f"security support limited or ending: {count(findings.support_limited)} packages"
+        + (f"; data: {findings.support_data.describe()}" if findings.support_data else ""),
         f"not covered: {findings.not_covered}",
     ]
     for fix in sorted(findings.os_fixes, key=lambda f: (-len(f.cves), f.package)):
