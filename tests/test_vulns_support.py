@@ -90,3 +90,19 @@ def test_the_lists_come_from_the_suites_package_and_are_kept(tmp_path):
     assert sum(path.endswith(".deb") for path in requests) == 1  # the suite did not move: kept
     offline = support.SupportLists(Archive(tmp_path / "cache", offline=True), tmp_path / "cache")
     assert offline.rules("trixie")[1].offline
+
+
+def test_bookworms_two_file_layout_reads_as_the_same_rules():
+    rules = support.parse_split(
+        (VULNS / "security-support-limited").read_text(), (VULNS / "security-support-ended.deb12").read_text()
+    )
+    by_name = {rule.pattern: rule for rule in rules}
+
+    assert by_name["binutils"].kind == "limited"
+    assert (by_name["wpewebkit"].kind, by_name["wpewebkit"].version, by_name["wpewebkit"].until) == (
+        "non-supported",
+        "2.38.6-1",
+        "2023-05-09",
+    )
+    webkit = Installed("libwpewebkit-1.1-0", "2.38.6-1", "wpewebkit", "2.38.6-1")
+    assert [f.kind for f in support.limits([webkit], rules)] == ["ended"]

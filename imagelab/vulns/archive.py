@@ -29,6 +29,7 @@ from pathlib import Path
 
 from imagelab import ROOT
 from imagelab.bases import aptsources
+from imagelab.vulns import debversion
 
 #: Kept between runs (git ignores .imagelab/): one folder per index, one per fetched changelog.
 CACHE_DIR = ROOT / ".imagelab" / "vulns"
@@ -72,8 +73,6 @@ class Index:
 
     def newest(self, name: str) -> Binary | None:
         """The highest version of a binary package in this pocket, or None when it has none."""
-        from imagelab.vulns import debversion
-
         found = self.packages.get(name)
         return max(found, key=lambda b: debversion.sort_key(b.version)) if found else None
 

@@ -6,7 +6,10 @@ for each release N: one line a source package (or a pattern, "golang.*"), whites
     name  limited        text...
     name  non-supported  last-supported-version  YYYY-mm-dd  text...
 
-`check-support-status` reads them on a Debian machine; here they are read for an image. The package
+Before trixie's package the same lists were two files: `security-support-limited` (name, text) and
+`security-support-ended.debN` (name, last supported version, date, text); bookworm's package still
+ships that layout, and both are read. `check-support-status` reads them on a Debian machine; here
+they are read for an image. The package
 lives in the release's main suite, whose index is large (about 10 MB compressed): it is fetched only when
 the suite's Release file changed (a point release), and only the lists are kept, with their date.
 """
@@ -56,6 +59,17 @@ def parse(text: str) -> list[Rule]:
         elif kind == "non-supported" and len(words) >= 4:
             rules.append(Rule(name, kind, words[2], words[3], " ".join(words[4:])))
     return rules
+
+
+def parse_split(limited: str, ended: str) -> list[Rule]:
+    """The two-file layout, as the rules of the one-file layout."""
+    rules = [Rule(words[0], "limited", text=" ".join(words[1:])) for words in _rows(limited)]
+    rules += [Rule(w[0], "non-supported", w[1], w[2], " ".join(w[3:])) for w in _rows(ended) if len(w) >= 3]
+    return rules
+
+
+def _rows(text: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def limits(packages: list[Installed], rules: list[Rule], today: date | None = None) -> list[SupportLimit]:
@@ -109,7 +123,14 @@ class SupportLists:
                 self.errors.append(f"{PACKAGE} for {release}: {exc}")
                 offline = True
         try:
-            rules = parse((folder / f"security-support.deb{number}").read_text())
+            one_file = folder / f"security-support.deb{number}"
+            if one_file.exists():
+                rules = parse(one_file.read_text())
+            else:
+                limited = folder / "security-support-limited"
+                rules = parse_split(
+                    limited.read_text(), (folder / f"security-support-ended.deb{number}").read_text()
+                )
             stamp = datetime.fromisoformat((folder / "date").read_text().strip())
             version = (folder / "version").read_text().strip()
         except (OSError, ValueError):
@@ -120,7 +141,8 @@ class SupportLists:
         root = f"{self.archive.mirror}/dists/{release}"
         release_text = self.archive.fetch(f"{root}/InRelease").decode("utf-8", "replace")
         stamp, hashes = parse_release(release_text)
-        if (folder / "date").exists() and (folder / "date").read_text().strip() == stamp.isoformat():
+        kept = (folder / "date").exists() and (folder / "date").read_text().strip() == stamp.isoformat()
+        if kept and any(folder.glob("security-support*")):
             return  # the suite has not moved: the kept lists are its lists
         wanted = f"{COMPONENT}/binary-{ARCH}/Packages.xz"
         sha256, _ = hashes[wanted]
@@ -145,7 +167,7 @@ class SupportLists:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
             for member in tar:
                 name = member.name.removeprefix("./")
-                if member.isfile() and name.startswith(f"{LISTS}security-support.deb"):
+                if member.isfile() and name.startswith(f"{LISTS}security-support"):
                     stream = tar.extractfile(member)
                     if stream is not None:
                         (folder / Path(name).name).write_bytes(stream.read())
