@@ -181,6 +181,15 @@ def test_the_changelog_is_read_from_inside_a_deb():
         changelog.from_deb(b"PK\x03\x04", "libexpat1")
 
 
+def test_a_debian_native_package_keeps_its_changelog_as_changelog_gz():
+    """apt 2.6.2 has no revision: Debian is its upstream, and its one changelog is changelog.gz."""
+    text = "apt (2.6.2) bookworm-security; urgency=high\n\n  * Fix CVE-2026-109518\n"
+    deb = make_deb({"usr/share/doc/apt/changelog.gz": gzip.compress(text.encode())})
+
+    assert changelog.from_deb(deb, "apt", native=True) == text
+    assert changelog.from_deb(deb, "apt") is None  # elsewhere changelog.gz is upstream's, not Debian's
+
+
 def test_a_changelog_is_fetched_once_per_source_version_and_checked(tmp_path, served):
     url, _ = served
     index = local_archive(tmp_path / "cache", url).index(SUITE)

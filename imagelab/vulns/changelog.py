@@ -77,19 +77,25 @@ def _cve_order(cve: str) -> tuple[int, int]:
     return int(year), int(number)
 
 
-def from_deb(deb: bytes, package: str) -> str | None:
+def from_deb(deb: bytes, package: str, native: bool = False) -> str | None:
     """The text of `usr/share/doc/<package>/changelog.Debian.gz` in a .deb, or None when it has none
-    (a package whose doc folder is a symlink to another package's)."""
+    (a package whose doc folder is a symlink to another package's). A Debian-native package (a version
+    with no revision, such as apt's) has no upstream beside Debian: its changelog is `changelog.gz`."""
     data = _ar_member(deb, "data.tar")
     if data is None:
         raise ValueError("not a .deb: no data.tar member")
+    wanted = [f"usr/share/doc/{package}/changelog.Debian.gz"]
+    if native:
+        wanted.append(f"usr/share/doc/{package}/changelog.gz")
+    found: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         for member in tar:
-            if member.isfile() and member.name.lstrip("./") == f"usr/share/doc/{package}/changelog.Debian.gz":
-                stream = tar.extractfile(member)
-                if stream is None:
-                    return None
-                return gzip.decompress(stream.read()).decode("utf-8", "replace")
+            name = member.name.removeprefix("./")
+            if member.isfile() and name in wanted and (stream := tar.extractfile(member)) is not None:
+                found[name] = stream.read()
+    for name in wanted:
+        if name in found:
+            return gzip.decompress(found[name]).decode("utf-8", "replace")
     return None
 
 
@@ -118,14 +124,19 @@ class Changelogs:
         self.fetch = fetch  # url -> bytes (the archive's bounded GET)
         self.errors: dict[str, str] = {}  # "source version" -> why its changelog is missing
 
-    def entries(self, source: str, version: str, binaries: list[Binary], base_url: str) -> list[Entry] | None:
-        """The changelog of `source` at `version`, from the first of its `binaries` (smallest first, in
-        the archive at `base_url`) whose .deb holds one; None when none could be fetched or holds one."""
+    def entries(
+        self, source: str, version: str, binaries: list[Binary], base_url: str, first: str = ""
+    ) -> list[Entry] | None:
+        """The changelog of `source` at `version`, from the first of its `binaries` (the package named
+        `first`, then the smallest: documentation packages often link their doc folder to another's) in
+        the archive at `base_url` whose .deb holds one; None when none could be fetched or holds one."""
         kept = self.folder / f"{source}_{version.replace(':', '%3a')}.changelog"
         if kept.exists():
             return parse(kept.read_text())
         why = "no binary of this version in the index"
-        for binary in binaries[:MAX_TRIES]:
+        native = not debversion.parse(version).revision
+        ordered = [b for b in binaries if b.name == first] + [b for b in binaries if b.name != first]
+        for binary in ordered[:MAX_TRIES]:
             package, url, sha256 = binary.name, f"{base_url}/{binary.filename}", binary.sha256
             if binary.size > MAX_DEB_BYTES:
                 why = f"{package} is {binary.size / 1e6:.0f} MB: not fetched for its changelog"
@@ -139,7 +150,7 @@ class Changelogs:
                 why = f"{url} does not match the index's SHA256"
                 continue
             try:
-                text = from_deb(deb, package)
+                text = from_deb(deb, package, native)
             except (ValueError, tarfile.TarError, OSError) as exc:
                 why = f"{url}: {exc}"
                 continue

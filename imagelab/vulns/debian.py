@@ -86,6 +86,7 @@ def scan(
             binary.source_version,
             index.of_source(binary.source, binary.source_version),
             index.base_url,
+            first=binary.name,  # its own .deb first: documentation packages often hold no changelog
         )
         cves = cves_between(entries, package.source_version, binary.source_version) if entries else []
         if entries is None:
