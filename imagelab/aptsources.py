@@ -2,7 +2,8 @@
 
 The project fetches Debian packages (the buildx plugin, the local base set) from wherever the machine
 already gets them, so a proxy, a local mirror or an air-gapped archive works without configuration.
-IMAGELAB_DEBIAN_MIRROR overrides it.
+IMAGELAB_DEBIAN_MIRROR overrides it. Debian's security archive is a tree of its own (`debian-security`,
+often on the same host); IMAGELAB_DEBIAN_SECURITY_MIRROR overrides where it is read from.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 MIRROR_ENV = "IMAGELAB_DEBIAN_MIRROR"
+SECURITY_MIRROR_ENV = "IMAGELAB_DEBIAN_SECURITY_MIRROR"
 APT_DIR = Path("/etc/apt")
 
 
@@ -21,6 +23,16 @@ def debian_mirror(apt_dir: Path = APT_DIR) -> str:
         return os.environ[MIRROR_ENV].rstrip("/")
     for uri in _uris(apt_dir):
         if uri.rstrip("/").endswith("/debian"):
+            return uri.rstrip("/")
+    return ""
+
+
+def debian_security_mirror(apt_dir: Path = APT_DIR) -> str:
+    """IMAGELAB_DEBIAN_SECURITY_MIRROR, else the first security archive apt uses; "" when there is none."""
+    if os.environ.get(SECURITY_MIRROR_ENV):
+        return os.environ[SECURITY_MIRROR_ENV].rstrip("/")
+    for uri in _uris(apt_dir):
+        if uri.rstrip("/").endswith("/debian-security"):
             return uri.rstrip("/")
     return ""
 

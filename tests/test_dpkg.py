@@ -80,3 +80,18 @@ def test_bytes_that_are_not_utf8_do_not_stop_the_reading():
     files = {"status": b"Package: caf\xe9\nStatus: install ok installed\nVersion: 1\n"}
 
     assert dpkg.installed(files) == {"caf\ufffd": "1"}
+
+
+def test_records_keep_the_source_package_as_written():
+    files = {
+        "status": (
+            b"Package: libc6\nStatus: install ok installed\nSource: glibc (2.36-9+deb12u10)\nVersion: 2.36-9+deb12u10+b1\n\n"
+            b"Package: tzdata\nStatus: install ok installed\nVersion: 2025b-4\n"
+        )
+    }
+
+    records = dpkg.installed_records(files)
+
+    assert records["libc6"].source == "glibc (2.36-9+deb12u10)"
+    assert records["tzdata"].source == ""
+    assert dpkg.installed(files) == {"libc6": "2.36-9+deb12u10+b1", "tzdata": "2025b-4"}

@@ -33,6 +33,7 @@ class Record:
     package: str
     version: str = ""
     state: str = ""  # the last word of Status ("installed", "config-files", ...); "" without one
+    source: str = ""  # the Source field as written ("glibc", "glibc (2.36-9+deb12u10)"); "" without one
 
     @property
     def installed(self) -> bool:
@@ -53,20 +54,27 @@ def parse(text: str) -> list[Record]:
                 fields[name.strip().lower()] = value.strip()  # field names are case-insensitive
         if fields.get("package"):
             state = fields["status"].split()[-1] if fields.get("status") else ""
-            records.append(Record(fields["package"], fields.get("version", ""), state))
+            records.append(
+                Record(fields["package"], fields.get("version", ""), state, fields.get("source", ""))
+            )
     return records
 
 
 def installed(files: Mapping[str, bytes]) -> dict[str, str]:
     """Installed packages and their versions, from record files by path (the status file, status.d/
     files, or both: a package recorded twice counts once)."""
-    found: dict[str, str] = {}
+    return {name: record.version for name, record in installed_records(files).items()}
+
+
+def installed_records(files: Mapping[str, bytes]) -> dict[str, Record]:
+    """The records of installed packages by name, read as `installed` reads them."""
+    found: dict[str, Record] = {}
     for path, content in files.items():
         if path.endswith(NOT_RECORDS):
             continue
         for record in parse(content.decode("utf-8", "replace")):
             if record.installed:
-                found[record.package] = record.version
+                found[record.package] = record
     return found
 
 

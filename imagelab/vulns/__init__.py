@@ -1,0 +1,20 @@
+"""What a vulnerability scanner would say about an image, from data the package registries serve.
+
+    scanner = Scanner()                  # one run's data: each index, changelog, database fetched once
+    findings = scanner.scan(image)       # an imagefs.ImageFS (or rootfs.RootFS): a dated Findings
+    findings = scan.scan(image)          # the same for one image on its own
+    summary.summary(findings)            # plain lines; figures are None ("no data") when undated
+
+- debversion: Debian's version order (dpkg's).
+- archive: the `<release>-security` and `<release>-updates` indexes, fetched, kept and dated.
+- changelog: the CVE IDs a fixed package's changelog names between two versions.
+- debian: an image's installed packages judged against those.
+- golang: the Go vulnerability database (a Go module) and govulncheck on Go programs.
+- findings: the typed result; scan: one image, end to end; summary: findings as text.
+- rootfs: an unpacked folder read as an image (`python -m imagelab.vulns ROOTFS`).
+"""
+
+from imagelab.vulns.findings import Findings
+from imagelab.vulns.scan import Scanner
+
+__all__ = ["Findings", "Scanner"]

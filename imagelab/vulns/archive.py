@@ -1,0 +1,272 @@
+"""Debian's fix data: the `<suite>-security` and `<suite>-updates` package indexes, fetched once a run
+and kept on disk with their date.
+
+Each index is one Release file (InRelease: its `Date:` is the data's date) and one Packages file listing
+every binary package the pocket holds now, with its version, its source package and its path in the pool.
+A package whose installed version is older than the pocket's has a fix waiting. The two pockets live in
+two trees: `<suite>-updates` beside the release on the Debian mirror, `<suite>-security` in the security
+archive (`debian-security`), both read from the machine's apt sources where it has them.
+
+Plain HTTP, as apt does: the Packages file is checked against the SHA256 the Release file lists and
+fetched by that hash where the mirror offers it (a mirror that updates between the two requests cannot
+hand over a mismatched pair). The Release file's OpenPGP signature is not checked here.
+
+With no network the last data on disk is used and says how old it is; with none at all the index is
+missing, and whoever reports it says "no data", never zero.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import lzma
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from imagelab import ROOT
+from imagelab.bases import aptsources
+from imagelab.vulns import debversion
+
+#: Kept between runs (git ignores .imagelab/): one folder per index, one per fetched changelog.
+CACHE_DIR = ROOT / ".imagelab" / "vulns"
+#: Where Debian's archives are when the machine's apt sources name none (not a Debian machine).
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+POCKETS = ("security", "updates")
+ARCH = "amd64"
+COMPONENT = "main"
+TIMEOUT_S = 60  # one request; an index is under 1 MB compressed
+USER_AGENT = "imagelab-vulns (+Debian package indexes, offline vulnerability scan)"
+
+
+class NoData(Exception):
+    """An index could not be fetched and none was ever kept."""
+
+
+@dataclass(frozen=True)
+class Binary:
+    """One binary package of an index."""
+
+    name: str
+    version: str
+    source: str  # the source package's name (the binary's own when the index names none)
+    source_version: str  # differs from `version` for binary-only rebuilds ("+b1")
+    filename: str  # its path in the pool, relative to the archive's root
+    size: int = 0
+    sha256: str = ""
+
+
+@dataclass
+class Index:
+    """One pocket's packages, as of `date`."""
+
+    suite: str  # "trixie-security"
+    base_url: str  # the archive's root, where `Binary.filename` is found
+    date: datetime  # the Release file's Date: when Debian wrote this data
+    fetched: datetime  # when this machine last got it (or found it unchanged)
+    offline: bool = False  # True: the fetch failed and this is the data kept from before
+    packages: dict[str, list[Binary]] = field(default_factory=dict)
+
+    def newest(self, name: str) -> Binary | None:
+        """The highest version of a binary package in this pocket, or None when it has none."""
+        found = self.packages.get(name)
+        return max(found, key=lambda b: debversion.sort_key(b.version)) if found else None
+
+    def of_source(self, source: str, source_version: str) -> list[Binary]:
+        """The binaries built from one source version, smallest first (the cheapest to download)."""
+        return sorted(
+            (
+                binary
+                for binaries in self.packages.values()
+                for binary in binaries
+                if binary.source == source and binary.source_version == source_version
+            ),
+            key=lambda b: b.size,
+        )
+
+    def age_days(self, now: datetime | None = None) -> float:
+        return ((now or datetime.now(UTC)) - self.date).total_seconds() / 86400
+
+    def describe(self) -> str:
+        text = f"{self.suite} dated {self.date:%Y-%m-%d %H:%M} UTC"
+        if self.offline:
+            text += f" (offline: kept data, {self.age_days():.0f} days old)"
+        return text
+
+
+def parse_release(text: str) -> tuple[datetime, dict[str, tuple[str, int]]]:
+    """A Release or InRelease text: its Date and its SHA256 list (path -> (hash, size))."""
+    date: datetime | None = None
+    hashes: dict[str, tuple[str, int]] = {}
+    in_sha256 = False
+    for line in text.splitlines():
+        if line.startswith("Date:"):
+            date = email.utils.parsedate_to_datetime(line.split(":", 1)[1].strip())
+        if not line[:1].isspace():
+            in_sha256 = line.startswith("SHA256:")
+            continue
+        if in_sha256:
+            words = line.split()
+            if len(words) == 3:
+                hashes[words[2]] = (words[0], int(words[1]))
+    if date is None:
+        raise ValueError("a Release file with no Date field")
+    return date.astimezone(UTC), hashes
+
+
+def parse_packages(text: str) -> dict[str, list[Binary]]:
+    """A Packages file: every binary by name (a pocket may hold more than one version of one)."""
+    found: dict[str, list[Binary]] = {}
+    for fields in stanzas(text):
+        name, version = fields.get("package", ""), fields.get("version", "")
+        if not name or not version:
+            continue
+        source, source_version = split_source(fields.get("source", ""), name, version)
+        binary = Binary(
+            name,
+            version,
+            source,
+            source_version,
+            fields.get("filename", ""),
+            int(fields.get("size", "0") or 0),
+            fields.get("sha256", ""),
+        )
+        found.setdefault(name, []).append(binary)
+    return found
+
+
+def split_source(field_value: str, name: str, version: str) -> tuple[str, str]:
+    """A `Source:` field ("openssl", or "glibc (2.36-9+deb12u10)" after a binary-only rebuild): the source
+    package and its version. With no field, the source is named and versioned as the binary."""
+    words = field_value.split()
+    if not words:
+        return name, version
+    if len(words) > 1 and words[1].startswith("("):
+        return words[0], words[1].strip("()")
+    return words[0], version
+
+
+def stanzas(text: str) -> Iterator[dict[str, str]]:
+    """Deb822 stanzas as {lower-case field: value}; continuation lines are joined to their field."""
+    fields: dict[str, str] = {}
+    last = ""
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            if fields:
+                yield fields
+            fields, last = {}, ""
+        elif line[:1].isspace():
+            if last:
+                fields[last] += "\n" + line.strip()
+        else:
+            key, _, value = line.partition(":")
+            last = key.strip().lower()
+            fields[last] = value.strip()
+
+
+class Archive:
+    """The indexes of one run: each fetched at most once, from the network or else from the cache."""
+
+    def __init__(
+        self,
+        cache_dir: Path = CACHE_DIR,
+        mirror: str = "",
+        security_mirror: str = "",
+        offline: bool = False,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.mirror = (mirror or aptsources.debian_mirror() or DEFAULT_MIRROR).rstrip("/")
+        self.security_mirror = (
+            security_mirror or aptsources.debian_security_mirror() or DEFAULT_SECURITY_MIRROR
+        ).rstrip("/")
+        self.offline = offline  # never touch the network: the cache or nothing
+        self._indexes: dict[str, Index | None] = {}
+        self.errors: dict[str, str] = {}  # suite -> why its fetch failed, for the report
+
+    def base_url(self, suite: str) -> str:
+        return self.security_mirror if suite.endswith("-security") else self.mirror
+
+    def index(self, suite: str) -> Index | None:
+        """The pocket's index: fetched once a run; the kept one when the fetch fails; None when neither."""
+        if suite not in self._indexes:
+            self._indexes[suite] = self._load(suite)
+        return self._indexes[suite]
+
+    def indexes(self, release: str, pockets: Iterable[str] = POCKETS) -> list[Index]:
+        """The indexes of a release's pockets ("trixie" -> trixie-security, trixie-updates) that exist."""
+        found = (self.index(f"{release}-{pocket}") for pocket in pockets)
+        return [index for index in found if index is not None]
+
+    def fetch(self, url: str) -> bytes:
+        """One GET, bounded by TIMEOUT_S; urllib's proxy variables apply."""
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            return response.read()
+
+    # -- one index ------------------------------------------------------------------------------
+
+    def _folder(self, suite: str) -> Path:
+        return self.cache_dir / "debian" / f"{suite}_{COMPONENT}_{ARCH}"
+
+    def _load(self, suite: str) -> Index | None:
+        folder = self._folder(suite)
+        if not self.offline:
+            try:
+                self._refresh(suite, folder)
+            except (OSError, ValueError, lzma.LZMAError) as exc:  # URLError is an OSError
+                self.errors[suite] = _reason(exc)
+            else:
+                return self._read(suite, folder, offline=False)
+        try:
+            return self._read(suite, folder, offline=True)
+        except (OSError, ValueError):
+            return None
+
+    def _refresh(self, suite: str, folder: Path) -> None:
+        """Fetch the Release file; fetch the Packages file only when the kept one is not that release's."""
+        root = f"{self.base_url(suite)}/dists/{suite}"
+        release = self.fetch(f"{root}/InRelease")
+        _, hashes = parse_release(release.decode("utf-8", "replace"))
+        wanted = f"{COMPONENT}/binary-{ARCH}/Packages.xz"
+        if wanted not in hashes:
+            raise ValueError(f"{suite}'s Release file lists no {wanted}")
+        sha256, _ = hashes[wanted]
+        kept = folder / "Packages.xz"
+        if not (kept.exists() and hashlib.sha256(kept.read_bytes()).hexdigest() == sha256):
+            by_hash = f"{root}/{COMPONENT}/binary-{ARCH}/by-hash/SHA256/{sha256}"
+            try:
+                packages = self.fetch(by_hash)
+            except urllib.error.HTTPError:  # a mirror without by-hash
+                packages = self.fetch(f"{root}/{wanted}")
+            if hashlib.sha256(packages).hexdigest() != sha256:
+                raise ValueError(f"{suite}'s Packages file does not match its Release file's SHA256")
+            folder.mkdir(parents=True, exist_ok=True)
+            _write(kept, packages)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write(folder / "InRelease", release)
+        _write(folder / "fetched", datetime.now(UTC).isoformat().encode())
+
+    def _read(self, suite: str, folder: Path, offline: bool) -> Index:
+        date, _ = parse_release((folder / "InRelease").read_text(errors="replace"))
+        packages = lzma.decompress((folder / "Packages.xz").read_bytes()).decode("utf-8", "replace")
+        fetched = datetime.fromisoformat((folder / "fetched").read_text().strip())
+        return Index(suite, self.base_url(suite), date, fetched, offline, parse_packages(packages))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write beside, then rename: an interrupted run never leaves half a file for the next to trust."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} from {exc.url}"
+    if isinstance(exc, urllib.error.URLError):
+        return f"cannot reach the archive ({exc.reason})"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,118 @@
+"""A Debian archive on 127.0.0.1 for the vulnerability tests, served from tests/fixtures/vulns/.
+
+The fixtures are trimmed real data from Debian's archive (bookworm-security, 2026-12-04): a Release
+file's header, a few stanzas of its Packages file, and expat's changelog down to 2.4.9-1. The served
+tree is made from them: the Packages file compressed and listed by SHA256 in the Release file (and
+under by-hash/, as Debian's mirrors serve it), and a .deb built around the changelog at the pool path
+the Packages stanza names.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.server
+import io
+import lzma
+import tarfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from saved_images import FIXTURES
+
+VULNS = FIXTURES / "vulns"
+SUITE = "bookworm-security"
+EXPAT_FIXED = "2.5.0-1+deb12u5"
+
+
+def make_deb(files: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
+    """A .deb (an ar archive: debian-binary, control.tar.xz, data.tar.xz) holding `files` by path."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:xz") as tar:
+        for path, content in files.items():
+            info = tarfile.TarInfo(f"./{path}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        for path, target in (symlinks or {}).items():
+            info = tarfile.TarInfo(f"./{path}")
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    control = io.BytesIO()
+    with tarfile.open(fileobj=control, mode="w:xz"):
+        pass
+    members = [
+        ("debian-binary", b"2.0\n"),
+        ("control.tar.xz", control.getvalue()),
+        ("data.tar.xz", data.getvalue()),
+    ]
+    out = io.BytesIO()
+    out.write(b"!<arch>\n")
+    for name, body in members:
+        out.write(f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(body):<10}`\n".encode())
+        out.write(body + (b"\n" if len(body) % 2 else b""))
+    return out.getvalue()
+
+
+def serve_tree(root: Path, expat_changelog: bool = True) -> None:
+    """Write the security archive's tree under `root` (its URL path: /debian-security)."""
+    packages = (VULNS / f"{SUITE}.Packages").read_text()
+    if expat_changelog:
+        changelog = gzip.compress((VULNS / f"expat_{EXPAT_FIXED}.changelog").read_bytes())
+        deb = make_deb({"usr/share/doc/libexpat1/changelog.Debian.gz": changelog})
+        pool = f"pool/updates/main/e/expat/libexpat1_{EXPAT_FIXED}_amd64.deb"
+        (root / pool).parent.mkdir(parents=True, exist_ok=True)
+        (root / pool).write_bytes(deb)
+        packages = _set_field(packages, "libexpat1", "SHA256", hashlib.sha256(deb).hexdigest())
+        packages = _set_field(packages, "libexpat1", "Size", str(len(deb)))
+    compressed = lzma.compress(packages.encode())
+    digest = hashlib.sha256(compressed).hexdigest()
+    dists = root / "dists" / SUITE
+    (dists / "main/binary-amd64/by-hash/SHA256").mkdir(parents=True)
+    (dists / "main/binary-amd64/Packages.xz").write_bytes(compressed)
+    (dists / f"main/binary-amd64/by-hash/SHA256/{digest}").write_bytes(compressed)
+    release = (VULNS / f"{SUITE}.Release").read_text()
+    release += f"SHA256:\n {digest} {len(compressed):>16} main/binary-amd64/Packages.xz\n"
+    (dists / "InRelease").write_text(release)
+
+
+def _set_field(packages: str, package: str, field: str, value: str) -> str:
+    stanzas = packages.split("\n\n")
+    for i, stanza in enumerate(stanzas):
+        if stanza.startswith(f"Package: {package}\n"):
+            lines = [
+                f"{field}: {value}" if line.startswith(f"{field}:") else line for line in stanza.splitlines()
+            ]
+            stanzas[i] = "\n".join(lines)
+    return "\n\n".join(stanzas)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    requests: list[str]
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        super().do_GET()
+
+
+@contextmanager
+def archive_server(root: Path) -> Iterator[tuple[str, list[str]]]:
+    """Serve `root` on 127.0.0.1 (a free port); yields the base URL and the paths asked for."""
+    requests: list[str] = []
+    handler = type("Handler", (_Quiet,), {"requests": requests})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
