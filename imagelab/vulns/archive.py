@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT
-from imagelab.bases import aptsources
+from imagelab import ROOT, aptsources
 from imagelab.vulns import debversion
 
 #: Kept between runs (git ignores .imagelab/): one folder per index, one per fetched changelog.

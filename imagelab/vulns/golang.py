@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab.engine import process
+from imagelab import process
 from imagelab.vulns.findings import DataDate, GoFinding
 
 VULNDB_MODULE = "golang.org/x/vulndb"
@@ -197,8 +197,8 @@ def write_database(osv_dir: Path, folder: Path, date: datetime) -> int:
             if module:
                 modules.setdefault(module, []).append({"id": entry["id"], "modified": modified})
     index = [
-        {"path": path, "vulns": sorted(vulns, key=lambda v: v["id"])}
-        for path, vulns in sorted(modules.items())
+        {"path": name, "vulns": sorted(found, key=lambda v: v["id"])}
+        for name, found in sorted(modules.items())
     ]
     (partial / "index" / "modules.json").write_text(json.dumps(index))
     (partial / "index" / "db.json").write_text(

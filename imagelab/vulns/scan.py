@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Protocol
 
-from imagelab.engine import process
+from imagelab import process
 from imagelab.inspect import dpkg, exposure
 from imagelab.inspect.imagefs import Entry
 from imagelab.vulns import debian, support
@@ -32,7 +32,8 @@ DEBIAN_VERSION = "/etc/debian_version"
 class ImageFiles(Protocol):
     """What the scan reads of an image: its merged file system, by absolute path."""
 
-    entries: Mapping[str, Entry]
+    @property
+    def entries(self) -> Mapping[str, Entry]: ...
 
     def read(self, path: str, limit: int = -1) -> bytes: ...
 
