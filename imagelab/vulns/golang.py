@@ -16,6 +16,7 @@ toolchain to build govulncheck, there is no Go data, and reports say "no data".
 from __future__ import annotations
 
 import json
+import operator
 import os
 import shutil
 from collections.abc import Iterator
@@ -196,8 +197,8 @@ def write_database(osv_dir: Path, folder: Path, date: datetime) -> int:
             module = affected.get("package", {}).get("name", "")
             if module:
                 modules.setdefault(module, []).append({"id": entry["id"], "modified": modified})
-    index = [
-        {"path": name, "vulns": sorted(found, key=lambda v: v["id"])}
+    index: list[dict[str, object]] = [
+        {"path": name, "vulns": sorted(found, key=operator.itemgetter("id"))}
         for name, found in sorted(modules.items())
     ]
     (partial / "index" / "modules.json").write_text(json.dumps(index))
