@@ -115,6 +115,7 @@ def test_a_users_engine_is_not_replaced_by_the_one_asked_for(monkeypatch, forbid
     monkeypatch.setattr(bootstrap, "_started", lambda: None)
     found = bootstrap.EngineInfo("29.0.0", "1.52", "0.30.0", "v0.26.0", store="containerd")
     monkeypatch.setattr(bootstrap, "info", lambda: found)
+    monkeypatch.setattr(bootstrap, "buildx_version", lambda: found.buildx)
     assert bootstrap.ensure_engine(log=lambda _: None, store="containerd") is found
     with pytest.raises(EngineError) as caught:
         bootstrap.ensure_engine(log=lambda _: None, kind="debian")

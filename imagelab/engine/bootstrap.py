@@ -114,19 +114,19 @@ def ensure_engine(log=print, kind: str | None = None, store: str | None = None) 
     wanted = _wanted(kind, store) if kind or store else None
     if engine.answers():
         started = _started()
-        if wanted is None or started == wanted:
-            return info()
-        if started is None:
-            found = info()
-            if kind is None and found.store == wanted[1]:
-                return found  # only a store was asked for, and the user's engine has it
-            raise EngineError(
-                f"asked for --engine {wanted[0]} --store {wanted[1]}, but an engine imagelab did not start "
-                f"answers ({found.server}, {found.store} store)",
-                hint="leave out --engine and --store to use it, or stop it and run again",
-            )
-        log(f"stopping the engine started as --engine {started[0]} --store {started[1]}")
-        _stop_dockerd()
+        if wanted is not None and started != wanted:
+            if started is None:
+                found = info()
+                # Only a store was asked for, and the user's engine has it: use it. Otherwise say why not.
+                if kind is not None or found.store != wanted[1]:
+                    raise EngineError(
+                        f"asked for --engine {wanted[0]} --store {wanted[1]}, but an engine imagelab did "
+                        f"not start answers ({found.server}, {found.store} store)",
+                        hint="leave out --engine and --store to use it, or stop it and run again",
+                    )
+            else:
+                log(f"stopping the engine started as --engine {started[0]} --store {started[1]}")
+                _stop_dockerd()
     elif os.environ.get("DOCKER_HOST"):
         # The user chose an engine: starting another one elsewhere would not answer their question.
         raise EngineError(
