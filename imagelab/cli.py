@@ -89,6 +89,14 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list:
             cells.append(cell)
     if resolve and cells:
         ensure_engine()
+        if not (getattr(args, "builder", None) or getattr(args, "build_on", None)):
+            # A Dockerfile newer than this engine is left out, as a cell the set lacks is: not a failure.
+            from imagelab import engine, needs
+
+            version = engine.versions()
+            cells, left_out = needs.within_engine(cells, version["Version"], version["ApiVersion"])
+            for line in left_out:
+                terminal.info(line)
         used = {role for cell in cells for role in bases.roles_of(cell.app.dockerfile(cell.name))}
         base_set = bases.resolve(base_set, sorted(used)).base_set
         cells = [dataclasses.replace(cell, base_set=base_set) for cell in cells]

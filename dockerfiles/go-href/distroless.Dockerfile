@@ -10,6 +10,7 @@
 # Look at: size against multistage; against minimal, the static image itself and the symbols and
 #   debug data that minimal strips and this binary keeps (the binary's layer in each, in
 #   results/compare.md).
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG GOLANG_IMAGE=golang:1.24-trixie
 ARG STATIC_IMAGE=gcr.io/distroless/static-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim

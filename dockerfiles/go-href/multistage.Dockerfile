@@ -16,6 +16,7 @@
 #   names the GLIBC_2.xx version it lacks), and it does not start at all on a musl image such as
 #   Alpine (docs/lessons.md, "Go, cgo and musl"). Both default images are Debian 13, so this holds.
 # Look at: size against naive; the distroless and minimal variants show what the Debian rest costs.
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG GOLANG_IMAGE=golang:1.24-trixie
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
 

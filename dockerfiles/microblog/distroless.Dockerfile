@@ -24,6 +24,7 @@
 #   (docs/lessons.md, section 5).
 # Look at: size against multistage; it runs read-only as UID 65532; `docker inspect` shows its
 #   health (the HEALTHCHECK below).
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_DISTROLESS_IMAGE=gcr.io/distroless/python3-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim

@@ -15,6 +15,7 @@
 #   Python compiles all of them at every start (a read-only container cannot even keep them); the
 #   first answer against slim's is in docs/lessons.md, section 5.
 # Look at: distance to the runtime closure, size against distroless, and the time to first answer.
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG PYTHON_IMAGE=python:3.13-trixie
 
 # The production dependencies, in a plain folder (as in distroless.Dockerfile) and without .pyc files;

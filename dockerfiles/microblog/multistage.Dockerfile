@@ -10,6 +10,7 @@
 # Look at: size against naive, and against slim: about the same, since both end with the same
 #   packages on the same base; slim gets there by purging its compiler inside one RUN, multistage by
 #   never having one in the runtime. The test stage's log.
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_SLIM_IMAGE=python:3.13-slim-trixie
 

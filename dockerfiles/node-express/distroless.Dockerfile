@@ -16,6 +16,7 @@
 #   does), or the container needs `docker run --init`.
 # Look at: size against multistage; the structure test (no /bin/sh, user 65532); its health in
 #   `docker ps` (the HEALTHCHECK below).
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG NODE_IMAGE=node:22-trixie
 ARG NODE_DISTROLESS_IMAGE=gcr.io/distroless/nodejs22-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim

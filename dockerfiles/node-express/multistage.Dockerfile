@@ -7,6 +7,7 @@
 # Costs: a longer file, and the runtime still has npm, apt and a shell. For a Node app with no
 #   compile step and no native addon, this lands near slim: the win grows with what the build needs.
 # Look at: size against slim (about the same here) and naive; the test stage's log.
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG NODE_IMAGE=node:22-trixie
 ARG NODE_SLIM_IMAGE=node:22-trixie-slim
 
