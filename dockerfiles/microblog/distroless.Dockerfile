@@ -24,7 +24,7 @@
 #   (docs/lessons.md, section 5).
 # Look at: size against multistage; it runs read-only as UID 65532; `docker inspect` shows its
 #   health (the HEALTHCHECK below).
-# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
+# Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
 ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_DISTROLESS_IMAGE=gcr.io/distroless/python3-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
@@ -46,9 +46,12 @@ RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d micro
 COPY microblog/ microblog/
 
 FROM ${PYTHON_DISTROLESS_IMAGE} AS runtime
+# COPY --link makes its layer apart from the layers under it: after a base move, BuildKit can put the
+# same layer on the new base instead of copying again (the containerd image store does; the classic
+# store copies again: docs/lessons.md, "COPY --link and base moves").
 WORKDIR /app
-COPY --from=build /app/packages packages/
-COPY --from=build /app/microblog microblog/
+COPY --link --from=build /app/packages packages/
+COPY --link --from=build /app/microblog microblog/
 ENV PYTHONPATH=/app/packages:/app \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
