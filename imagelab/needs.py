@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from imagelab.inspect import layers
+
 NEEDS = re.compile(
     r"^#\s*Needs:\s*Docker Engine\s+(?P<engine>\d+\.\d+)\s*\(BuildKit\s+(?P<buildkit>\d+\.\d+)\)",
     re.MULTILINE,
@@ -61,9 +63,10 @@ FEATURES = (
 
 
 def instructions(text: str) -> list[str]:
-    """The Dockerfile's instruction lines, comments and blank lines left out (continuations unjoined:
-    a feature is spotted on the line that starts its instruction or in a heredoc's first line)."""
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    """The Dockerfile's instruction lines, comments, blank lines and heredoc bodies left out
+    (continuations unjoined: a feature is spotted on the line that starts its instruction)."""
+    lines = layers.without_heredocs(text).splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def features(text: str) -> list[Feature]:
