@@ -26,7 +26,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # A private registry's token comes in as a build secret, never as an ARG or a COPY'd .npmrc (both
 # end up in the image or its history): `docker buildx build --secret id=npmrc,src=$HOME/.npmrc ...`
-# mounts the file for this one RUN, and no layer keeps it. Without --secret the mount is simply absent.
+# mounts the file for this one RUN, and no layer keeps it. Without --secret the mount is simply absent:
+# optional on purpose, as the public registry needs no token. Where the dependencies do need it, add
+# required=true: a build without --secret then stops at this step ("secret npmrc: not found"), not
+# at npm's 401 or 404 further on.
 RUN --mount=type=cache,target=/root/.npm \
     --mount=type=secret,id=npmrc,target=/root/.npmrc \
     npm ci --omit=dev
