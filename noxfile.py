@@ -99,7 +99,7 @@ def explain(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and format --check, actionlint on the workflows, hadolint on every Dockerfile."""
+    """ruff, actionlint on the workflows, hadolint and BuildKit's build checks on every Dockerfile."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

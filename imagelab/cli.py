@@ -304,7 +304,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, tuple]] = {
         "an image layer by layer (Dockerfile line, size, folders, what it hides) and where its bytes go",
         (add_selectors,),
     ),
-    "lint": (cmd_lint, "hadolint every Dockerfile; allowed findings are listed with their reasons", ()),
+    "lint": (
+        cmd_lint,
+        "hadolint and build checks on every Dockerfile; allowed findings with their reasons",
+        (),
+    ),
     "schema": (cmd_schema, "write results/compare.schema.json, the JSON Schema of compare.json", ()),
     "clean": (
         cmd_clean,

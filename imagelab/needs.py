@@ -105,19 +105,22 @@ def engine_release(version: str) -> tuple[int, int] | None:
     return (int(found[1]), int(found[2])) if found else None
 
 
-def unmet(dockerfile: Path, version: str, api: str) -> str:
-    """Why the engine (its Version and ApiVersion) cannot build the Dockerfile, in one line; "" if it can."""
-    wanted = need(dockerfile)
-    if wanted is None:
-        return ""
+def enough(wanted: Need, version: str, api: str) -> bool | None:
+    """Whether the engine (its Version and ApiVersion) is at least the one wanted; None when it cannot be
+    told (no release number, and no API version known for the release wanted)."""
     release = engine_release(version)
     if release is not None:
-        enough = release >= wanted.engine
-    elif wanted.engine in ENGINE_API:
-        enough = _pair(api) >= ENGINE_API[wanted.engine]
-    else:
-        return ""  # neither a release number nor a known API floor: let the build say it
-    if enough:
+        return release >= wanted.engine
+    if wanted.engine in ENGINE_API:
+        return _pair(api) >= ENGINE_API[wanted.engine]
+    return None
+
+
+def unmet(dockerfile: Path, version: str, api: str) -> str:
+    """Why the engine (its Version and ApiVersion) cannot build the Dockerfile, in one line; "" if it can
+    (or cannot be told: the build then says what the engine lacks)."""
+    wanted = need(dockerfile)
+    if wanted is None or enough(wanted, version, api) is not False:
         return ""
     return f"needs {wanted.describe()}; this engine is Docker {version} (API {api})"
 
