@@ -105,7 +105,7 @@ def explain(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, mypy, the import contracts, actionlint on the workflows, hadolint on every Dockerfile."""
+    """ruff, mypy, the import contracts, actionlint, hadolint and BuildKit's build checks."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

@@ -66,9 +66,32 @@ class ImageUse:
         return flag + self.written + (f" ({self.ref})" if self.ref != self.written else "")
 
 
-def parse_dockerfile(text: str) -> list[Instruction]:
-    """The instructions of a Dockerfile, with comment lines (also inside continuations) left out."""
+#: A heredoc's opening, `<<EOF`, `<<-EOF` or quoted `<<'EOF'` (not bash's `<<<` here-string).
+HEREDOC = re.compile(r"(?<!<)<<(?!<)-?([\"']?)(?P<word>[A-Za-z_]\w*)\1")
+
+
+def without_heredocs(text: str) -> str:
+    """The Dockerfile with each heredoc's body and closing word blanked, line numbers kept: the body is
+    a file's text or a script, never instructions (a Python `from x import y` there is no FROM)."""
     lines = text.splitlines()
+    at = 0
+    while at < len(lines):
+        words = [] if lines[at].lstrip().startswith("#") else [m["word"] for m in HEREDOC.finditer(lines[at])]
+        at += 1
+        for word in words:  # several heredocs on one line follow each other, in order
+            while at < len(lines) and lines[at].strip() != word:
+                lines[at] = ""
+                at += 1
+            if at < len(lines):
+                lines[at] = ""
+                at += 1
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
+def parse_dockerfile(text: str) -> list[Instruction]:
+    """The instructions of a Dockerfile, with comment lines (also inside continuations) and heredoc
+    bodies left out."""
+    lines = without_heredocs(text).splitlines()
     found: list[Instruction] = []
     stage, at = -1, 0
     while at < len(lines):

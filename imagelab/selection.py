@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from imagelab import apps, bases, build
+from imagelab import apps, bases, build, engine, needs
 from imagelab.apps import Variant
 from imagelab.bases.sets import BaseSet
 from imagelab.engine import bootstrap
@@ -22,10 +22,15 @@ def ensure_engine() -> bootstrap.EngineInfo:
 
 
 def cells(
-    base_set: BaseSet, app_names: Iterable[str] = (), variant_names: Iterable[str] = (), resolve: bool = False
+    base_set: BaseSet,
+    app_names: Iterable[str] = (),
+    variant_names: Iterable[str] = (),
+    resolve: bool = False,
+    elsewhere: bool = False,
 ) -> list[Variant]:
     """The matrix cells the selectors name on `base_set` (all of them when none are given).
 
+    `elsewhere`: another engine builds them, so this one's version does not leave any out.
     `resolve` also makes the set's images available and resolves every role the cells use to a digest
     (building and pushing the local stand-ins). A cell whose base the set lacks is reported and left
     out: it is not in this base set, which is no failure."""
@@ -43,6 +48,12 @@ def cells(
             found.append(cell)
     if resolve and found:
         ensure_engine()
+        if not elsewhere:  # another engine builds (--builder, --build-on): its version is not ours to judge
+            # A Dockerfile newer than this engine is left out, as a cell the set lacks is: not a failure.
+            version = engine.versions()
+            found, left_out = needs.within_engine(found, version["Version"], version["ApiVersion"])
+            for line in left_out:
+                terminal.info(line)
         used = {role for cell in found for role in bases.roles_of(cell.app.dockerfile(cell.name), base_set)}
         base_set = bases.resolve(base_set, sorted(used)).base_set
         found = [dataclasses.replace(cell, base_set=base_set) for cell in found]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imagelab import ROOT, build, engine
 from imagelab.checks import smoke
+from imagelab.dockerfile import without_heredocs
 
 BASE_SET = "debian"
 DOCKERFILES = ROOT / "dockerfiles"
@@ -26,8 +27,9 @@ def dockerfile(app: str, variant: str) -> Path:
 
 
 def instructions(source: str) -> list[str]:
-    """Each instruction of a Dockerfile on one line (continuations joined), comments dropped."""
-    lines = [line for line in source.splitlines() if not line.lstrip().startswith("#")]
+    """Each instruction of a Dockerfile on one line (continuations joined), comments and heredoc bodies
+    dropped."""
+    lines = [line for line in without_heredocs(source).splitlines() if not line.lstrip().startswith("#")]
     return [i.strip() for i in re.sub(r"\\\n", " ", "\n".join(lines)).splitlines() if i.strip()]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from saved_images import file, whiteout, write_docker_archive
 
-from imagelab import apps, bases, cli
+from imagelab import apps, bases, cli, dockerfile
 from imagelab.inspect import imagefs, layers, measure, origin
 
 DOCKERFILE = """\
@@ -200,3 +200,33 @@ def test_explain_prints_each_layer_with_its_line(debian_images, capsys):
     assert cells[1] == str(copy_binary)  # the line column
     assert cells[4].startswith("/ ")  # the binary is at the root: /go-href
     assert "where the bytes go" in out
+
+
+def test_a_heredoc_body_is_no_instruction():
+    """A script written by a heredoc may say `from x import y` or `RUN`: neither starts a stage or a layer."""
+    text = """\
+FROM python AS build
+FROM scratch AS script
+COPY <<'EOF' /run.py
+from microblog import serve
+RUN = "not an instruction"
+EOF
+FROM build
+RUN <<-SH cat > /a <<B
+	echo one
+	SH
+from b
+B
+RUN --mount=type=bind,from=script,source=/run.py,target=/app/run.py ["python", "/app/run.py"]
+"""
+    found = layers.parse_dockerfile(text)
+    assert [(i.keyword, i.line, i.stage) for i in found] == [
+        ("FROM", 1, 0),
+        ("FROM", 2, 1),
+        ("COPY", 3, 1),
+        ("FROM", 7, 2),
+        ("RUN", 8, 2),
+        ("RUN", 13, 2),
+    ]
+    assert layers.froms(found) == [("python", "build"), ("scratch", "script"), ("build", "")]
+    assert dockerfile.without_heredocs(text).splitlines()[3] == ""  # line numbers kept

@@ -93,3 +93,27 @@ def test_dockerignore_keeps_env_files_out_of_the_context(tmp_path: Path) -> None
         assert files.get("app/context-marker.txt") == b"copied\n"
         assert "app/.env" not in files and "app/.npmrc" not in files
         assert where_it_is(tag, token) == []
+
+
+def test_a_required_secret_that_is_missing_stops_the_build_at_its_step(tmp_path: Path) -> None:
+    """`required=true` names the missing secret at its own step; an optional one lets the step run without
+    it, and what fails is the command (npm's 401 or 404, here `test -s` with exit code 1)."""
+    step = "RUN --mount=type=secret,id=token{} test -s /run/secrets/token"
+    results = {}
+    for name, flag in (("required", ",required=true"), ("optional", "")):
+        (tmp_path / f"{name}.Dockerfile").write_text(
+            f"ARG DEBIAN_SLIM_IMAGE\nFROM ${{DEBIAN_SLIM_IMAGE}}\n{step.format(flag)}\n"
+        )
+        target = {
+            "context": str(tmp_path),
+            "dockerfile": str(tmp_path / f"{name}.Dockerfile"),
+            "args": base_images(),
+            "no-cache": True,
+        }
+        bake_file = tmp_path / f"{name}.json"
+        bake_file.write_text(json.dumps({"target": {name: target}}))
+        results[name] = bake.bake_all(bake_file, [name])[name]
+
+    assert not results["required"].ok and not results["optional"].ok
+    assert "secret token: not found" in results["required"].error
+    assert "secret token" not in results["optional"].error and "exit code: 1" in results["optional"].error

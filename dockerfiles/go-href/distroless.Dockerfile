@@ -10,6 +10,7 @@
 # Look at: size against multistage; against minimal, the static image itself and the symbols and
 #   debug data that minimal strips and this binary keeps (the binary's layer in each, in
 #   results/compare.md).
+# Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
 ARG GOLANG_IMAGE=golang:1.24-trixie
 ARG STATIC_IMAGE=gcr.io/distroless/static-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
@@ -23,7 +24,10 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 go build -o /out/go-href .
 
 FROM ${STATIC_IMAGE} AS runtime
-COPY --from=build /out/go-href /usr/local/bin/go-href
+# COPY --link makes its layer apart from the layers under it: after a base move, BuildKit can put the
+# same layer on the new base instead of copying again (the containerd image store does; the classic
+# store copies again: docs/lessons.md, "COPY --link and base moves").
+COPY --link --from=build /out/go-href /usr/local/bin/go-href
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/go-href"]
 

@@ -6,6 +6,7 @@
 # Costs: no time zones but UTC, no user names (USER must be numeric), no /tmp; a stripped binary
 #   gives panics with function names but no debugger symbols.
 # Look at: size against distroless; its distance to the closure (it is the closure).
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG GOLANG_IMAGE=golang:1.24-trixie
 
 FROM ${GOLANG_IMAGE} AS build

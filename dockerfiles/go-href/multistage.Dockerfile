@@ -16,6 +16,7 @@
 #   names the GLIBC_2.xx version it lacks), and it does not start at all on a musl image such as
 #   Alpine (docs/lessons.md, "Go, cgo and musl"). Both default images are Debian 13, so this holds.
 # Look at: size against naive; the distroless and minimal variants show what the Debian rest costs.
+# Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
 ARG GOLANG_IMAGE=golang:1.24-trixie
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
 
@@ -36,9 +37,12 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
     go test -count=1 ./...
 
 FROM ${DEBIAN_SLIM_IMAGE} AS runtime
+# COPY --link makes its layer apart from the layers under it: after a base move, BuildKit can put the
+# same layer on the new base instead of copying again (the containerd image store does; the classic
+# store copies again: docs/lessons.md, "COPY --link and base moves").
 # debian:trixie-slim has no CA bundle: without one, https:// pages fail certificate checks.
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /out/go-href /usr/local/bin/go-href
+COPY --link --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --link --from=build /out/go-href /usr/local/bin/go-href
 # Debian has no user 65532; a numeric UID needs no /etc/passwd entry.
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/go-href"]

@@ -13,6 +13,7 @@
 #   came out): Debian 13 packages Go 1.24 (golang-1.24), which the local base set is made from,
 #   and go.mod says go 1.24.0. To move on, raise GOLANG_IMAGE and go.mod's go line together.
 # Look at: the size (every other variant is a share of it) and how little of it is the program.
+# Needs: Docker Engine 20.10 (BuildKit 0.8): nothing here needs a newer one.
 ARG GOLANG_IMAGE=golang:1.24-trixie
 FROM ${GOLANG_IMAGE}
 

@@ -7,6 +7,7 @@
 # Costs: still the whole toolchain to run one binary. It is the honest answer to "can I slim a
 #   compiled app without a second stage?": not by much.
 # Look at: size against naive (a small gap) and against multistage (the large one).
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG GOLANG_IMAGE=golang:1.24-trixie
 FROM ${GOLANG_IMAGE}
 

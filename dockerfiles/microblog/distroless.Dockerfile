@@ -24,6 +24,7 @@
 #   (docs/lessons.md, section 5).
 # Look at: size against multistage; it runs read-only as UID 65532; `docker inspect` shows its
 #   health (the HEALTHCHECK below).
+# Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link and a heredoc (RUN --mount: 20.10).
 ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_DISTROLESS_IMAGE=gcr.io/distroless/python3-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
@@ -44,40 +45,64 @@ COPY microblog/translations/ microblog/translations/
 RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d microblog/translations
 COPY microblog/ microblog/
 
+# The bytecode step's script (below) as plain Python: a heredoc writes it to a file in a stage of its
+# own ('EOF' quoted: nothing in it is expanded), and the step mounts that file. `RUN <<EOF` would hand
+# it to /bin/sh, which the runtime does not have; without heredocs it would be one `python3 -c` string.
+FROM scratch AS bytecode-script
+COPY <<'EOF' /compile-bytecode.py
+import glob, os, sys, py_compile, logging.config, logging.handlers, urllib.request
+
+os.environ.update(SECRET_KEY="build-only", DATABASE_URL="sqlite://")
+from microblog import serve
+import gunicorn.arbiter, gunicorn.glogging, gunicorn.workers.sync
+
+app = serve.create_app()
+serve.migrate_database(app)
+serve.Gunicorn(app, serve.gunicorn_options(os.environ))
+web = app.test_client()
+for path in ("/healthz", "/auth/login", "/nope"):
+    web.get(path)
+
+mine = os.path.dirname(serve.__file__) + os.sep
+mode = py_compile.PycInvalidationMode
+# __main__ is this script, on a read-only mount: not the app's.
+loaded = {
+    module.__file__
+    for name, module in list(sys.modules.items())
+    if name != "__main__" and (getattr(module, "__file__", None) or "").endswith(".py")
+}
+files = sorted(loaded | set(glob.glob(mine + "**/*.py", recursive=True)))
+for file in files:
+    kind = mode.CHECKED_HASH if file.startswith(mine) else mode.UNCHECKED_HASH
+    py_compile.compile(file, doraise=True, invalidation_mode=kind)
+print(len(files), "modules compiled")
+EOF
+
 FROM ${PYTHON_DISTROLESS_IMAGE} AS runtime
+# COPY --link makes its layer apart from the layers under it: after a base move, BuildKit can put the
+# same layer on the new base instead of copying again (the containerd image store does; the classic
+# store copies again: docs/lessons.md, "COPY --link and base moves").
 WORKDIR /app
-COPY --from=build /app/packages packages/
-COPY --from=build /app/microblog microblog/
+COPY --link --from=build /app/packages packages/
+COPY --link --from=build /app/microblog microblog/
 ENV PYTHONPATH=/app/packages:/app \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 # Bytecode for what the app loads, compiled at build time by the image's own python: a read-only
 # container cannot write any, and without it Python compiles every module it imports, at every
-# start. The script starts the app as serve.py does, short of serving (app factory, migrations on an
-# in-memory database, gunicorn's settings, logging and sync worker, three requests, and urllib for
-# the HEALTHCHECK), then compiles each module that got loaded, and every file of the app (Alembic
-# runs the migrations from their paths, not as imported modules). Standard library and dependencies:
-# unchecked-hash .pyc, never compared with their source again (nothing changes them in an image);
-# the app: checked-hash, so that a source mounted over /app/microblog is run, not a stale .pyc.
-# Neither kind records a file time: the check, where there is one, is a hash of the source.
+# start. The script (stage bytecode-script) starts the app as serve.py does, short of serving (app
+# factory, migrations on an in-memory database, gunicorn's settings, logging and sync worker, three
+# requests, and urllib for the HEALTHCHECK), then compiles each module that got loaded, and every file
+# of the app (Alembic runs the migrations from their paths, not as imported modules). Standard library
+# and dependencies: unchecked-hash .pyc, never compared with their source again (nothing changes them
+# in an image); the app: checked-hash, so that a source mounted over /app/microblog is run, not a stale
+# .pyc. Neither kind records a file time: the check, where there is one, is a hash of the source.
 # The image's user is nonroot: writing into the standard library takes root, for this step only.
 USER 0:0
-RUN ["/usr/bin/python3", "-B", "-c", "\
-import glob, os, sys, py_compile, logging.config, logging.handlers, urllib.request; \
-os.environ.update(SECRET_KEY='build-only', DATABASE_URL='sqlite://'); \
-from microblog import serve; \
-import gunicorn.arbiter, gunicorn.glogging, gunicorn.workers.sync; \
-app = serve.create_app(); \
-serve.migrate_database(app); \
-serve.Gunicorn(app, serve.gunicorn_options(os.environ)); \
-web = app.test_client(); \
-[web.get(path) for path in ('/healthz', '/auth/login', '/nope')]; \
-mine = os.path.dirname(serve.__file__) + os.sep; \
-mode = py_compile.PycInvalidationMode; \
-loaded = {m.__file__ for m in list(sys.modules.values()) if (getattr(m, '__file__', None) or '').endswith('.py')}; \
-files = sorted(loaded | set(glob.glob(mine + '**/*.py', recursive=True))); \
-[py_compile.compile(f, doraise=True, invalidation_mode=mode.CHECKED_HASH if f.startswith(mine) else mode.UNCHECKED_HASH) for f in files]; \
-print(len(files), 'modules compiled')"]
+# The script comes from the stage above, mounted for this step only: it is in no layer. (In /app, which
+# the step writes anyway: a mount point elsewhere, say /tmp, would put that folder in the layer.)
+RUN --mount=type=bind,from=bytecode-script,source=/compile-bytecode.py,target=/app/compile-bytecode.py \
+    ["/usr/bin/python3", "-B", "/app/compile-bytecode.py"]
 USER 65532:65532
 EXPOSE 5000
 # Without curl: the runtime's own HTTP client, in exec form (there is no shell for the shell form).

@@ -10,6 +10,7 @@
 # Look at: size against naive, and against slim: about the same, since both end with the same
 #   packages on the same base; slim gets there by purging its compiler inside one RUN, multistage by
 #   never having one in the runtime. The test stage's log.
+# Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
 ARG PYTHON_IMAGE=python:3.13-trixie
 ARG PYTHON_SLIM_IMAGE=python:3.13-slim-trixie
 
@@ -41,10 +42,13 @@ COPY tests/ tests/
 RUN python -m pytest -p no:cacheprovider
 
 FROM ${PYTHON_SLIM_IMAGE} AS runtime
+# COPY --link makes its layer apart from the layers under it: after a base move, BuildKit can put the
+# same layer on the new base instead of copying again (the containerd image store does; the classic
+# store copies again: docs/lessons.md, "COPY --link and base moves").
 RUN useradd --system --uid 65532 --user-group --no-create-home nonroot
-COPY --from=build /opt/venv /opt/venv
+COPY --link --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY --from=build /app/microblog microblog/
+COPY --link --from=build /app/microblog microblog/
 ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

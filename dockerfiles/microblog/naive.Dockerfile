@@ -7,6 +7,7 @@
 #   the tests and the README ride along; root in the container.
 # Look at: size (every other variant is measured against this one) and the rebuild time after a
 #   one-line source change.
+# Needs: Docker Engine 20.10 (BuildKit 0.8): nothing here needs a newer one.
 ARG PYTHON_IMAGE=python:3.13-trixie
 FROM ${PYTHON_IMAGE}
 

@@ -7,6 +7,7 @@
 #   keeps what is left at the end of its RUN. That RUN is slow and repeats whenever requirements.txt
 #   changes, and apt, pip and a shell stay in the image.
 # Look at: size against naive, and the rebuild time after a source-only change (dependencies reused).
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG PYTHON_SLIM_IMAGE=python:3.13-slim-trixie
 FROM ${PYTHON_SLIM_IMAGE}
 

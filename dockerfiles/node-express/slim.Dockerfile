@@ -6,6 +6,7 @@
 # Costs: no compiler, so a dependency with a native addon (node-gyp) would not install here; npm,
 #   apt and a shell still ship and still run.
 # Look at: size against naive, the rebuild time after a source edit (the npm ci step CACHED).
+# Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
 ARG NODE_SLIM_IMAGE=node:22-trixie-slim
 FROM ${NODE_SLIM_IMAGE}
 

@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline is not None and not args.update_baseline:
         gate.load(args.baseline)  # a bad baseline is refused before an hour of building
     base_set = bases.open_set(args.bases)
-    cells = selection.cells(base_set, args.app, args.variant, resolve=True)
+    elsewhere = bool(args.builder or args.build_on)
+    cells = selection.cells(base_set, args.app, args.variant, resolve=True, elsewhere=elsewhere)
     options = compare.Options(
         base_set=cells[0].base_set if cells else base_set,  # resolved to digests with the cells
         builder=args.builder,

@@ -39,7 +39,10 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list[Variant]:
     what `resolve` does)."""
     from imagelab import bases, selection
 
-    return selection.cells(bases.open_set(args.bases), args.app, args.variant, resolve=resolve)
+    elsewhere = bool(getattr(args, "builder", None))
+    return selection.cells(
+        bases.open_set(args.bases), args.app, args.variant, resolve=resolve, elsewhere=elsewhere
+    )
 
 
 def add_builder(command: argparse.ArgumentParser) -> None:
