@@ -1,0 +1,80 @@
+"""The vulnerability figures in the report: the scan's findings as the model keeps them (the base image's
+layers apart from the image's own), in compare.json and its schema. Saved findings and fixtures only."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from reports import MiB, fix, go_vuln, image, run, vulns
+from saved_images import file, write_docker_archive
+from test_vulns_scan import BOOKWORM, scanner
+from vulns_archive import archive_server, serve_tree
+
+from imagelab import ROOT, measuring
+from imagelab.inspect import imagefs
+from imagelab.report import jsonfile
+
+SCHEMA_FILE = ROOT / "results" / "compare.schema.json"
+
+
+def package(name: str, source: str, version: str) -> bytes:
+    return f"Package: {name}\nSource: {source}\nVersion: {version}\n".encode()
+
+
+def test_a_fix_is_the_bases_when_the_base_layers_hold_the_package_and_the_images_own_otherwise(tmp_path):
+    """libexpat1 came with the base image's layer, libssl3 with the image's own: both have fixes waiting."""
+    archive = write_docker_archive(
+        tmp_path / "image.tar",
+        [
+            [
+                file("etc/os-release", BOOKWORM),
+                file("var/lib/dpkg/status.d/libexpat1", package("libexpat1", "expat", "2.5.0-1+deb12u2")),
+            ],
+            [file("var/lib/dpkg/status.d/libssl3", package("libssl3", "openssl", "3.0.20-1~deb12u2"))],
+        ],
+    )
+    root = tmp_path / "debian-security"
+    serve_tree(root)
+    with archive_server(root) as (url, _), imagefs.open_archive(archive) as fs:
+        scan = scanner(tmp_path / "cache", url)
+        found, base = scan.scan(fs), scan.scan_base(fs, 1)
+        assert scan.scan_base(fs, 1) is base  # the same base layers are scanned once a run
+        assert scan.scan_base(fs, 0) is None  # FROM scratch: no base to scan
+
+    facts = measuring.vulnerabilities(found, base)
+
+    assert [(f.package, f.in_base, len(f.cves)) for f in facts.os_fixes] == [
+        ("libexpat1", True, 27),
+        ("libssl3", False, 0),  # openssl's changelog is not served here: CVE IDs unknown, said so
+    ]
+    assert not facts.os_fixes[1].changelog_read
+    assert (facts.fixable_cves, facts.fixable_packages) == (27, 2)
+    assert len(facts.cves(in_base=True)) == 27 and facts.cves(in_base=False) == set()
+    assert measuring.vulnerabilities(found, None).cves(in_base=True) == set()  # FROM scratch: all own
+    assert [d.describe() for d in facts.os_data] == ["bookworm-security of 2026-12-04"]
+    assert facts.not_covered == "Python and npm packages"
+
+
+def test_the_vulnerabilities_round_trip_through_compare_json_and_validate(tmp_path):
+    report = run(
+        image(
+            "naive",
+            900 * MiB,
+            vulnerabilities=vulns(
+                fix("libssl3t64", "CVE-2026-0001", "CVE-2026-0002"),
+                fix("curl", "CVE-2026-0003", in_base=False),
+                go=(go_vuln("GO-2026-4001"),),
+            ),
+        ),
+        image(
+            "minimal", 5 * MiB, vulnerabilities=vulns(fixable_cves=None, fixable_packages=None, os_data=[])
+        ),
+    )
+    text = jsonfile.dumps(report)
+    jsonschema.validate(json.loads(text), json.loads(SCHEMA_FILE.read_text()))
+    again = jsonfile.loads(text)
+    assert again == report
+    assert again.images[0].vulnerabilities is not None
+    assert again.images[0].vulnerabilities.cves(in_base=False) == {"CVE-2026-0003"}
+    assert json.loads(text)["images"][1]["vulnerabilities"]["fixable_cves"] is None  # no data, not 0
