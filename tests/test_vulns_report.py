@@ -7,13 +7,15 @@ import json
 
 import jsonschema
 from reports import MiB, fix, go_vuln, image, run, vulns
+from rich.console import Console
 from saved_images import file, write_docker_archive
 from test_vulns_scan import BOOKWORM, scanner
 from vulns_archive import archive_server, serve_tree
 
 from imagelab import ROOT, measuring
 from imagelab.inspect import imagefs
-from imagelab.report import jsonfile
+from imagelab.report import jsonfile, markdown, table
+from imagelab.report.model import Run
 
 SCHEMA_FILE = ROOT / "results" / "compare.schema.json"
 
@@ -78,3 +80,48 @@ def test_the_vulnerabilities_round_trip_through_compare_json_and_validate(tmp_pa
     assert again.images[0].vulnerabilities is not None
     assert again.images[0].vulnerabilities.cves(in_base=False) == {"CVE-2026-0003"}
     assert json.loads(text)["images"][1]["vulnerabilities"]["fixable_cves"] is None  # no data, not 0
+
+
+def scanned_report() -> Run:
+    return run(
+        image(
+            "naive",
+            900 * MiB,
+            vulnerabilities=vulns(
+                fix("libssl3t64", "CVE-2026-0001", "CVE-2026-0002"),
+                fix("curl", "CVE-2026-0002", "CVE-2026-0003", in_base=False),
+                go=(go_vuln("GO-2026-4001"), go_vuln("GO-2026-4002")),
+            ),
+        ),
+        image("distroless", 9 * MiB, vulnerabilities=vulns(go=(go_vuln("GO-2026-4001"),))),
+        image("minimal", 5 * MiB, vulnerabilities=vulns(fixable_cves=None, os_data=[], go_data=None)),
+        image("slim", 700 * MiB),  # measured before scans were recorded
+    )
+
+
+def test_the_table_shows_fixable_cves_and_go_vulns_with_no_data_apart_from_zero():
+    text = markdown.render(scanned_report())
+
+    assert "| hardened | vulns os/go |" in text
+    assert "| pass | pass | n/a | 3 / 2 |" in text  # distinct CVE IDs: CVE-2026-0002 counts once
+    assert "| pass | pass | n/a | 0 / 1 |" in text
+    assert "| pass | pass | n/a | no data / 0 |" in text
+    assert "| pass | pass | n/a | - |" in text  # not scanned
+    assert (
+        "Vulnerability data: Debian's fixes: trixie-security of 2026-11-27, trixie-updates of 2026-11-26; "
+        "Go vulnerability database: golang.org/x/vulndb of 2026-11-05; "
+        "not covered: Python and npm packages." in text
+    )
+
+
+def test_the_terminal_table_carries_the_data_line_under_it():
+    console = Console(width=300, record=True, color_system=None)
+    for rich_table in table.tables(scanned_report()):
+        console.print(rich_table)
+    text = console.export_text()
+    assert "vulns os/go" in text and "no data / 0" in text
+    assert "Vulnerability data: Debian's fixes: trixie-security of 2026-11-27" in text
+
+
+def test_a_report_without_scans_has_no_data_line():
+    assert "Vulnerability data" not in markdown.render(run(image("naive", 900 * MiB)))
