@@ -4,6 +4,7 @@ layers apart from the image's own), in compare.json and its schema. Saved findin
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 from reports import MiB, fix, go_vuln, image, run, vulns
@@ -12,9 +13,10 @@ from saved_images import file, write_docker_archive
 from test_vulns_scan import BOOKWORM, scanner
 from vulns_archive import archive_server, serve_tree
 
-from imagelab import ROOT, measuring
+from imagelab import ROOT, cli, measuring
+from imagelab.commands import flags
 from imagelab.inspect import imagefs
-from imagelab.report import jsonfile, markdown, table
+from imagelab.report import accepted, gate, jsonfile, markdown, table
 from imagelab.report.model import Run
 
 SCHEMA_FILE = ROOT / "results" / "compare.schema.json"
@@ -125,3 +127,63 @@ def test_the_terminal_table_carries_the_data_line_under_it():
 
 def test_a_report_without_scans_has_no_data_line():
     assert "Vulnerability data" not in markdown.render(run(image("naive", 900 * MiB)))
+
+
+def test_the_gate_fails_on_a_new_fixable_cve_and_names_it():
+    before = run(image("slim", 100 * MiB, vulnerabilities=vulns(fix("libssl3t64", "CVE-2026-0001"))))
+    after = run(
+        image(
+            "slim",
+            100 * MiB,
+            vulnerabilities=vulns(
+                fix("libssl3t64", "CVE-2026-0001"), fix("curl", "CVE-2026-0003", in_base=False)
+            ),
+        )
+    )
+
+    [change] = gate.compare(before, after)
+
+    assert (change.what, change.old, change.new, change.regression) == ("fixable cves", "1", "2", True)
+    assert change.details == ("+CVE-2026-0003 (curl 1.0-1, own)",)
+    assert table.gate_verdict(after, Path("baseline.json"), before, gate.Thresholds(), Path("none.toml")) == 1
+
+
+def test_fewer_fixable_cves_pass_and_a_new_go_vulnerability_fails():
+    before = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1", "CVE-2"), go=(go_vuln("GO-1"),))))
+    after = run(image("slim", 1, vulnerabilities=vulns(go=(go_vuln("GO-1"), go_vuln("GO-2")))))
+
+    changes = {c.what: c for c in gate.compare(before, after)}
+
+    assert not changes["fixable cves"].regression and changes["fixable cves"].change == "-2 (-100.0 %)"
+    assert changes["go vulns"].regression and changes["go vulns"].details == ("+GO-2 (stdlib v1.24.2, own)",)
+
+
+def test_no_data_on_one_side_is_not_compared():
+    before = run(image("slim", 1, vulnerabilities=vulns(fixable_cves=None, os_data=[])))
+    after = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1"))))
+    assert gate.compare(before, after) == []
+    assert gate.compare(run(image("slim", 1)), after) == []  # a baseline from before scans
+
+
+def test_a_reviewed_cve_is_accepted_until_its_date_and_a_further_one_fails_again(tmp_path):
+    accepted_file = tmp_path / "accepted.toml"
+    accepted_file.write_text(
+        '[[accepted]]\nimage = "demo/slim"\nmetric = "fixable cves"\nvalue = 2\n'
+        'reason = "curl fix not in the base yet; #77"\nexpires = 2099-01-31\n'
+    )
+    before = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1"))))
+    two = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1"), fix("curl", "CVE-2"))))
+    three = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1"), fix("curl", "CVE-2", "CVE-3"))))
+
+    [ok] = accepted.apply(gate.compare(before, two), accepted_file)
+    [again] = accepted.apply(gate.compare(before, three), accepted_file)
+
+    assert not ok.regression and ok.accepted.startswith("curl fix not in the base yet")
+    assert again.regression and again.note == "accepted only up to 2"
+
+
+def test_a_limit_from_the_command_line_loosens_the_cve_gate():
+    args = cli.parser().parse_args(["compare", "--limit", "fixable-cves=0:5"])
+    before = run(image("slim", 1, vulnerabilities=vulns()))
+    after = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1", "CVE-2"))))
+    assert not gate.compare(before, after, flags.gate_thresholds(args))[0].regression
