@@ -16,7 +16,7 @@ from vulns_archive import archive_server, serve_tree
 from imagelab import ROOT, cli, measuring
 from imagelab.commands import flags
 from imagelab.inspect import imagefs
-from imagelab.report import accepted, gate, jsonfile, markdown, table
+from imagelab.report import accepted, bump, bump_markdown, gate, jsonfile, markdown, table
 from imagelab.report.model import Run
 
 SCHEMA_FILE = ROOT / "results" / "compare.schema.json"
@@ -187,3 +187,57 @@ def test_a_limit_from_the_command_line_loosens_the_cve_gate():
     before = run(image("slim", 1, vulnerabilities=vulns()))
     after = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1", "CVE-2"))))
     assert not gate.compare(before, after, flags.gate_thresholds(args))[0].regression
+
+
+def test_the_bump_lists_the_cves_the_move_fixed_and_brought_in_base_and_own_layers():
+    """The release-only stand-ins to the ones with the security suite: the base's fixes disappear."""
+    old = run(
+        image(
+            "slim",
+            100 * MiB,
+            vulnerabilities=vulns(
+                fix("libssl3t64", "CVE-2026-0001", "CVE-2026-0002", installed="3.5.1-1"),
+                fix("curl", "CVE-2026-0003", in_base=False, installed="8.14.1-2"),
+                go=(go_vuln("GO-2026-4001"),),
+            ),
+        ),
+        base_set="debian-release",
+    )
+    new = run(
+        image(
+            "slim",
+            100 * MiB,
+            vulnerabilities=vulns(
+                fix("curl", "CVE-2026-0003", "CVE-2026-0004", in_base=False, installed="8.14.1-2"),
+                go=(go_vuln("GO-2026-4001"),),
+            ),
+        )
+    )
+
+    result = bump.compare(old, new, "2026-11-28T00:00:00Z")
+    [slim] = result.images
+
+    assert [(v.id, v.how, v.origin) for v in slim.vulnerabilities] == [
+        ("CVE-2026-0001", "fixed", "base"),
+        ("CVE-2026-0002", "fixed", "base"),
+        ("CVE-2026-0004", "introduced", "own"),
+    ]
+    assert slim.metric("fixable cves") is not None and slim.metric("fixable cves").change == "-1 (-33.3 %)"
+    assert bump.loads(bump.dumps(result)) == result
+    text = bump_markdown.render(result)
+    assert "| +0 -0 ~0 | -2 +1 | 0 |" in text
+    assert (
+        "Known vulnerabilities: the move fixes 2 distinct fixable CVEs (2 in base image layers, 0 in the "
+        "images' own) and 0 Go vulnerabilities; it introduces 1 distinct fixable CVEs (0 in base image "
+        "layers, 1 in the images' own) and 0 Go vulnerabilities." in text
+    )
+    assert (
+        "- fixable CVEs fixed by the move (2: 2 in base layers): CVE-2026-0001 (libssl3t64 3.5.1-1, base), "
+        "CVE-2026-0002 (libssl3t64 3.5.1-1, base)" in text
+    )
+    assert (
+        "- fixable CVEs introduced by the move (1: 1 in own layers): CVE-2026-0004 (curl 8.14.1-2, own)"
+        in text
+    )
+    assert "old side's data: trixie-security of 2026-11-27" in text
+    assert [f.what for f in slim.findings if f.regression] == []  # 3 -> 2 fixable CVEs: no regression
