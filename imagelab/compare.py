@@ -25,7 +25,7 @@ from typing import TypedDict
 
 import pydantic
 
-from imagelab import ROOT, __version__, build, engine, handover, measuring
+from imagelab import ROOT, __version__, build, engine, handover, measuring, vulns
 from imagelab.apps import Variant
 from imagelab.bases.sets import BaseSet
 from imagelab.engine.bake import TargetResult
@@ -134,7 +134,8 @@ def run(cells: list[Variant], options: Options) -> Outcome:
             image = ImageResult(**_identity(item.variant), built=True)
             to_measure.append((item, image))
         images.append(image)
-    _measure_all(to_measure, compressed)
+    # One scanner a run: each index, changelog and Go database is fetched once for every image.
+    _measure_all(to_measure, compressed, vulns.Scanner())
     with terminal.progress(
         "smoke and structure tests", [item.variant.target for item, _ in to_measure]
     ) as shown:
@@ -194,7 +195,11 @@ def _known(item: build.Built, remembered: ImageResult | None) -> ImageResult | N
     return None
 
 
-def _measure_all(images: list[tuple[build.Built, ImageResult]], compressed: measure.CompressedSizes) -> None:
+def _measure_all(
+    images: list[tuple[build.Built, ImageResult]],
+    compressed: measure.CompressedSizes,
+    scanner: vulns.Scanner | None = None,
+) -> None:
     """Measure the images MEASURE_WORKERS at a time. Each is mostly the engine writing `docker save`
     and Python reading it, so two at once keep both cores busy (a cold run's measuring took 30 % less).
     The checks run after, one image at a time: start-up time and memory are measured on a quiet machine."""
@@ -207,7 +212,7 @@ def _measure_all(images: list[tuple[build.Built, ImageResult]], compressed: meas
         def one(item: build.Built, image: ImageResult) -> None:
             terminal.step(f"measuring {item.variant.tag}")
             shown.doing(item.variant.target, "docker save, then reading its layers")
-            measuring.measure_into(image, item.variant, compressed)
+            measuring.measure_into(image, item.variant, compressed, scanner)
             shown.finish(item.variant.target)
 
         futures = [pool.submit(one, item, image) for item, image in images]

@@ -1,7 +1,7 @@
 """`imagelab explain`: an image layer by layer, and where its bytes go, as tables on stdout.
 
 Reads the image the engine already has (builds nothing): `docker save`, then imagefs, composition and
-layers. The Dockerfile read is the variant's file as it is now: explain an image built from it.
+layers, and what a vulnerability scanner would say of it (vulns/, offline data, dated). The Dockerfile read is the variant's file as it is now: explain an image built from it.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 from rich.console import JustifyMethod
 from rich.table import Table
 
-from imagelab import engine
+from imagelab import engine, vulns
 from imagelab.apps import Variant
 from imagelab.errors import ImagelabError
 from imagelab.inspect import composition, imagefs, layers, measure, origin
 from imagelab.terminal import terminal
+from imagelab.vulns import summary
 
 
 def explain(variant: Variant) -> None:
@@ -37,11 +38,16 @@ def explain(variant: Variant) -> None:
         views = layers.explain(fs, dockerfile.read_text(), count)
         parts = composition.compose(fs, variant.app.language)
         size, wasted = fs.size, fs.wasted_bytes
+        scanner = vulns.Scanner()
+        found, base = scanner.scan(fs), scanner.scan_base(fs, count)
     terminal.out.print(layer_table(views, f"{variant.tag} layer by layer ({dockerfile.name})"))
     terminal.out.print(composition_table(parts, f"{variant.tag}: where the bytes go"))
     terminal.info(
         f"{human_size(size)} in {len(views)} layers, of which {human_size(wasted)} hidden by later layers"
     )
+    terminal.info(f"vulnerabilities: {summary.line(found, base)}")
+    for note in found.notes:
+        terminal.info(f"  note: {note}")
 
 
 def layer_table(views: list[layers.LayerView], title: str) -> Table:

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
+from imagelab import vulns
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
 from imagelab.engine.bake import TargetResult
@@ -23,21 +24,29 @@ from imagelab.report.model import (
     ClosureFacts,
     ExposureFacts,
     Failure,
+    GoVulnFacts,
     ImageConfig,
     ImageResult,
     LayerFacts,
     LayerSize,
+    OsFixFacts,
     PackageRef,
+    SupportFacts,
+    VulnData,
+    VulnFacts,
 )
+from imagelab.vulns.findings import DataDate
 
 PACKAGE = Path(__file__).parent
-#: The code that makes a row: this module, what it reads images with, what it checks them with, and the
-#: row's model. compare remembers rows by image content and by this code, so that an edit of it measures
-#: every image again instead of showing the old numbers as "unchanged".
+#: The code that makes a row: this module, what it reads images with, what it checks them with, what
+#: scans them for vulnerabilities, and the row's model. compare remembers rows by image content and by
+#: this code, so that an edit of it measures every image again instead of showing the old numbers as
+#: "unchanged".
 CODE = (
     PACKAGE / "measuring.py",
     *sorted((PACKAGE / "inspect").glob("*.py")),
     *sorted((PACKAGE / "checks").glob("*.py")),
+    *sorted((PACKAGE / "vulns").glob("*.py")),
     PACKAGE / "report" / "model.py",
 )
 
@@ -63,8 +72,14 @@ def build_failure(variant: Variant, result: TargetResult) -> Failure:
     )
 
 
-def measure_into(image: ImageResult, variant: Variant, compressed: measure.CompressedSizes) -> None:
-    """Fill what the image costs, read from `docker save` of it (nothing in it runs)."""
+def measure_into(
+    image: ImageResult,
+    variant: Variant,
+    compressed: measure.CompressedSizes,
+    scanner: vulns.Scanner | None = None,
+) -> None:
+    """Fill what the image costs, read from `docker save` of it (nothing in it runs), and, given the
+    run's scanner, what a vulnerability scanner would say of it and of its base image's layers."""
     with imagefs.saved(variant.tag) as fs:
         path = variant.app.dockerfile(variant.name)
         facts = measure.measure_image(
@@ -80,6 +95,10 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
         ]
         image.config = ImageConfig(**asdict(fs.config))
         image.composition = dict(composition.compose(fs, variant.app.language).bytes)
+        if scanner is not None:
+            image.vulnerabilities = vulnerabilities(
+                scanner.scan(fs), scanner.scan_base(fs, image.base_layers)
+            )
         views = layers.explain(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
     image.image_id, image.size, image.engine_size = facts.image_id, facts.size, facts.engine_size
     image.compressed_size, image.layers = facts.compressed_size, facts.layers
@@ -91,6 +110,57 @@ def measure_into(image: ImageResult, variant: Variant, compressed: measure.Compr
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None
     image.closure = ClosureFacts(needs.program, needs.parts, needs.unresolved)
     image.exposure = _exposure(found, in_base)
+
+
+def vulnerabilities(found: vulns.Findings, base: vulns.Findings | None) -> VulnFacts:
+    """The scan's findings as the report keeps them; `base`: the findings of the image's base layers
+    (None: FROM scratch), which mark each fix and Go finding as the base's or the image's own."""
+    os_in_base = {fix.key for fix in base.os_fixes} if base else set()
+    go_in_base = {finding.key for finding in base.go} if base else set()
+    return VulnFacts(
+        fixable_cves=found.fixable_cves,
+        fixable_packages=found.fixable_packages,
+        go_vulns=found.go_vulns,
+        support_limited=found.support_limited,
+        release=found.release,
+        os_fixes=[
+            OsFixFacts(
+                fix.package,
+                fix.installed,
+                fix.fixed,
+                fix.suite,
+                fix.source,
+                list(fix.cves),
+                fix.changelog_read,
+                fix.key in os_in_base,
+            )
+            for fix in found.os_fixes
+        ],
+        go=[
+            GoVulnFacts(
+                g.id,
+                g.binary,
+                g.module,
+                g.installed,
+                g.fixed,
+                list(g.aliases),
+                g.called,
+                g.key in go_in_base,
+            )
+            for g in found.go
+        ],
+        go_binaries=list(found.go_binaries),
+        support=[SupportFacts(s.package, s.source, s.kind, s.note) for s in found.support],
+        os_data=[_date(d) for d in found.os_data],
+        go_data=_date(found.go_data) if found.go_data else None,
+        support_data=_date(found.support_data) if found.support_data else None,
+        not_covered=found.not_covered,
+        notes=list(found.notes),
+    )
+
+
+def _date(data: DataDate) -> VulnData:
+    return VulnData(data.source, f"{data.date:%Y-%m-%d}", data.offline)
 
 
 def bases_of(variant: Variant) -> list[BaseImage]:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from imagelab.report.model import ExposureFacts, Failure, ImageResult, Run
+from imagelab.report.model import (
+    ExposureFacts,
+    Failure,
+    GoVulnFacts,
+    ImageResult,
+    OsFixFacts,
+    Run,
+    VulnData,
+    VulnFacts,
+)
 
 MiB = 1024 * 1024
 
@@ -22,6 +31,35 @@ def exposure(**changes) -> ExposureFacts:
         "root": True,
     }
     return ExposureFacts(**{**facts, **changes})
+
+
+def fix(package: str, *cves: str, in_base: bool | None = True, installed: str = "1.0-1") -> OsFixFacts:
+    return OsFixFacts(
+        package, installed, "1.0-1+deb13u1", "trixie-security", package, list(cves), True, in_base
+    )
+
+
+def go_vuln(vuln_id: str, in_base: bool | None = False, installed: str = "v1.24.2") -> GoVulnFacts:
+    return GoVulnFacts(vuln_id, "/app/server", "stdlib", installed, "v1.24.6", [], True, in_base)
+
+
+def vulns(*fixes: OsFixFacts, go: tuple[GoVulnFacts, ...] = (), **changes) -> VulnFacts:
+    """Findings as a scan on 2026-11-27's data would have recorded them."""
+    facts = {
+        "fixable_cves": len({cve for f in fixes for cve in f.cves}),
+        "fixable_packages": len(fixes),
+        "go_vulns": len({g.id for g in go}),
+        "support_limited": 0,
+        "release": "trixie",
+        "os_fixes": list(fixes),
+        "go": list(go),
+        "go_binaries": ["/app/server"] if go else [],
+        "os_data": [VulnData("trixie-security", "2026-11-27"), VulnData("trixie-updates", "2026-11-26")],
+        "go_data": VulnData("golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018", "2026-11-05"),
+        "support_data": VulnData("debian-security-support 1:13+2026.10.01", "2026-10-01"),
+        "not_covered": "Python and npm packages",
+    }
+    return VulnFacts(**{**facts, **changes})
 
 
 def image(variant: str, size: int | None, app: str = "demo", **changes) -> ImageResult:

@@ -80,7 +80,7 @@ def test_unknown_base_set_names_the_valid_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         bases.open_set("ubuntu")
     assert "ubuntu" in caught.value.cause
-    assert "debian, debian12, official, auto" in caught.value.hint
+    assert "debian, debian-release, debian12, official, auto" in caught.value.hint
 
 
 def write_set(tmp_path: Path, roles: str) -> Path:

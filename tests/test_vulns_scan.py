@@ -138,3 +138,24 @@ def test_trixies_release_version_of_libzstd_is_reported_with_its_real_cve(tmp_pa
     assert (fix.package, fix.suite, fix.changelog_read) == ("libzstd1", "trixie-security", True)
     assert "CVE-2026-124851" in fix.cves
     assert findings.os_data[0].source == "trixie-security"
+
+
+def test_one_line_per_image_counts_the_base_layers_share_and_dates_its_data(tmp_path):
+    """explain's line: the same counts as the compare table, with the base image's share beside them."""
+    root = tmp_path / "debian-security"
+    serve_tree(root)
+    image = rootfs(
+        tmp_path / "rootfs",
+        {"/etc/os-release": BOOKWORM, "/var/lib/dpkg/status": (VULNS / "status").read_bytes()},
+    )
+    with archive_server(root) as (url, _):
+        findings = scanner(tmp_path / "cache", url).scan(image)
+    base = scan.Findings(os_fixes=[fix for fix in findings.os_fixes if fix.package == "libexpat1"])
+
+    assert summary.line(findings, base) == (
+        "fixable OS CVEs: 27 in 2 packages (27 in the base image's layers); Go vulnerabilities: 0 in 0 "
+        "Go programs; data: bookworm-security of 2026-12-04; not covered: Python and npm packages"
+    )
+    assert summary.line(scanner(tmp_path / "none").scan(image)) == (
+        "fixable OS CVEs: no data; Go vulnerabilities: 0 in 0 Go programs; not covered: Python and npm packages"
+    )

@@ -42,7 +42,7 @@ NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetwor
 
 def rootfs(
     suite: str,
-    mirror: str,
+    mirrors: list[str],
     packages: Iterable[str],
     exclude: Iterable[str],
     extra_ca: bytes,
@@ -58,7 +58,7 @@ def rootfs(
     excluded = set(exclude)
     with tempfile.TemporaryDirectory(prefix="imagelab-rootfs-") as scratch:
         root = Path(scratch) / "root"
-        mmdebstrap("extract", suite, mirror, [*wanted, CA_PACKAGE], root, ["--skip=cleanup/apt/cache"])
+        mmdebstrap("extract", suite, mirrors, [*wanted, CA_PACKAGE], root, ["--skip=cleanup/apt/cache"])
         made_from = archive_date(root)
         debs = {_deb_field(deb, "Package"): deb for deb in (root / "var/cache/apt/archives").glob("*.deb")}
         depends = {

@@ -251,6 +251,8 @@ def _key(
         # image store, its layers and run settings do not.
         "parent": engine.content_key(parent.image_id) if parent else None,
     }
+    if sets.debian.pockets:  # only then: a set of the release alone keeps the key (and images) it had
+        inputs["sources"] = sets.debian.sources()
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
@@ -271,12 +273,14 @@ def _build(
     archive_date = ""
     try:
         if role.recipe == "rootfs":
-            made = rootfs.minbase(suite, sets.debian.mirror, role.packages, extra_ca, context / "rootfs.tar")
+            made = rootfs.minbase(
+                suite, sets.debian.sources(), role.packages, extra_ca, context / "rootfs.tar"
+            )
             archive_date = made.archive_date
         elif role.recipe == "distroless":
             made = distroless.rootfs(
                 suite,
-                sets.debian.mirror,
+                sets.debian.sources(),
                 role.packages,
                 role.exclude,
                 extra_ca,
@@ -358,6 +362,7 @@ def _labels(
         f"{LABEL}.base-set": sets.name,
         f"{LABEL}.role": role.name,
         f"{LABEL}.debian.suite": sets.debian.suite,
+        f"{LABEL}.debian.suites": " ".join(sets.debian.suites()),
         f"{LABEL}.debian.mirror": sets.debian.mirror,
         f"{LABEL}.debian.archive-date": archive_date,
         KEY_LABEL: key,

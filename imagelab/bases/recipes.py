@@ -17,6 +17,10 @@ BASES_DIR = ROOT / "dockerfiles" / "bases"
 BASES_TOML = BASES_DIR / "bases.toml"
 RECIPES = ("rootfs", "distroless", "dockerfile")
 MIRROR_ENV = aptsources.MIRROR_ENV
+#: The suites beside a release that the official Debian images are built with, and keep in their apt
+#: sources: point-release updates (<suite>-updates, on the mirror) and security fixes (<suite>-security,
+#: in the security archive).
+POCKETS = ("updates", "security")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,22 @@ class Debian:
     npm: str
     tag: str = "debian13"
     python: str = "3.13"
+    pockets: tuple[str, ...] = ()  # of POCKETS: built with them, and left in the image's apt sources
+    security_mirror: str = ""  # where <suite>-security is read from
+
+    def sources(self) -> list[str]:
+        """What mmdebstrap is given, and writes into the image's /etc/apt/sources.list: the release alone
+        as a mirror URL (mmdebstrap makes the line), or one `deb` line per suite with the pockets."""
+        if not self.pockets:
+            return [self.mirror]
+        lines = [f"deb {self.mirror} {self.suite} main"]
+        for pocket in self.pockets:
+            uri = self.security_mirror if pocket == "security" else self.mirror
+            lines.append(f"deb {uri} {self.suite}-{pocket} main")
+        return lines
+
+    def suites(self) -> list[str]:
+        return [self.suite, *(f"{self.suite}-{pocket}" for pocket in self.pockets)]
 
 
 @dataclass(frozen=True)
@@ -114,13 +134,26 @@ def load_recipes(path: Path = BASES_TOML) -> Recipes:
         where = f"sets.{name}"
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: {where} must be a table")
+        mirror = os.environ.get(MIRROR_ENV) or table.get("mirror") or aptsources.debian_mirror()
+        pockets = _names(table, "pockets", path, where)
+        for pocket in sorted(set(pockets) - set(POCKETS)):
+            raise ConfigError(
+                f"{path}: {where}.pockets names unknown pocket {pocket!r}",
+                hint=f"pockets: {', '.join(POCKETS)}",
+            )
         debian = Debian(
             suite=_text(table, "suite", path, where),
-            mirror=os.environ.get(MIRROR_ENV) or table.get("mirror") or aptsources.debian_mirror(),
+            mirror=mirror,
             node=_text(table, "node", path, where),
             npm=_text(table, "npm", path, where),
             tag=_text(table, "tag", path, where),
             python=_text(table, "python", path, where),
+            pockets=pockets,
+            # The security archive sits beside the mirror's `debian` tree on Debian's own hosts.
+            security_mirror=os.environ.get(aptsources.SECURITY_MIRROR_ENV)
+            or table.get("security_mirror")
+            or aptsources.debian_security_mirror()
+            or mirror.removesuffix("/debian") + "/debian-security",
         )
         rename = table.get("rename", {})
         if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):

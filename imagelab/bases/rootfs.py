@@ -7,6 +7,7 @@ Two kinds:
 
 from __future__ import annotations
 
+import email.utils
 import os
 import re
 import shutil
@@ -78,14 +79,16 @@ def require_mmdebstrap() -> str:
     return shutil.which("mmdebstrap") or "mmdebstrap"
 
 
-def minbase(suite: str, mirror: str, packages: Iterable[str], extra_ca: bytes, out: Path) -> Rootfs:
-    """Debian's minbase variant plus `packages`, trusting `extra_ca`, as a tar at `out`."""
+def minbase(suite: str, mirrors: list[str], packages: Iterable[str], extra_ca: bytes, out: Path) -> Rootfs:
+    """Debian's minbase variant plus `packages`, trusting `extra_ca`, as a tar at `out`. `mirrors`: a
+    mirror URL, or `deb` lines (the release and its pockets), which stay in the image's apt sources as
+    the official images keep theirs."""
     with tempfile.TemporaryDirectory(prefix="imagelab-rootfs-") as scratch:
         root = Path(scratch) / "root"
         mmdebstrap(
             "minbase",
             suite,
-            mirror,
+            mirrors,
             list(packages),
             root,
             [f"--dpkgopt={option}" for option in SLIM_DPKG_OPTIONS]
@@ -115,15 +118,24 @@ def minbase(suite: str, mirror: str, packages: Iterable[str], extra_ca: bytes, o
 
 
 def archive_date(root: Path) -> str:
+    """The newest Date: of the suites' InRelease files: the state of the archive the files come from."""
+    dates = []
     for release in sorted((root / "var/lib/apt/lists").glob("*_InRelease")):
         match = re.search(r"^Date: (.*)$", release.read_text(errors="replace"), re.MULTILINE)
         if match:
-            return match.group(1).strip()
-    return ""
+            dates.append(match.group(1).strip())
+    return max(dates, key=_when, default="")
+
+
+def _when(date: str) -> float:
+    try:
+        return email.utils.parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def mmdebstrap(
-    variant: str, suite: str, mirror: str, packages: list[str], root: Path, options: list[str]
+    variant: str, suite: str, mirrors: list[str], packages: list[str], root: Path, options: list[str]
 ) -> None:
     command = [
         require_mmdebstrap(),
@@ -135,7 +147,7 @@ def mmdebstrap(
     ]
     if packages:
         command.append("--include=" + ",".join(packages))
-    command += [suite, str(root), mirror]
+    command += [suite, str(root), *mirrors]
     result = process.run(
         command,
         timeout=MMDEBSTRAP_TIMEOUT_S,

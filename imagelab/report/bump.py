@@ -4,7 +4,8 @@ Two compare runs of the same apps on two base sets (or two revisions) go in; for
 have, out come every metric old and new, the packages added, removed and changed by name, the
 configuration and check verdicts that changed, the gate's findings, and the split of the size and
 package change between the base image's layers and the image's own (model.ImageResult.base_layers,
-PackageRef.in_base). report/bump_markdown.py and bump_chart.py render it; bump.json is this, as JSON.
+PackageRef.in_base), and the known vulnerabilities the move fixed and introduced, base or own
+(model.VulnFacts). report/bump_markdown.py and bump_chart.py render it; bump.json is this, as JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import pydantic
 
 from imagelab.report import diff, gate, units
-from imagelab.report.model import BaseImage, ImageResult, Run
+from imagelab.report.model import BaseImage, ImageResult, Run, VulnFacts
 
 SCHEMA = 1
 
@@ -58,10 +59,22 @@ class ImageBump:
     config: list[diff.ConfigChange]
     checks: list[diff.CheckChange]
     findings: list[gate.Change]  # what the gate says about this image
+    vulnerabilities: list[diff.VulnChange] = field(default_factory=list)  # fixed and introduced, by ID
+    #: What each side's vulnerability figures were judged on ("" when that side was not scanned).
+    old_vuln_data: str = ""
+    new_vuln_data: str = ""
 
     @property
     def name(self) -> str:
         return f"{self.app}/{self.variant}"
+
+    def vulns(self, how: str, go: bool = False, origin: str | None = None) -> list[diff.VulnChange]:
+        """The CVEs (or, with `go`, Go vulnerabilities) the move fixed or introduced, from one origin."""
+        return [
+            v
+            for v in self.vulnerabilities
+            if v.how == how and v.go == go and (origin is None or v.origin == origin)
+        ]
 
     @property
     def failed(self) -> bool:
@@ -114,6 +127,8 @@ ROWS: list[tuple[str, Callable[[ImageResult], float | None], Callable[[float], s
     ("memory", lambda i: i.memory_bytes, units.human_size),
     ("os packages", lambda i: i.exposure.os_packages if i.exposure else None, _count),
     ("language packages", lambda i: i.exposure.language_packages if i.exposure else None, _count),
+    ("fixable cves", lambda i: i.vulnerabilities.fixable_cves if i.vulnerabilities else None, _count),
+    ("go vulns", lambda i: i.vulnerabilities.go_vulns if i.vulnerabilities else None, _count),
 ]
 
 
@@ -154,6 +169,18 @@ def image_bump(old: ImageResult, new: ImageResult, findings: list[gate.Change]) 
         config=diff.config(old.config, new.config),
         checks=diff.checks(old, new),
         findings=findings,
+        vulnerabilities=diff.vulnerabilities(old, new),
+        old_vuln_data=vuln_data(old.vulnerabilities),
+        new_vuln_data=vuln_data(new.vulnerabilities),
+    )
+
+
+def vuln_data(found: VulnFacts | None) -> str:
+    """The dates one side's vulnerability figures were judged on, in one line."""
+    if found is None:
+        return ""
+    return ", ".join(d.describe() for d in [*found.os_data, *([found.go_data] if found.go_data else [])]) or (
+        "no data"
     )
 
 

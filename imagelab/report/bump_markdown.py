@@ -1,11 +1,12 @@
 """The bump report in Markdown, fit for a pull request comment or a CI job summary: one summary table,
-then a collapsed section per image with its metrics, packages by name, configuration and checks."""
+then a collapsed section per image with its metrics, packages by name, vulnerabilities fixed and
+introduced, configuration and checks."""
 
 from __future__ import annotations
 
 from imagelab.report import units
 from imagelab.report.bump import Bump, ImageBump, Part
-from imagelab.report.diff import PackageChange
+from imagelab.report.diff import PackageChange, VulnChange
 
 
 def render(bump: Bump, chart: str = "", trend: str = "") -> str:
@@ -16,6 +17,7 @@ def render(bump: Bump, chart: str = "", trend: str = "") -> str:
         lines += ["", f"![size per image, base layers and own layers, before and after]({chart})"]
     if trend:
         lines += ["", f"Size over the recorded runs: [{trend}]({trend})."]
+    lines += _vuln_totals(bump)
     lines += ["", "## Per image", ""]
     for image in bump.images:
         lines += _section(image)
@@ -78,10 +80,39 @@ def gate_cell(image: ImageBump) -> str:
     return "accepted: " + ", ".join(accepted) if accepted else "pass"
 
 
+def vulns_cell(image: ImageBump) -> str:
+    """CVEs fixed / introduced by the move, then Go vulnerabilities where any moved; "-" when not judged."""
+    if not image.old_vuln_data or not image.new_vuln_data:
+        return "-"
+    cell = f"-{len(image.vulns('fixed'))} +{len(image.vulns('introduced'))}"
+    go_fixed, go_new = image.vulns("fixed", go=True), image.vulns("introduced", go=True)
+    return cell + (f" (Go -{len(go_fixed)} +{len(go_new)})" if go_fixed or go_new else "")
+
+
+def _vuln_totals(bump: Bump) -> list[str]:
+    """One sentence over all images: distinct CVE IDs the move fixed and introduced, base and own."""
+    if not any(i.old_vuln_data and i.new_vuln_data for i in bump.images):
+        return []
+    parts = []
+    for how, verb in (("fixed", "fixes"), ("introduced", "introduces")):
+        ids = {v.id for i in bump.images for v in i.vulns(how)}
+        base = {v.id for i in bump.images for v in i.vulns(how, origin="base")}
+        own = {v.id for i in bump.images for v in i.vulns(how, origin="own")}
+        go = {v.id for i in bump.images for v in i.vulns(how, go=True)}
+        parts.append(
+            f"{verb} {len(ids)} distinct fixable CVEs ({len(base)} in base image layers, {len(own)} in "
+            f"the images' own) and {len(go)} Go vulnerabilities"
+        )
+    return ["", f"Known vulnerabilities: the move {parts[0]}; it {parts[1]}."]
+
+
 def _summary(bump: Bump) -> list[str]:
     lines = [
-        "| image | size | change | in base layers | in own layers | packages +/-/~ | config | checks | gate |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        (
+            "| image | size | change | in base layers | in own layers | packages +/-/~ | CVEs fixed/new "
+            "| config | checks | gate |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for image in bump.images:
         size = image.size
@@ -89,7 +120,7 @@ def _summary(bump: Bump) -> list[str]:
         lines.append(
             f"| {image.name} | {size.shown_old} -> {size.shown_new} | {size.change or '±0'} "
             f"| {delta(image.base_bytes)} | {delta(image.own_bytes)} | {package_counts(image)} "
-            f"| {len(image.config)} | {checks} | {gate_cell(image)} |"
+            f"| {vulns_cell(image)} | {len(image.config)} | {checks} | {gate_cell(image)} |"
         )
     return lines
 
@@ -122,6 +153,7 @@ def _section(image: ImageBump) -> list[str]:
             lines += _packages(title, changes)
     if not image.packages:
         lines += ["Packages: no change.", ""]
+    lines += _vulnerabilities(image)
     if image.config:
         lines += ["Configuration:", ""]
         lines += [f"- {c.field}: `{c.old}` -> `{c.new}`" for c in image.config]
@@ -150,6 +182,36 @@ def _packages(title: str, changes: list[PackageChange]) -> list[str]:
     return [*lines, ""]
 
 
+def _vulnerabilities(image: ImageBump) -> list[str]:
+    """The CVEs and Go vulnerabilities the move fixed and introduced, each part base or own."""
+    if not image.old_vuln_data or not image.new_vuln_data:
+        return []
+    lines = [
+        f"Known vulnerabilities (old side's data: {image.old_vuln_data}; new side's: {image.new_vuln_data}):",
+        "",
+    ]
+    for go, kind in ((False, "fixable CVEs"), (True, "Go vulnerabilities")):
+        for how in ("fixed", "introduced"):
+            found = image.vulns(how, go=go)
+            if not found:
+                continue
+            where = ", ".join(
+                f"{len(image.vulns(how, go, origin))} {label}"
+                for origin, label in (("base", "in base layers"), ("own", "in own layers"), ("", "unknown"))
+                if image.vulns(how, go, origin)
+            )
+            lines.append(f"- {kind} {how} by the move ({len(found)}: {where}): {_vuln_list(found)}")
+    if len(lines) == 2:
+        lines.append("- none fixed, none introduced")
+    return [*lines, ""]
+
+
+def _vuln_list(changes: list[VulnChange], shown: int = 60) -> str:
+    named = [f"{v.id} ({', '.join(v.packages)}{', ' + v.origin if v.origin else ''})" for v in changes]
+    more = f", and {len(named) - shown} more" if len(named) > shown else ""
+    return ", ".join(named[:shown]) + more
+
+
 def _package(change: PackageChange) -> str:
     kind = "" if change.kind == "deb" else f"{change.kind}:"
     if change.how == "added":
@@ -164,6 +226,9 @@ EXPLAINED = (
     "Where from: an image's base layers are its leading layers equal (by diff_id) to the layers of the "
     "image its final stage starts FROM; the rest are its own. A package is in the base's layers when "
     "the base image has it at that version. Sizes are the bytes of the layers' files; *packages +/-/~* "
-    "counts packages added, removed and changed in version (OS and language). The gate's limits, and "
+    "counts packages added, removed and changed in version (OS and language). *CVEs fixed/new*: CVE IDs "
+    "with a Debian fix waiting that the move removed and brought (a CVE is fixed when the new image no "
+    "longer has a fix waiting for it), then Go vulnerabilities by GO- ID; each side judged on its own "
+    "run's data, whose dates each image's section gives. The gate's limits, and "
     "how to accept a reviewed change: `results/accepted.toml`."
 )

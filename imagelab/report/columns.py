@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from imagelab.report import units
-from imagelab.report.model import ImageResult
+from imagelab.report.model import ImageResult, VulnData
 
 
 def _packages(image: ImageResult) -> str:
@@ -19,6 +19,39 @@ def _user(image: ImageResult) -> str:
         return "-"
     name = found.user or "root"
     return f"{name} (root)" if found.root and name != "root" else name
+
+
+def count(value: int | None) -> str:
+    """A vulnerability count: "no data" when there was nothing to judge with, never 0."""
+    return "no data" if value is None else str(value)
+
+
+def _vulns(image: ImageResult) -> str:
+    found = image.vulnerabilities
+    return "-" if found is None else f"{count(found.fixable_cves)} / {count(found.go_vulns)}"
+
+
+def _source(data: VulnData) -> str:
+    # The Go database's module version is a pseudo-version whose date the line already shows.
+    return data.describe().replace(data.source, data.source.split("@")[0], 1)
+
+
+def vuln_data(images: list[ImageResult]) -> str:
+    """What the vulnerability column was judged on, once under a table: each source's date, and what
+    no source here covers. "" when no image was scanned."""
+    scanned = [i.vulnerabilities for i in images if i.vulnerabilities is not None]
+    if not scanned:
+        return ""
+    debian = dict.fromkeys(_source(d) for found in scanned for d in found.os_data)
+    go = dict.fromkeys(_source(found.go_data) for found in scanned if found.go_data)
+    parts = [
+        "Debian's fixes: " + (", ".join(debian) or "no data"),
+        "Go vulnerability database: " + (", ".join(go) or "no Go program, or no data"),
+    ]
+    uncovered = dict.fromkeys(found.not_covered for found in scanned if found.not_covered)
+    if uncovered:
+        parts.append("not covered: " + ", ".join(uncovered))
+    return "Vulnerability data: " + "; ".join(parts) + "."
 
 
 def _variant(image: ImageResult) -> str:
@@ -44,6 +77,7 @@ COLUMNS: list[tuple[str, Callable[[ImageResult], str]]] = [
     ("smoke", lambda i: units.verdict(i.smoke)),
     ("structure", lambda i: units.verdict(i.structure)),
     ("hardened", lambda i: units.verdict(i.hardened)),
+    ("vulns os/go", _vulns),
 ]
 LEFT_ALIGNED = ("variant", "user")
 
@@ -52,7 +86,9 @@ EXPLAINED = (
     "naive image; *vs closure* size over the runtime closure (program, shared libraries, runtime, app and "
     "dependencies); *wasted* bytes later layers delete or overwrite; *build* and *rebuild* (after a "
     "one-line source change) in seconds of the steps the image needed; *1st answer* from `docker run` to "
-    "the first good probe; *pkgs* OS packages / language packages; *user* the user the image runs as."
+    "the first good probe; *pkgs* OS packages / language packages; *user* the user the image runs as; *vulns os/go* CVE IDs named by the fixes Debian's security and "
+    "updates suites hold for its packages / known vulnerabilities (GO- IDs) of its Go programs, offline, "
+    "from the data dated under each table (*no data*: nothing to judge with, which is not 0)."
 )
 
 

@@ -1,4 +1,5 @@
-"""What differs between two measurements of one image: packages by name, configuration, check verdicts.
+"""What differs between two measurements of one image: packages by name, configuration, check verdicts,
+known vulnerabilities by ID.
 
 The gate and the bump report both read these, so a package the gate names is the one the report lists.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imagelab.report.model import CHECKS, ImageConfig, ImageResult, PackageRef
+from imagelab.report.model import CHECKS, ImageConfig, ImageResult, PackageRef, VulnFacts
 
 #: Labels the harness stamps on every image (build.labels): they differ between any two runs or base
 #: sets by construction, and say nothing about what the base changed.
@@ -128,4 +129,62 @@ def checks(old: ImageResult, new: ImageResult) -> list[CheckChange]:
     if old.graceful_stop != new.graceful_stop:
         flag = {True: "pass", False: "fail", None: "-"}
         changes.append(CheckChange("graceful stop", flag[old.graceful_stop], flag[new.graceful_stop]))
+    return changes
+
+
+@dataclass(frozen=True)
+class VulnChange:
+    """A vulnerability one side has and the other has not: fixed by the move, or introduced by it."""
+
+    id: str  # a CVE ID (a Debian fix waiting) or a GO- ID
+    how: str  # "fixed" (the old side had it) or "introduced" (the new side has it)
+    packages: tuple[str, ...]  # the Debian packages or Go modules it was found in, with their versions
+    #: "base" when the base image's layers hold it (the side that has it), "own" when the image's own
+    #: layers do, "" when the measurement did not record it.
+    origin: str
+    go: bool = False  # a GO- ID of a Go program, not a Debian fix
+
+    def describe(self) -> str:
+        where = f", {self.origin}" if self.origin else ""
+        return f"{'+' if self.how == 'introduced' else '-'}{self.id} ({', '.join(self.packages)}{where})"
+
+
+def _vuln_index(found: VulnFacts) -> dict[tuple[bool, str], tuple[list[str], set[bool | None]]]:
+    """(go?, ID) -> (where it was found, whether those places are in the base layers)."""
+    index: dict[tuple[bool, str], tuple[list[str], set[bool | None]]] = {}
+    for fix in found.os_fixes:
+        for cve in fix.cves:
+            places, origins = index.setdefault((False, cve), ([], set()))
+            places.append(f"{fix.package} {fix.installed}")
+            origins.add(fix.in_base)
+    for finding in found.go:
+        places, origins = index.setdefault((True, finding.id), ([], set()))
+        places.append(f"{finding.module} {finding.installed}")
+        origins.add(finding.in_base)
+    return index
+
+
+def _vuln_origin(origins: set[bool | None]) -> str:
+    # Found in the base and in the image's own layers: the base's, since moving the base is what fixes it there.
+    return "" if None in origins else "base" if True in origins else "own"
+
+
+def vulnerabilities(old: ImageResult, new: ImageResult) -> list[VulnChange]:
+    """Fixable CVEs and Go vulnerabilities the move fixed and introduced, by ID. A CVE is "fixed" when
+    the new image no longer has a fix waiting for it (it has the fix, or no longer has the package).
+    Only what both sides judged is compared: a side not scanned, or with "no data", says nothing."""
+    was, now = old.vulnerabilities, new.vulnerabilities
+    if was is None or now is None:
+        return []
+    judged = {
+        False: was.fixable_cves is not None and now.fixable_cves is not None,
+        True: was.go_vulns is not None and now.go_vulns is not None,
+    }
+    before, after = _vuln_index(was), _vuln_index(now)
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        if not judged[key[0]] or (key in before) == (key in after):
+            continue
+        how, (places, origins) = ("fixed", before[key]) if key in before else ("introduced", after[key])
+        changes.append(VulnChange(key[1], how, tuple(dict.fromkeys(places)), _vuln_origin(origins), key[0]))
     return changes

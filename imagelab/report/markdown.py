@@ -14,6 +14,8 @@ def render(run: Run) -> str:
     lines = [f"# imagelab compare: {run.base_set} base set", "", *header(run), ""]
     for app, images in run.by_app().items():
         lines += [f"## {app}", "", *_table(images), ""]
+        data = columns.vuln_data(images)
+        lines += [data, ""] if data else []
         lines += _bases(images)
         lines += breakdown.markdown(images)
         lines += _failures(images)

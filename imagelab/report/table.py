@@ -18,7 +18,12 @@ LINE_CHARS = 200
 def tables(run: Run) -> list[Table]:
     found = []
     for app, images in run.by_app().items():
-        table = Table(title=f"{app} ({run.base_set} base set)", title_justify="left")
+        table = Table(
+            title=f"{app} ({run.base_set} base set)",
+            title_justify="left",
+            caption=columns.vuln_data(images) or None,
+            caption_justify="left",
+        )
         for heading, _ in columns.COLUMNS:
             table.add_column(heading, justify="left" if heading in columns.LEFT_ALIGNED else "right")
         for image in images:

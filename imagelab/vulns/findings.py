@@ -42,6 +42,11 @@ class OsFix:
     cves: tuple[str, ...] = ()  # named by the uploads after `installed`, up to `fixed`
     changelog_read: bool = True  # False: the fixed .deb's changelog could not be had; CVE IDs unknown
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """The same fix in another image (its base): the same package at the same installed version."""
+        return self.package, self.installed
+
 
 @dataclass(frozen=True)
 class GoFinding:
@@ -54,6 +59,11 @@ class GoFinding:
     fixed: str  # the first version without it; "" when there is none yet
     aliases: tuple[str, ...] = ()  # CVE and GHSA IDs of the same vulnerability
     called: bool = False  # the program holds one of the vulnerable functions, not only the module
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """The same finding in another image: the same program path, module version and vulnerability."""
+        return self.binary, self.module, self.installed, self.id
 
 
 @dataclass(frozen=True)

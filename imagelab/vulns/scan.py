@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Protocol
 
 from imagelab import process
-from imagelab.inspect import dpkg, exposure
+from imagelab.inspect import dpkg, exposure, imagefs
 from imagelab.inspect.imagefs import Entry
 from imagelab.vulns import debian, support
 from imagelab.vulns.archive import CACHE_DIR, Archive
@@ -57,8 +58,29 @@ class Scanner:
         self.changelogs = Changelogs(cache_dir, self.archive.fetch)
         self.go = go or GoVulns(cache_dir, offline=offline)
         self.support = support.SupportLists(self.archive, cache_dir)
+        # compare measures two images at once: the data is fetched, and its files written, by one scan
+        # at a time (a scan is mostly Python reading what is already in memory).
+        self._lock = threading.RLock()
+        self._bases: dict[tuple[str, ...], Findings] = {}
 
     def scan(self, image: ImageFiles) -> Findings:
+        with self._lock:
+            return self._scan(image)
+
+    def scan_base(self, image: imagefs.ImageFS, count: int) -> Findings | None:
+        """The findings of a saved image's first `count` layers: its base image's files, as the base
+        left them. Each list of layers is scanned once a run (slim and multistage of an app share one).
+        None for an image FROM scratch."""
+        if count <= 0:
+            return None
+        layers = tuple(layer.diff_id for layer in image.layers[:count])
+        with self._lock:
+            if layers not in self._bases:
+                with imagefs.open_archive(image.archive, layers=count) as base:
+                    self._bases[layers] = self._scan(base)
+            return self._bases[layers]
+
+    def _scan(self, image: ImageFiles) -> Findings:
         findings = Findings()
         records = dpkg.installed_records(_record_files(image))
         findings.packages = len(records)

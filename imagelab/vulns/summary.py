@@ -37,3 +37,23 @@ def summary(findings: Findings) -> str:
         )
     lines += [f"note: {note}" for note in findings.notes]
     return "\n".join(lines)
+
+
+def line(findings: Findings, base: Findings | None = None) -> str:
+    """One line for an image: its counts, how many of them its base image's layers already hold (`base`:
+    the findings of those layers; None for an image FROM scratch), the data's dates, what is not covered."""
+    in_base = {fix.key for fix in base.os_fixes} if base else set()
+    go_in_base = {finding.key for finding in base.go} if base else set()
+    base_cves = {cve for fix in findings.os_fixes if fix.key in in_base for cve in fix.cves}
+    base_go = {finding.id for finding in findings.go if finding.key in go_in_base}
+    cves, go = findings.fixable_cves, findings.go_vulns
+    text = f"fixable OS CVEs: {count(cves)}"
+    if cves is not None:
+        text += f" in {findings.fixable_packages} packages"
+        text += f" ({len(base_cves)} in the base image's layers)" if cves else ""
+    text += f"; Go vulnerabilities: {count(go)} in {len(findings.go_binaries)} Go programs"
+    text += f" ({len(base_go)} in the base image's layers)" if go else ""
+    dates = [*findings.os_data, *([findings.go_data] if findings.go_data else [])]
+    if dates:
+        text += "; data: " + ", ".join(date.describe() for date in dates)
+    return f"{text}; not covered: {findings.not_covered}"
