@@ -100,9 +100,10 @@ def need(dockerfile: Path) -> Need | None:
 
 def engine_release(version: str) -> tuple[int, int] | None:
     """The engine's release as (major, minor), from `docker version`'s Version ("28.5.2+dfsg4"); None
-    when it names no release (an engine built from source), then the API version decides."""
+    when it names no release (an engine built from source), then the API version decides. Docker's
+    release numbers start at 17.03; a smaller one is a module version (moby's "2.0.0-beta.24"), no release."""
     found = re.match(r"v?(\d+)\.(\d+)", version)
-    return (int(found[1]), int(found[2])) if found else None
+    return (int(found[1]), int(found[2])) if found and int(found[1]) >= 17 else None
 
 
 def enough(wanted: Need, version: str, api: str) -> bool | None:

@@ -64,6 +64,7 @@ def test_the_needs_line_is_read_from_the_header_only(tmp_path: Path) -> None:
             "needs Docker Engine 23.0 (BuildKit 0.10); this engine is Docker 20.10.24+dfsg1 (API 1.41)",
         ),
         ("library-import", "1.56", ""),  # Docker 29 built from its module: its API version decides
+        ("2.0.0-beta.24-module", "1.56", ""),  # the same, stamped with its module's version
         (
             "library-import",
             "1.41",
