@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import json
 import os
@@ -244,18 +245,40 @@ def test_apps(
     return {app.name: results[f"{app.name}-{TEST_STAGE}"] for app in apps}
 
 
+CHANGE_MARKER = "imagelab: a one-line source change to time the rebuild"
+
+
 @contextlib.contextmanager
 def source_changed(apps: list[App]) -> Iterator[None]:
-    """Add one comment line to each app's source file, and put the files back however we leave."""
-    originals = {app.source_file: app.source_file.read_bytes() for app in apps}
-    try:
-        for app in apps:
-            line = f"\n{app.comment} imagelab: a one-line source change to time the rebuild ({uuid.uuid4().hex})\n"
-            app.source_file.write_bytes(originals[app.source_file] + line.encode())
-        yield
-    finally:
-        for path, content in originals.items():
-            path.write_bytes(content)
+    """Add one comment line to each app's source file, and put the files back however we leave.
+
+    One run at a time per checkout (a lock): two runs that each put back what they read would leave the
+    other's line in. A line a killed run could not take back is taken out first: no program writes it."""
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    with (SCRATCH / "source-change.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        originals = {app.source_file: _without_change(app.source_file.read_bytes()) for app in apps}
+        try:
+            for app in apps:
+                line = f"\n{app.comment} {CHANGE_MARKER} ({uuid.uuid4().hex})\n"
+                app.source_file.write_bytes(originals[app.source_file] + line.encode())
+            yield
+        finally:
+            for path, content in originals.items():
+                path.write_bytes(content)
+
+
+def _without_change(source: bytes) -> bytes:
+    """The source without the lines (and the blank line before each) that source_changed adds."""
+    lines = source.decode("utf-8", "surrogateescape").split("\n")
+    kept: list[str] = []
+    for line in lines:
+        if CHANGE_MARKER in line:
+            if kept and not kept[-1].strip():
+                kept.pop()
+            continue
+        kept.append(line)
+    return "\n".join(kept).encode("utf-8", "surrogateescape")
 
 
 def time_rebuild(
