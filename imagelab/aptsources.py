@@ -19,22 +19,18 @@ APT_DIR = Path("/etc/apt")
 
 def debian_mirror(apt_dir: Path = APT_DIR) -> str:
     """IMAGELAB_DEBIAN_MIRROR, else the first archive (not security) apt uses; "" when there is none."""
-    if os.environ.get(MIRROR_ENV):
-        return os.environ[MIRROR_ENV].rstrip("/")
-    for uri in _uris(apt_dir):
-        if uri.rstrip("/").endswith("/debian"):
-            return uri.rstrip("/")
-    return ""
+    return _archive(MIRROR_ENV, "/debian", apt_dir)
 
 
 def debian_security_mirror(apt_dir: Path = APT_DIR) -> str:
     """IMAGELAB_DEBIAN_SECURITY_MIRROR, else the first security archive apt uses; "" when there is none."""
-    if os.environ.get(SECURITY_MIRROR_ENV):
-        return os.environ[SECURITY_MIRROR_ENV].rstrip("/")
-    for uri in _uris(apt_dir):
-        if uri.rstrip("/").endswith("/debian-security"):
-            return uri.rstrip("/")
-    return ""
+    return _archive(SECURITY_MIRROR_ENV, "/debian-security", apt_dir)
+
+
+def _archive(variable: str, ending: str, apt_dir: Path) -> str:
+    if os.environ.get(variable):
+        return os.environ[variable].rstrip("/")
+    return next((uri.rstrip("/") for uri in _uris(apt_dir) if uri.rstrip("/").endswith(ending)), "")
 
 
 def _uris(apt_dir: Path) -> Iterator[str]:

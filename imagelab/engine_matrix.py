@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import ROOT, needs
-from imagelab.engine import second
+from imagelab import ROOT, engine, needs
+from imagelab.engine import bootstrap, second
 from imagelab.errors import ImagelabError
 
 #: Two go-href variants: a static binary FROM scratch, and one on a distroless base -- every layer of the
@@ -87,7 +88,9 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
     results.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
+        env = _with_buildx(cell.kind, results / "docker-config", log)
         with second.second_engine(log=log, kind=cell.kind, store=cell.store) as other:
+            env["DOCKER_HOST"] = other.host
             version = other.client().version()
             # A Dockerfile that names a newer engine than this one is left out by compare, as it should
             # be: it is left out of the cell's baseline too, so the gate does not call it disappeared.
@@ -97,10 +100,11 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
                 if (why := needs.unmet(apps_dockerfile(variant), version["Version"], version["ApiVersion"]))
             }
             gate_on = _without(baseline, set(left_out), results / "baseline.json")
-            done = compare(results, {"DOCKER_HOST": other.host}, "--baseline", str(gate_on))
+            done = compare(results, env, "--baseline", str(gate_on))
     except (ImagelabError, subprocess.TimeoutExpired) as exc:  # this cell's verdict, not the matrix's end
         return Outcome(cell, False, str(exc).splitlines()[0], seconds=time.monotonic() - started)
     outcome = Outcome(cell, done.returncode == 0, seconds=time.monotonic() - started)
+    outcome.buildx = _buildx_version(env)
     if not (results / "compare.json").exists():
         outcome.ok, outcome.reason = False, _last_line(done.stderr)
         return outcome
@@ -121,6 +125,28 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
     notes = [f"{variant} left out: {why.split(';')[0]}" for variant, why in left_out.items()]
     outcome.ok, outcome.reason = not problems, "; ".join(problems or notes)
     return outcome
+
+
+def _with_buildx(kind: str, config: Path, log: Callable[[str], None]) -> dict[str, str]:
+    """An environment whose docker CLI uses the buildx plugin that goes with `kind` (Debian 13's 0.13
+    with Debian 12's engine): a DOCKER_CONFIG of the cell's own, so the user's plugin stays as it is."""
+    plugins = config / "cli-plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(bootstrap.buildx_plugin(bootstrap.KINDS[kind].buildx_suite, log), plugins / "docker-buildx")
+    return {"DOCKER_CONFIG": str(config)}
+
+
+def _buildx_version(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        ["docker", "buildx", "version"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    words = done.stdout.split()  # "github.com/docker/buildx 0.13.1+ds1 <revision>"
+    return words[1] if done.returncode == 0 and len(words) > 1 else "unknown"
 
 
 def apps_dockerfile(variant: str) -> Path:
@@ -153,15 +179,11 @@ def invariants(row: dict | None) -> list[str]:
 
 
 def every_cell() -> list[Cell]:
-    from imagelab.engine import bootstrap
-
     return [Cell(kind.name, store) for kind in bootstrap.KINDS.values() for store in kind.stores]
 
 
 def run(cells: list[Cell], out: Path, log: Callable[[str], None] = print) -> list[Outcome]:
     """Every cell, then the table into `out` (results/engines.md): the matrix a README shows."""
-    from imagelab import engine
-
     in_use = engine.describe()
     with tempfile.TemporaryDirectory(prefix="imagelab-engines-") as tmp:
         work = Path(tmp)
@@ -183,12 +205,15 @@ def table(outcomes: list[Outcome], in_use: str) -> str:
         + " ".join(f"--variant {v}" for v in VARIANTS)
         + "` gated against it.",
         "",
-        "| engine | image store | reported as | result | seconds |",
-        "|---|---|---|---|---:|",
+        "| engine | image store | reported as | buildx | result | seconds |",
+        "|---|---|---|---|---|---:|",
     ]
     for o in outcomes:
         verdict = ("pass" + (f" ({o.reason})" if o.reason else "")) if o.ok else f"FAIL: {o.reason}"
-        lines.append(f"| {o.cell.kind} | {o.cell.store} | {o.engine or '-'} | {verdict} | {o.seconds:.0f} |")
+        lines.append(
+            f"| {o.cell.kind} | {o.cell.store} | {o.engine or '-'} | {o.buildx or '-'} | {verdict} "
+            f"| {o.seconds:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

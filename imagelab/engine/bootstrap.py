@@ -237,11 +237,15 @@ def _install_buildx(suite: str, log) -> None:
         return
     if ours.exists() and ours.read_text().strip() == suite:
         return
-    packages = ENGINE_PACKAGES if suite == KINDS[DEFAULT_KIND].engine_suite else ["docker-buildx"]
-    root = _unpacked(suite, packages, log)
     PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(root / "usr/libexec/docker/cli-plugins/docker-buildx", plugin)
+    shutil.copy2(buildx_plugin(suite, log), plugin)
     ours.write_text(suite + "\n")
+
+
+def buildx_plugin(suite: str, log) -> Path:
+    """`suite`'s docker-buildx plugin, unpacked once and kept (e.g. for a DOCKER_CONFIG of its own)."""
+    packages = ENGINE_PACKAGES if suite == KINDS[DEFAULT_KIND].engine_suite else ["docker-buildx"]
+    return _unpacked(suite, packages, log) / "usr/libexec/docker/cli-plugins/docker-buildx"
 
 
 @dataclass(frozen=True)
