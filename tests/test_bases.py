@@ -151,7 +151,7 @@ def test_the_final_stage_base_follows_stage_names(tmp_path: Path) -> None:
 
 
 def test_a_resolved_image_is_passed_by_digest() -> None:
-    image = bases.BaseImage("python", "127.0.0.1:5000/imagelab-bases/python:debian13")
+    image = bases.RoleImage("python", "127.0.0.1:5000/imagelab-bases/python:debian13")
     assert image.build_arg == image.ref
     resolved = replace(image, digest=DIGEST)
     assert resolved.build_arg == f"127.0.0.1:5000/imagelab-bases/python@{DIGEST}"
@@ -374,7 +374,7 @@ needs_builder = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session")
-def local_set() -> bases.BaseSets:
+def local_set() -> bases.LocalSet:
     """The whole local set, built (or found up to date) by the code `nox -s bases` runs."""
     if not engine.answers():
         pytest.skip("no Docker engine answers")
@@ -399,7 +399,7 @@ CONTRACT_FILES = {
 @pytest.mark.docker
 @needs_builder
 @pytest.mark.parametrize("role", list(CONTRACT_FILES))
-def test_the_stand_in_keeps_the_official_contract(local_set: bases.BaseSets, role: str) -> None:
+def test_the_stand_in_keeps_the_official_contract(local_set: bases.LocalSet, role: str) -> None:
     checks = structure.run_tool(
         local.image_ref(local_set.roles[role]), [CONTRACTS / name for name in CONTRACT_FILES[role]]
     )
@@ -415,7 +415,7 @@ FOR_DEBIAN12 = {
 
 
 @pytest.fixture(scope="session")
-def debian12_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[bases.BaseSets, Path]:
+def debian12_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[bases.LocalSet, Path]:
     """The Debian 12 set, built (or found up to date) by the code `nox -s bases -- --bases debian12`
     runs, and its contracts: the Debian 13 ones with the release and the Python changed."""
     if not engine.answers():
@@ -436,7 +436,7 @@ def debian12_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[bases.BaseSe
 @needs_builder
 @pytest.mark.parametrize("role", [role for role in CONTRACT_FILES if role != "golang"])
 def test_the_debian12_stand_in_keeps_the_same_contract(
-    debian12_set: tuple[bases.BaseSets, Path], role: str
+    debian12_set: tuple[bases.LocalSet, Path], role: str
 ) -> None:
     bookworm, contracts = debian12_set
     checks = structure.run_tool(
@@ -448,7 +448,7 @@ def test_the_debian12_stand_in_keeps_the_same_contract(
 
 @pytest.mark.docker
 @needs_builder
-def test_every_stand_in_says_what_it_stands_in_for(local_set: bases.BaseSets) -> None:
+def test_every_stand_in_says_what_it_stands_in_for(local_set: bases.LocalSet) -> None:
     for role in local_set.roles.values():
         labels = engine.image_labels(local.image_ref(role))
         assert labels[f"{local.LABEL}.stands-in-for"] == role.official
@@ -469,7 +469,7 @@ def test_every_stand_in_says_what_it_stands_in_for(local_set: bases.BaseSets) ->
 
 @pytest.mark.docker
 @needs_builder
-def test_a_second_build_finds_everything_up_to_date(local_set: bases.BaseSets) -> None:
+def test_a_second_build_finds_everything_up_to_date(local_set: bases.LocalSet) -> None:
     results = bases.build_local(log=lambda line: None)
     assert all(r.cached for r in results), [r.role for r in results if not r.cached]
 
@@ -518,7 +518,7 @@ def build_and_run(context: Path, dockerfile: str, tag: str) -> str:
 @pytest.mark.docker
 @needs_builder
 def test_a_venv_from_the_python_image_runs_in_the_distroless_one(
-    local_set: bases.BaseSets, tmp_path: Path, scratch_tag: str
+    local_set: bases.LocalSet, tmp_path: Path, scratch_tag: str
 ) -> None:
     output = build_and_run(tmp_path, VENV_APP, scratch_tag)
     assert output.startswith("/venv /venv/lib/python3.13/site-packages/pip/")
@@ -527,7 +527,7 @@ def test_a_venv_from_the_python_image_runs_in_the_distroless_one(
 @pytest.mark.docker
 @needs_builder
 def test_node_modules_from_the_node_image_run_in_the_distroless_one(
-    local_set: bases.BaseSets, tmp_path: Path, scratch_tag: str
+    local_set: bases.LocalSet, tmp_path: Path, scratch_tag: str
 ) -> None:
     (tmp_path / "greet").mkdir()
     (tmp_path / "greet/package.json").write_text('{"name": "greet", "version": "1.0.0", "main": "index.js"}')
@@ -540,7 +540,7 @@ def test_node_modules_from_the_node_image_run_in_the_distroless_one(
 @pytest.mark.docker
 @needs_builder
 def test_a_bad_package_names_itself_and_leaves_the_image_alone(
-    local_set: bases.BaseSets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_set: bases.LocalSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text = recipes.BASES_TOML.read_text().replace(
         '"media-types"]', '"media-types", "no-such-package-imagelab"]', 1

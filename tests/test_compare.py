@@ -164,7 +164,7 @@ def test_after_an_edit_of_the_measuring_code_nothing_is_recalled(tmp_path):
     measure = code / "inspect" / "measure.py"
     measure.write_text(measure.read_text() + "\n# a comment measures nothing differently\n")
     assert Memory(path, forget=False, code=measuring.code_fingerprint(copies)).recall("content-key") == row
-    measure.write_text(measure.read_text().replace("LARGEST_LAYERS = ", "LARGEST_LAYERS = 1 + "))
+    measure.write_text(measure.read_text().replace("GZIP_LEVEL = ", "GZIP_LEVEL = 1 + "))
     edited = Memory(path, forget=False, code=measuring.code_fingerprint(copies))
     assert edited.recall("content-key") is None
     edited.save()  # the old code's rows are not kept either

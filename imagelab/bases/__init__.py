@@ -13,18 +13,18 @@
 """
 
 from imagelab.bases.local import StandIn, build_local
-from imagelab.bases.recipes import BaseSets, Recipes, Role, arg_of, load, load_recipes
+from imagelab.bases.recipes import LocalSet, Recipes, Role, arg_of, load, load_recipes
 from imagelab.bases.resolution import Resolved, resolve
-from imagelab.bases.sets import LOCAL_SET, BaseImage, BaseSet, final_role, known_sets, open_set, roles_of
+from imagelab.bases.sets import LOCAL_SET, BaseSet, RoleImage, final_role, known_sets, open_set, roles_of
 
 __all__ = [
     "LOCAL_SET",
-    "BaseImage",
     "BaseSet",
-    "BaseSets",
+    "LocalSet",
     "Recipes",
     "Resolved",
     "Role",
+    "RoleImage",
     "StandIn",
     "arg_of",
     "build_local",

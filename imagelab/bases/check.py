@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from imagelab.bases.resolution import RESOLVE_THREADS
-from imagelab.bases.sets import REFERENCE, BaseImage, BaseSet, roles_of
+from imagelab.bases.sets import REFERENCE, BaseSet, RoleImage, roles_of
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
 
@@ -100,7 +100,7 @@ def check(base_set: BaseSet, baseline: Path | None, dockerfiles: dict[str, Path]
     )
 
 
-def _check(image: BaseImage, recorded: dict[str, str], cells: list[str]) -> RoleCheck:
+def _check(image: RoleImage, recorded: dict[str, str], cells: list[str]) -> RoleCheck:
     result = RoleCheck(image.role, image.ref, recorded.get(image.name, ""), "", cells=cells)
     try:
         result.current = registry.remote_digest(f"{image.name}@{image.pin}" if image.pin else image.ref)

@@ -21,7 +21,7 @@ from pathlib import Path
 from imagelab import ROOT, engine
 from imagelab.bases import distroless, rootfs, schedule
 from imagelab.bases.node import NodeRelease, node_release
-from imagelab.bases.recipes import BASES_DIR, BaseSets, Role, load
+from imagelab.bases.recipes import BASES_DIR, LocalSet, Role, load
 from imagelab.engine import registry
 from imagelab.errors import BuildError, ConfigError
 from imagelab.inspect import dpkg
@@ -59,7 +59,7 @@ def build_local(
     roles: Iterable[str] = (),
     ca_file: Path | None = None,
     rebuild: bool = False,
-    sets: BaseSets | None = None,
+    sets: LocalSet | None = None,
     log: Callable[[str], None] = terminal.step,
 ) -> list[StandIn]:
     """Build the stand-ins of `roles` (all when empty) and the roles they build on, and push each to the
@@ -144,7 +144,7 @@ def _one_builder_at_a_time(log: Callable[[str], None]) -> Iterator[None]:
 
 def _build_or_reuse(
     role: Role,
-    sets: BaseSets,
+    sets: LocalSet,
     extra_ca: bytes,
     node: NodeRelease | None,
     rebuild: bool,
@@ -209,7 +209,7 @@ def read_extra_ca(ca_file: Path | None) -> bytes:
     return content
 
 
-def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
+def _build_order(sets: LocalSet, wanted: list[str]) -> list[str]:
     """`wanted` and the roles they build on, parents first, in bases.toml order where free."""
     needed: set[str] = set()
     for name in wanted:
@@ -230,7 +230,7 @@ def _build_order(sets: BaseSets, wanted: list[str]) -> list[str]:
 
 
 def _key(
-    role: Role, sets: BaseSets, extra_ca: bytes, node: NodeRelease | None, parent: StandIn | None = None
+    role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent: StandIn | None = None
 ) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
@@ -258,7 +258,7 @@ def _key(
 
 def _build(
     role: Role,
-    sets: BaseSets,
+    sets: LocalSet,
     key: str,
     extra_ca: bytes,
     node: NodeRelease | None,
@@ -339,7 +339,7 @@ VERSION_PACKAGES = (
 )
 
 
-def _versions(role: Role, sets: BaseSets, image: str, node: NodeRelease | None) -> dict[str, str]:
+def _versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) -> dict[str, str]:
     """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
     installed = dpkg.installed(
         engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
@@ -355,7 +355,7 @@ def _versions(role: Role, sets: BaseSets, image: str, node: NodeRelease | None) 
 
 
 def _labels(
-    role: Role, sets: BaseSets, key: str, versions: dict[str, str], archive_date: str, parent: StandIn | None
+    role: Role, sets: LocalSet, key: str, versions: dict[str, str], archive_date: str, parent: StandIn | None
 ) -> dict[str, str]:
     labels = {
         f"{LABEL}.stands-in-for": role.official,

@@ -77,7 +77,7 @@ class Debian:
 
 
 @dataclass(frozen=True)
-class BaseSets:
+class LocalSet:
     """The recipes of one local set (e.g. `debian`): every role's stand-in on one Debian release."""
 
     path: Path
@@ -97,20 +97,20 @@ class Recipes:
 
     path: Path
     roles: tuple[str, ...]  # every role a Dockerfile can ask for, in file order
-    sets: dict[str, BaseSets]
+    sets: dict[str, LocalSet]
 
-    def local_set(self, name: str) -> BaseSets:
+    def local_set(self, name: str) -> LocalSet:
         if name not in self.sets:
             raise ConfigError(
                 f"{self.path} has no local set {name!r}", hint=f"local sets: {', '.join(self.sets)}"
             )
         return self.sets[name]
 
-    def by_tag(self, tag: str) -> BaseSets | None:
+    def by_tag(self, tag: str) -> LocalSet | None:
         return next((s for s in self.sets.values() if s.debian.tag == tag), None)
 
 
-def load(path: Path = BASES_TOML, local_set: str = "debian") -> BaseSets:
+def load(path: Path = BASES_TOML, local_set: str = "debian") -> LocalSet:
     """The recipes of one local set (default `debian`, the Debian 13 stand-ins)."""
     return load_recipes(path).local_set(local_set)
 
@@ -173,7 +173,7 @@ def load_recipes(path: Path = BASES_TOML) -> Recipes:
                     f"{path}: roles.{made.name}.from names unknown role {made.parent!r}",
                     hint=f"valid roles: {', '.join(roles)}",
                 )
-        sets[name] = BaseSets(path, debian, roles, name)
+        sets[name] = LocalSet(path, debian, roles, name)
     return Recipes(path, tuple(tables), sets)
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab.bases.local import StandIn, build_local
-from imagelab.bases.recipes import BaseSets, Recipes, load_recipes
-from imagelab.bases.sets import BaseImage, BaseSet, where
+from imagelab.bases.recipes import LocalSet, Recipes, load_recipes
+from imagelab.bases.sets import BaseSet, RoleImage, where
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
 from imagelab.terminal import terminal
@@ -32,7 +32,7 @@ class Resolved:
     pushed: list[str]  # roles pushed to the registry this time
 
 
-def local_stand_ins(base_set: BaseSet, recipes: Recipes) -> dict[str, tuple[BaseSets, str]]:
+def local_stand_ins(base_set: BaseSet, recipes: Recipes) -> dict[str, tuple[LocalSet, str]]:
     """role -> (the local set whose recipe makes it, the role built) for the set's local references."""
     found = {}
     for image in base_set.images:
@@ -91,7 +91,7 @@ def resolve(
     return Resolved(base_set.with_digests(digests), stand_ins, pushed)
 
 
-def _remote(base_set: BaseSet, image: BaseImage) -> str:
+def _remote(base_set: BaseSet, image: RoleImage) -> str:
     try:
         return registry.remote_digest(image.ref)
     except registry.RegistryError as exc:

@@ -55,7 +55,7 @@ IMAGE_CONTEXT = "docker-image://"
 
 
 @dataclass(frozen=True)
-class BaseImage:
+class RoleImage:
     """One role of a set: the reference builds ask for, and the digest it resolved to."""
 
     role: str
@@ -90,7 +90,7 @@ class Replacement:
     """An image a Dockerfile names plainly, and the set's image that a named context puts in its place."""
 
     use: dockerfile.ImageUse
-    image: BaseImage
+    image: RoleImage
 
     @property
     def name(self) -> str:
@@ -109,14 +109,14 @@ class BaseSet:
     name: str
     path: Path
     description: str
-    images: tuple[BaseImage, ...]
+    images: tuple[RoleImage, ...]
     resolved: bool = False  # the roles builds use have their digests (bases.resolve)
     #: (reference as `matching` reads it, role): the public references each role's image stands for.
     references: tuple[tuple[str, str], ...] = ()
     #: Plain references resolve from their registries as written (the official set): no contexts.
     as_written: bool = False
 
-    def image(self, role: str) -> BaseImage | None:
+    def image(self, role: str) -> RoleImage | None:
         return next((image for image in self.images if image.role == role), None)
 
     def role_for(self, ref: str) -> str | None:
@@ -301,7 +301,7 @@ def _load(path: Path, registry_address: str) -> BaseSet:
                 hint="write [host[:port]/]name[:tag][@sha256:<64 hex>], e.g. python:3.13-trixie",
             )
         pin = match["digest"] or ""
-        images.append(BaseImage(role, filled.removesuffix(f"@{pin}") if pin else filled, pin, pin))
+        images.append(RoleImage(role, filled.removesuffix(f"@{pin}") if pin else filled, pin, pin))
     description = data.get("description", "")
     as_written = data.get("as-written", False)
     if not isinstance(as_written, bool):
@@ -316,7 +316,7 @@ def _load(path: Path, registry_address: str) -> BaseSet:
     )
 
 
-def _references(path: Path, data: dict, images: list[BaseImage], registry_address: str) -> tuple:
+def _references(path: Path, data: dict, images: list[RoleImage], registry_address: str) -> tuple:
     """What each role's image stands for: the official set's reference and [aliases] of the role, then
     this set's [aliases], then its own references. One reference standing for two roles is refused."""
     official = SETS_DIR / f"{OFFICIAL_SET}.toml"
@@ -355,7 +355,7 @@ def _references(path: Path, data: dict, images: list[BaseImage], registry_addres
     return tuple(found.items())
 
 
-def where(base_set: BaseSet, image: BaseImage) -> str:
+def where(base_set: BaseSet, image: RoleImage) -> str:
     """How an error names a role of a set: the file, the role and the reference."""
     return f"{base_set.path.name}: role {image.role} ({image.ref})"
 

@@ -18,23 +18,15 @@ from typing import IO
 
 from imagelab import dockerfile, engine
 from imagelab.engine import manifests
-from imagelab.inspect import layers
 from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
-LARGEST_LAYERS = 3
 
 
 @dataclass
-class LayerSize:
-    """What one of an image's largest layers weighs, and the build step that made it."""
+class StageBase:
+    """An image a stage of the Dockerfile builds on (FROM, COPY --from=IMAGE, RUN --mount=from=IMAGE)."""
 
-    instruction: str
-    size: int
-
-
-@dataclass
-class BaseImage:
     ref: str  # what the build used: build arguments applied, the set's image in place of a plain reference
     id: str
     digest: str = ""
@@ -49,8 +41,7 @@ class ImageMeasure:
     engine_size: int
     compressed_size: int
     layers: int
-    largest_layers: list[LayerSize] = field(default_factory=list)
-    base_images: list[BaseImage] = field(default_factory=list)
+    base_images: list[StageBase] = field(default_factory=list)
 
 
 def instruction(created_by: str) -> str:
@@ -61,18 +52,18 @@ def instruction(created_by: str) -> str:
 
 def base_images(
     path: Path, build_args: dict[str, str], replaced: dict[str, str] | None = None
-) -> list[BaseImage]:
+) -> list[StageBase]:
     """The images a Dockerfile builds on (FROMs, COPY --from=IMAGE, RUN --mount=from=IMAGE), with its
     ARG defaults overridden as bake does and `replaced` (BaseSet.replaced: a plain reference -> the set's
     image, what a named context put there) applied; stages and scratch are no image."""
-    found: list[BaseImage] = []
-    for use in dockerfile.images(layers.parse_dockerfile(path.read_text()), build_args):
+    found: list[StageBase] = []
+    for use in dockerfile.images(dockerfile.parse_dockerfile(path.read_text()), build_args):
         ref = (replaced or {}).get(use.ref, use.ref)
         if any(b.ref == ref for b in found):
             continue
         image_id, digest = engine.image_id_and_digest(ref)
         # A base passed by digest (ref@sha256:...) names its digest even when the engine keeps no copy.
-        found.append(BaseImage(ref, image_id, digest or ref.partition("@")[2], use.written, use.line))
+        found.append(StageBase(ref, image_id, digest or ref.partition("@")[2], use.written, use.line))
     return found
 
 
@@ -132,8 +123,6 @@ def measure_image(
 ) -> ImageMeasure:
     """What the image `tag`, built from `dockerfile` with `build_args` (and `replaced`, the named contexts
     its base set put in place of plain references), costs; `fs` is its saved files."""
-    # The saved image's history already names the step that made each layer (as `docker history` does).
-    layers = [LayerSize(instruction(layer.created_by), layer.size) for layer in fs.layers if layer.size > 0]
     bases = base_images(dockerfile, build_args, replaced)
     for base in bases:  # the base set is in the registry: its layers' compressed sizes cost no gzip
         compressed.learn(manifests.pushed_layer_sizes(base.ref))
@@ -143,6 +132,5 @@ def measure_image(
         engine_size=engine.image_size(tag),
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
-        largest_layers=sorted(layers, key=lambda layer: layer.size, reverse=True)[:LARGEST_LAYERS],
         base_images=bases,
     )
