@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
@@ -115,6 +116,10 @@ def lint(session: nox.Session) -> None:
     # and its sdist downloads the binary from GitHub releases while installing, which not every
     # machine reaches; the Go module proxy is there wherever Go is.
     if not (Path(session.bin) / "actionlint").exists():
+        if shutil.which("go") is None:
+            session.error(
+                "lint builds actionlint with Go, and no go is on PATH: install Go (https://go.dev/dl)"
+            )
         session.run("go", "install", ACTIONLINT, env={"GOBIN": session.bin}, external=True)
     session.run("actionlint")
     session.run("python", "-m", "imagelab", "lint", *session.posargs)
