@@ -294,7 +294,7 @@ def test_a_plain_dockerfile_builds_on_a_golden_image(tmp_path):
     """A team's golden image: the stand-in copied under another name in the registry, and a set file
     that maps python:3.13-slim to it."""
     registry.ensure_registry()
-    bases.resolve("debian", ["python-slim"])  # the stand-in there, to copy
+    bases.resolve(bases.open_set("debian"), ["python-slim"])  # the stand-in there, to copy
     golden = f"{registry.address()}/imagelab-tests/golden-python:3.13"
     source = f"{registry.address()}/imagelab-bases/python-slim:debian13"
     copied = subprocess.run(

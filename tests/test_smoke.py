@@ -24,6 +24,7 @@ import pytest
 from imagelab import ROOT, apps, bases, cli, engine
 from imagelab.apps import App, Job, Probe, Service, Variant
 from imagelab.checks import probes, smoke, sockets
+from imagelab.commands import flags
 
 BASE_SET = bases.open_set(
     "debian"
@@ -432,7 +433,7 @@ def test_the_cli_names_a_missing_image_with_the_build_command_and_checks_the_oth
         Variant(service_app("absent"), "slim", BASE_SET),
         Variant(service_app("deaf"), "naive", BASE_SET),
     ]
-    monkeypatch.setattr(cli, "selected", lambda args: cells)
+    monkeypatch.setattr(flags, "selected", lambda args: cells)
     monkeypatch.setattr(smoke, "STOP_TIMEOUT_S", 1)
     assert cli.main(["smoke"]) == 1
     err = capsys.readouterr().err

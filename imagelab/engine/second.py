@@ -39,7 +39,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from imagelab import ROOT, process
+from imagelab import ROOT, apt, process
 from imagelab.engine import bootstrap
 from imagelab.errors import EngineError, tail
 
@@ -117,8 +117,9 @@ def second_engine(
 ) -> Iterator[SecondEngine]:
     """A second engine, its bridge and its Docker context, for the duration of the block; all removed after.
 
-    `kind` (one of bootstrap.KINDS) and `store` choose which engine: by default the dockerd on PATH,
-    else the one the first engine runs. Each kind and store keeps a data root of its own."""
+    `kind` (one of bootstrap.KINDS) and `store` choose which engine: by default the project's default
+    kind (the dockerd on PATH where the project installs nothing). Each kind and store given keeps a data
+    root of its own."""
     if kind is not None:
         paths = dataclasses.replace(
             paths, data_root=paths.data_root.with_name(f"{paths.data_root.name}-{kind}-{store}")
@@ -207,8 +208,11 @@ def _locked(path: Path) -> Iterator[None]:
 def _dockerd(kind: str | None, store: str, log) -> tuple[str, dict[str, str], dict]:
     """The dockerd to start, its environment and its daemon.json settings."""
     if kind is None:
-        found = shutil.which("dockerd") or bootstrap.programs(bootstrap.DEFAULT_KIND, log).dockerd
-        return found, dict(os.environ), {}
+        if not apt.can_install():  # not ours to install: the dockerd the machine has
+            return shutil.which("dockerd") or "dockerd", dict(os.environ), {}
+        # The project's default engine, not whatever dockerd is on PATH: an earlier run may have
+        # installed Debian 12's 20.10 (the oldest kind), which builds none of the newer Dockerfiles.
+        kind = bootstrap.DEFAULT_KIND
     ready = bootstrap.programs(kind, log)
     return ready.dockerd, ready.env, ready.settings(bootstrap.KINDS[kind], store)
 
