@@ -148,13 +148,17 @@ def mmdebstrap(
     if packages:
         command.append("--include=" + ",".join(packages))
     command += [suite, str(root), *mirrors]
-    result = process.run(
-        command,
-        timeout=MMDEBSTRAP_TIMEOUT_S,
-        what=f"mmdebstrap {variant} {suite}",
-        check=False,
-        hint="is the Debian mirror reachable? set IMAGELAB_DEBIAN_MIRROR to another one",
-    )
+    # A TMPDIR of its own, removed afterwards: mmdebstrap stopped mid-way (Ctrl-C) leaves its gpghome
+    # there, and the runner has reaped it before the folder goes.
+    with tempfile.TemporaryDirectory(prefix="imagelab-mmdebstrap-") as scratch:
+        result = process.run(
+            command,
+            timeout=MMDEBSTRAP_TIMEOUT_S,
+            what=f"mmdebstrap {variant} {suite}",
+            check=False,
+            hint="is the Debian mirror reachable? set IMAGELAB_DEBIAN_MIRROR to another one",
+            env={**os.environ, "TMPDIR": scratch},
+        )
     if not result.ok:
         raise package_failure(result.stdout + result.stderr, suite, f"mmdebstrap {variant}")
 
