@@ -255,11 +255,12 @@ class Programs:
     dockerd: str
     env: dict[str, str]
 
-    def settings(self, kind: Kind, store: str) -> dict:
-        """daemon.json settings that choose the image store."""
-        if not kind.engine_suite:  # 20.10 knows no such feature, and would refuse to start
-            return {}
-        return {"features": {"containerd-snapshotter": store == "containerd"}}
+
+def store_settings(kind: Kind, store: str) -> dict:
+    """daemon.json settings that choose the image store of an engine of `kind`."""
+    if not kind.engine_suite:  # 20.10 knows no such feature, and would refuse to start
+        return {}
+    return {"features": {"containerd-snapshotter": store == "containerd"}}
 
 
 def programs(kind_name: str, log) -> Programs:
@@ -293,7 +294,7 @@ def _start(kind_name: str, store: str, log) -> None:
     data_root = HOME / "engines" / f"{kind.name}-{store}"
     data_root.mkdir(parents=True, exist_ok=True)
     config = HOME / "engines" / f"{kind.name}-{store}.json"
-    settings = {"ip": "127.0.0.1", "data-root": str(data_root), **ready.settings(kind, store)}
+    settings = {"ip": "127.0.0.1", "data-root": str(data_root), **store_settings(kind, store)}
     config.write_text(json.dumps(settings, indent=2) + "\n")
     log(f"starting {kind.describe}, {store} image store (published ports on 127.0.0.1, log in {DOCKERD_LOG})")
     DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)

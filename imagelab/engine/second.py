@@ -214,7 +214,7 @@ def _dockerd(kind: str | None, store: str, log) -> tuple[str, dict[str, str], di
         # installed Debian 12's 20.10 (the oldest kind), which builds none of the newer Dockerfiles.
         kind = bootstrap.DEFAULT_KIND
     ready = bootstrap.programs(kind, log)
-    return ready.dockerd, ready.env, ready.settings(bootstrap.KINDS[kind], store)
+    return ready.dockerd, ready.env, bootstrap.store_settings(bootstrap.KINDS[kind], store)
 
 
 def _start(paths: _Paths, log, kind: str | None = None, store: str = "classic") -> SecondEngine:
