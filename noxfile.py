@@ -131,11 +131,22 @@ def clean(session: nox.Session) -> None:
     harness(session, "clean", *session.posargs)
 
 
+def engine_choice(posargs: list[str]) -> list[str]:
+    """The `--engine KIND` and `--store STORE` among a session's arguments (pytest reads them too)."""
+    chosen: list[str] = []
+    for flag in ("--engine", "--store"):
+        if flag in posargs[:-1]:
+            chosen += [flag, posargs[posargs.index(flag) + 1]]
+    return chosen
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the whole suite: unit tests, then real bases, builds, containers and probes (marker docker)."""
+    """Run the whole suite: unit tests, then real bases, builds, containers and probes (marker docker).
+
+    `-- --engine KIND --store STORE` run it on another engine (tests/conftest.py passes them on)."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("python", "-m", "imagelab", "engine")
+    session.run("python", "-m", "imagelab", "engine", *engine_choice(session.posargs))
     session.run("python", "-m", "imagelab", "registry")
     session.run(*PYTEST, *session.posargs)
 

@@ -21,6 +21,7 @@ from imagelab.commands import (
     engine,
     engines,
     explain,
+    flags,
     lint,
     matrix,
     merge,
@@ -67,6 +68,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = COMMANDS[args.command]
+    if hasattr(args, "engine"):
+        flags.choose_engine(args)  # --engine and --store: for this job and every process it starts
     # `kill`, a CI timeout, or nox giving up on a Ctrl-C'd command send SIGTERM: clean up as for Ctrl-C.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     # A background job of a script starts with SIGINT ignored, and Python keeps it so: a `kill -INT`

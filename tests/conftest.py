@@ -5,6 +5,7 @@ Tests marked `docker` need a running engine; `nox -s tests` starts one first (im
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
@@ -14,6 +15,20 @@ from pathlib import Path
 import pytest
 
 from imagelab import apps, bases, build, engine
+from imagelab.engine import bootstrap
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--engine", metavar="KIND", help="run the docker tests on this engine kind")
+    parser.addoption("--store", metavar="STORE", help="... with this image store: classic or containerd")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # As `--engine` does for the harness's commands: every engine the tests ask for, and every harness
+    # process they start, reads the choice from the environment.
+    for option, variable in (("engine", bootstrap.ENGINE_ENV), ("store", bootstrap.STORE_ENV)):
+        if config.getoption(option):
+            os.environ[variable] = config.getoption(option)
 
 
 def _apt_download(package: str, dest: Path) -> Path:

@@ -15,6 +15,7 @@ from imagelab.bases import check
 from imagelab.bases.local import CA_ENV, StandIn
 from imagelab.bases.resolution import Resolved, resolve
 from imagelab.bases.sets import LOCAL_SET, known_sets, open_set
+from imagelab.commands import flags
 from imagelab.terminal import terminal
 
 DEFAULT_BASELINE = ROOT / "results" / "baseline.json"
@@ -22,6 +23,7 @@ HELP = "make a base set's images available by digest (local stand-ins built, cac
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_engine(command)
     command.add_argument(
         "--bases",
         default=LOCAL_SET,

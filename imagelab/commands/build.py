@@ -11,6 +11,7 @@ HELP = "build the selected variants with docker buildx bake"
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_engine(command)
     flags.add_selectors(command)
     flags.add_builder(command)
 

@@ -14,6 +14,7 @@ HELP = "what changed from one base set (or compare.json) to another; gate on it"
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_engine(command)
     for flag, dest, side in (("--from", "old", "before"), ("--to", "new", "after")):
         command.add_argument(
             flag,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from imagelab.commands import flags
 from imagelab.terminal import terminal
 
 HELP = "remove the containers and networks labelled imagelab.run (of any run, or --run ID)"
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_engine(command)
     command.add_argument("--run", default="", metavar="ID", help="only what this run left (default: any run)")
 
 

@@ -13,6 +13,7 @@ HELP = "build, smoke-test and measure the variants; report and gate against a ba
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_engine(command)
     flags.add_selectors(command)
     flags.add_builder(command)
     command.add_argument(

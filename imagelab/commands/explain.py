@@ -11,6 +11,7 @@ HELP = "an image layer by layer (Dockerfile line, size, folders, what it hides) 
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_engine(command)
     flags.add_selectors(command)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from imagelab import ROOT
@@ -43,6 +44,33 @@ def selected(args: argparse.Namespace, resolve: bool = False) -> list[Variant]:
     return selection.cells(
         bases.open_set(args.bases), args.app, args.variant, resolve=resolve, elsewhere=elsewhere
     )
+
+
+def add_engine(command: argparse.ArgumentParser) -> None:
+    # No argparse choices: they would load the engine package (and the Docker SDK) for every command;
+    # engine/bootstrap.py refuses an unknown kind or store in one line with the valid ones.
+    command.add_argument(
+        "--engine",
+        metavar="KIND",
+        help="the engine to run on, started by imagelab where it may: forky (default: Debian's docker.io "
+        "28.5), source (Docker 29 built from its Go module), debian (Debian 12's 20.10); also $IMAGELAB_ENGINE",
+    )
+    command.add_argument(
+        "--store", metavar="STORE", help="its image store: classic or containerd; also $IMAGELAB_STORE"
+    )
+
+
+def choose_engine(args: argparse.Namespace) -> None:
+    """--engine and --store become $IMAGELAB_ENGINE and $IMAGELAB_STORE.
+
+    Every job asks for the engine where it needs it (selection.ensure_engine, many call sites deep), and
+    the processes a job starts (a compare's bake, a test's harness) must get the same engine: the
+    environment reaches all of them, an argument would have to be threaded through each."""
+    from imagelab.engine import bootstrap
+
+    for value, variable in ((args.engine, bootstrap.ENGINE_ENV), (args.store, bootstrap.STORE_ENV)):
+        if value:
+            os.environ[variable] = value
 
 
 def add_builder(command: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ HELP = "run, probe and structure-test the selected images (builds nothing)"
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    flags.add_engine(command)
     flags.add_selectors(command)
 
 
