@@ -323,3 +323,32 @@ def test_a_plain_dockerfile_builds_on_a_golden_image(tmp_path):
     assert row["base_set"] == "golden"
     slim = bases_by_written(row)["python:3.13-slim"]
     assert slim["ref"].startswith(f"{registry.address()}/imagelab-tests/golden-python@sha256:")
+
+
+@pytest.mark.docker
+def test_a_bump_between_two_local_sets_names_the_plain_dockerfile_s_base_difference(tmp_path):
+    """The same unchanged Dockerfile on Debian 12's stand-ins, then on Debian 13's: the bump says what the
+    base moved (packages, from the base image's layers), which a build that ignored the set would not."""
+    env = {**os.environ, APPS_ENV: str(FIXTURE / "apps"), "COLUMNS": "200"}
+    command = ["bump", "--from", "debian12", "--to", "debian", "--results", str(tmp_path), "--name", "plain"]
+    done = subprocess.run(
+        [sys.executable, "-m", "imagelab", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    # The gate may fail the move (the image changes): what matters is that this run wrote its report.
+    assert (tmp_path / "plain.json").is_file(), done.stdout[-2000:] + done.stderr[-3000:]
+    report = json.loads((tmp_path / "plain.json").read_text())
+    (image,) = report["images"]
+    assert (image["app"], image["variant"]) == (APP, "multistage")
+    old = {base["digest"] for base in image["old_bases"]}
+    new = {base["digest"] for base in image["new_bases"]}
+    assert old and new and not old & new, "each set's own stand-ins, by digest"
+    moved = {p["name"]: p for p in image["packages"] if p["kind"] == "deb"}
+    # Debian 12 -> 13 moves base-files from 12.x to 13.x, in the base image's layers.
+    assert moved["base-files"]["old"].startswith("12") and moved["base-files"]["new"].startswith("13")
+    assert moved["base-files"]["origin"] == "base"
