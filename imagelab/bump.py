@@ -1,6 +1,6 @@
 """The bump job: `nox -s bump -- --from A --to B`, what changed between two base sets (or two reports).
 
-A side is a compare.json file, or a loaded base set. A base set is measured by compare.run into
+A side is a compare.json file, or a loaded base set. A base set is measured by pipeline.run into
 results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
 renders in seconds. Current: measured from the same apps/ and dockerfiles/ (a commit elsewhere changes
 no image), on the same base images, every image of the matrix. (Not the image ids: compare keeps a row
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, build, compare, engine, process, selection
+from imagelab import ROOT, build, engine, pipeline, process, selection
 from imagelab.bases.sets import BaseSet
 from imagelab.errors import ConfigError
 from imagelab.report import accepted, bump_chart, bump_markdown, files, gate, history, jsonfile
@@ -69,9 +69,9 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     # compare's own errors (a registry down, a bad set) stop the bump here: the report a previous run
     # left in `folder` is never taken for this run's.
     cells = selection.cells(base_set, resolve=True)
-    measured = compare.run(
+    measured = pipeline.run(
         cells,
-        compare.Options(
+        pipeline.Options(
             base_set=cells[0].base_set if cells else base_set,
             builder=options.builder,
             fresh=options.fresh,
@@ -161,7 +161,7 @@ def compare_sides(
     thresholds: gate.Thresholds,
     judge: Callable[[gate.Change], tuple[str, str]],
 ) -> Bump:
-    return bump_report.compare(old.run, new.run, now, thresholds, judge, (old.source, new.source))
+    return bump_report.from_runs(old.run, new.run, now, thresholds, judge, (old.source, new.source))
 
 
 def _trend(results: Path) -> str:

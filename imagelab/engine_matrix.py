@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import ROOT, engine, needs
-from imagelab.engine import bootstrap, second
+from imagelab.engine import bootstrap, second_engine
 from imagelab.errors import ImagelabError
 
 #: Two go-href variants: a static binary FROM scratch, and one on a distroless base -- every layer of the
@@ -56,7 +56,9 @@ class Outcome:
     seconds: float = 0.0  # the compare on that engine, start to end
 
 
-def compare(results: Path, env: dict[str, str] | None = None, *extra: str) -> subprocess.CompletedProcess:
+def run_compare_command(
+    results: Path, env: dict[str, str] | None = None, *extra: str
+) -> subprocess.CompletedProcess:
     """The real command line, so each cell runs exactly what a user runs with DOCKER_HOST set."""
     command = [sys.executable, "-m", "imagelab", "compare", "--app", APP, "--results", str(results)]
     for variant in VARIANTS:
@@ -78,7 +80,7 @@ def first_report(results: Path) -> Path:
     """Compare on the engine in use, written as the baseline every cell is gated against."""
     results.mkdir(parents=True, exist_ok=True)
     baseline = results / "baseline.json"
-    done = compare(results, None, "--baseline", str(baseline), "--update-baseline")
+    done = run_compare_command(results, None, "--baseline", str(baseline), "--update-baseline")
     if done.returncode != 0:
         raise RuntimeError(f"compare on the engine in use failed: {_last_line(done.stderr)}")
     return baseline
@@ -89,7 +91,7 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
     started = time.monotonic()
     try:
         env = _with_buildx(cell.kind, results / "docker-config", log)
-        with second.second_engine(log=log, kind=cell.kind, store=cell.store) as other:
+        with second_engine.second_engine(log=log, kind=cell.kind, store=cell.store) as other:
             env["DOCKER_HOST"] = other.host
             version = other.client().version()
             # A Dockerfile that names a newer engine than this one is left out by compare, as it should
@@ -100,7 +102,7 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
                 if (why := needs.unmet(apps_dockerfile(variant), version["Version"], version["ApiVersion"]))
             }
             gate_on = _without(baseline, set(left_out), results / "baseline.json")
-            done = compare(results, env, "--baseline", str(gate_on))
+            done = run_compare_command(results, env, "--baseline", str(gate_on))
     except (ImagelabError, subprocess.TimeoutExpired) as exc:  # this cell's verdict, not the matrix's end
         return Outcome(cell, False, str(exc).splitlines()[0], seconds=time.monotonic() - started)
     outcome = Outcome(cell, done.returncode == 0, seconds=time.monotonic() - started)

@@ -6,8 +6,8 @@
 - bootstrap.py  making sure an engine answers; installing and starting one on Debian
 - registry.py   the registry the local base sets live in: started, pushed to, resolved by digest
 - manifests.py  what a pull transfers, from a pushed image's manifest in the registry
-- remote.py     images handed from one engine to another through the registry, by digest
-- second.py     a second engine beside the first, for tests and for trying `--build-on`
+- transfer.py   images handed from one engine to another through the registry, by digest
+- second_engine.py  a second engine beside the first: the engines matrix, tests, benchmarks, `--build-on`
 
 Programs (docker, skopeo) run through imagelab/process.py, the runner every package shares.
 The functions of client.py and containers.py are this package's own, so callers write `engine.image_id(tag)`.
@@ -15,11 +15,11 @@ The functions of client.py and containers.py are this package's own, so callers 
 
 from imagelab.engine.client import (
     answers,
+    as_engine_error,
     build_image,
     client,
     content_key,
     describe,
-    explain,
     image_config,
     image_id,
     image_id_and_digest,
@@ -57,6 +57,7 @@ __all__ = [
     "TOOL_REPOSITORY",
     "Container",
     "answers",
+    "as_engine_error",
     "build_image",
     "client",
     "container_logs",
@@ -64,7 +65,6 @@ __all__ = [
     "content_key",
     "describe",
     "exec_output",
-    "explain",
     "image_config",
     "image_id",
     "image_id_and_digest",

@@ -374,7 +374,7 @@ def _run(command: list[str], check: bool = True) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m imagelab.engine.second [SECONDS]`: hold a second engine until Ctrl-C (or SECONDS)."""
+    """`python -m imagelab.engine.second_engine [SECONDS]`: hold a second engine until Ctrl-C (or SECONDS)."""
     import sys
 
     hold_s = float((argv if argv is not None else sys.argv[1:] or ["3600"])[0])
