@@ -112,17 +112,17 @@ def selection(size: int, sets: list[str]) -> dict[str, list[apps.Variant]]:
     return chosen
 
 
-def run_compare(cells_by_set: dict[str, list[apps.Variant]], state: str, cache: Path) -> Timing:
-    timing = Timing(sum(len(c) for c in cells_by_set.values()), state, tuple(cells_by_set))
+def run_compare(variants_by_set: dict[str, list[apps.Variant]], state: str, cache: Path) -> Timing:
+    timing = Timing(sum(len(c) for c in variants_by_set.values()), state, tuple(variants_by_set))
     pipeline.CACHE = cache  # the memory of measured images and compressed layers: empty when cold
     started = time.monotonic()
     build._resolved.cache_clear()  # each run resolves its sets again, as a compare process does
     with timed_phases(timing.phases), tempfile.TemporaryDirectory(prefix="imagelab-bench-") as results:
-        for base_set, cells in cells_by_set.items():
+        for base_set, variants in variants_by_set.items():
             options = pipeline.Options(
                 base_set=base_set, fresh=state == "cold", results=Path(results) / base_set
             )
-            timing.failed += pipeline.run(cells, options).status != 0
+            timing.failed += pipeline.run(variants, options).status != 0
     timing.wall = time.monotonic() - started
     return timing
 

@@ -59,7 +59,7 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     base_set = source
     folder = options.results / "sets" / base_set.name
     report = folder / "compare.json"
-    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, selection.cells(base_set))
+    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, selection.variants(base_set))
     if not stale:
         terminal.info(
             f"{base_set.name}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
@@ -68,11 +68,11 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     terminal.step(f"measuring the base set {base_set.name}: {stale}; its report goes to {_shown(folder)}")
     # compare's own errors (a registry down, a bad set) stop the bump here: the report a previous run
     # left in `folder` is never taken for this run's.
-    cells = selection.cells(base_set, resolve=True)
+    variants = selection.variants(base_set, resolve=True)
     measured = pipeline.run(
-        cells,
+        variants,
         pipeline.Options(
-            base_set=cells[0].base_set if cells else base_set,
+            base_set=variants[0].base_set if variants else base_set,
             builder=options.builder,
             fresh=options.fresh,
             rebuild_timing=False,  # the bump reports no rebuild times, and they cost most
@@ -83,7 +83,7 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     return Side(measured.report, f"{base_set.name} ({_shown(report)})", measured.status)
 
 
-def stale_reason(report: Path, cells: list) -> str:
+def stale_reason(report: Path, variants: list) -> str:
     """Why a base set's report must be measured again ("" when it is current)."""
     if not report.is_file():
         return "no report yet"
@@ -96,10 +96,10 @@ def stale_reason(report: Path, cells: list) -> str:
     if _changed_since(""):
         return "apps/ or dockerfiles/ have uncommitted changes"
     measured = {(i.app, i.variant): i for i in run.images}
-    for cell in cells:
-        image = measured.get((cell.app.name, cell.name))
+    for variant in variants:
+        image = measured.get((variant.app.name, variant.name))
         if image is None or not image.ok:
-            return f"{cell.app.name}/{cell.name} is missing or failed"
+            return f"{variant.app.name}/{variant.name} is missing or failed"
         for base in image.base_images:
             if engine.image_id(base.ref) != base.id:
                 return f"base {base.ref} moved"

@@ -1,7 +1,7 @@
 """The compare pipeline: build the matrix, time a rebuild, smoke-test and measure every image, report, gate.
 
 The data's path: commands/compare.py opens the base set once and reads the flags into Options;
-selection.py turns the set and the selectors into cells (apps.Variant), the set resolved to digests ->
+selection.py turns the set and the selectors into variants (apps.Variant), the set resolved to digests ->
 build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> image_result.py turns
 each built image into a report.model.ImageResult (inspect/ reads its files, checks/ runs it) -> a
 report.model.Run -> report/files.py writes compare.md, compare.json and the chart; report/gate.py
@@ -44,7 +44,7 @@ MEASURE_WORKERS = 2
 
 @dataclass
 class Options:
-    base_set: BaseSet  # the cells' set, resolved by the selection (bump and the command line alike)
+    base_set: BaseSet  # the variants' set, resolved by the selection (bump and the command line alike)
     builder: str | None = None
     build_on: str | None = None  # a Docker context: build there, hand over through the registry
     baseline: Path | None = None
@@ -103,9 +103,9 @@ class Outcome:
     status: int
 
 
-def run(cells: list[Variant], options: Options) -> Outcome:
+def run(variants: list[Variant], options: Options) -> Outcome:
     """The whole job. Results replace the previous ones only when complete."""
-    if not cells:  # every cell was left out by the selection, each with its reason
+    if not variants:  # every variant was left out by the selection, each with its reason
         raise ConfigError(
             f"no variant chosen can build on base set {options.base_set.name}",
             hint="each was left out above with the role the set lacks; choose another --bases",
@@ -114,12 +114,12 @@ def run(cells: list[Variant], options: Options) -> Outcome:
     memory = Memory(CACHE / "measured.json", forget=options.fresh, code=image_result.code_fingerprint())
     # before the clock starts (the build phase times the images only); every role by digest from here on
     options = replace(options, base_set=build.ensure_bases(options.base_set))
-    cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
+    cold = build.cold_builds(variants, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     if options.build_on:
-        built = remote_build.build_on(options.build_on, cells, options.base_set)
+        built = remote_build.build_on(options.build_on, variants, options.base_set)
     else:
-        built = build.build(cells, options.base_set, options.builder)
+        built = build.build(variants, options.base_set, options.builder)
     build_seconds = time.monotonic() - build_started
     keys = {b.variant.target: engine.content_key(b.variant.tag) for b in built if b.result.ok}
     rebuilds = _time_rebuilds(built, keys, memory, options) if options.rebuild_timing else {}

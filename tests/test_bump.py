@@ -178,9 +178,9 @@ def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
     monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
     measured_sets = []
 
-    def fake_compare(cells, options):  # compare itself needs an engine: it reports every cell as built
+    def fake_compare(variants, options):  # compare itself needs an engine: it reports every variant as built
         measured_sets.append(options.base_set.name)
-        report = run(*(image(c.name, 100 * MiB, app=c.app.name) for c in cells), base_set="official")
+        report = run(*(image(c.name, 100 * MiB, app=c.app.name) for c in variants), base_set="official")
         options.results.mkdir(parents=True, exist_ok=True)
         (options.results / "compare.json").write_text(jsonfile.dumps(report))
         return pipeline.Outcome(report, 0)

@@ -19,10 +19,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.app and not args.variant:
         raise ConfigError("explain needs an image", hint="nox -s explain -- --app APP --variant VARIANT")
-    cells = flags.selected(args)
-    if not cells:
+    variants = flags.selected(args)
+    if not variants:
         raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
     selection.ensure_engine()
-    for variant in cells:
+    for variant in variants:
         anatomy.show(variant)
     return 0
