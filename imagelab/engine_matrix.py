@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import ROOT, engine, needs
-from imagelab.engine import bootstrap, second_engine
+from imagelab.engine import kinds, second_engine
 from imagelab.errors import ImagelabError
 
 #: Two go-href variants: a static binary FROM scratch, and one on a distroless base -- every layer of the
@@ -136,7 +136,7 @@ def _with_buildx(kind: str, config: Path, log: Callable[[str], None]) -> dict[st
     with Debian 12's engine): a DOCKER_CONFIG of the setup's own, so the user's plugin stays as it is."""
     plugins = config / "cli-plugins"
     plugins.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(bootstrap.buildx_plugin(bootstrap.KINDS[kind].buildx_suite, log), plugins / "docker-buildx")
+    shutil.copy2(kinds.buildx_plugin(kinds.KINDS[kind].buildx_suite, log), plugins / "docker-buildx")
     return {"DOCKER_CONFIG": str(config)}
 
 
@@ -183,7 +183,7 @@ def invariants(row: dict | None) -> list[str]:
 
 
 def every_setup() -> list[EngineSetup]:
-    return [EngineSetup(kind.name, store) for kind in bootstrap.KINDS.values() for store in kind.stores]
+    return [EngineSetup(kind.name, store) for kind in kinds.KINDS.values() for store in kind.stores]
 
 
 def run(setups: list[EngineSetup], out: Path, log: Callable[[str], None] = print) -> list[Outcome]:
