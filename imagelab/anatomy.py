@@ -12,7 +12,7 @@ from rich.table import Table
 from imagelab import engine, vulns
 from imagelab.apps import Variant
 from imagelab.errors import ImagelabError
-from imagelab.inspect import composition, imagefs, layers, origin, sizes
+from imagelab.inspect import composition, imagefs, layers, origin
 from imagelab.terminal import terminal
 from imagelab.vulns import summary
 
@@ -27,7 +27,7 @@ def show(variant: Variant) -> None:
     dockerfile = variant.app.dockerfile(variant.name)
     terminal.step(f"reading {variant.tag}")
     # The base image's layers by their digests, as compare counts them (inspect/origin.py).
-    bases = sizes.base_images(
+    bases = origin.base_images(
         dockerfile, variant.base_set.build_args(), variant.base_set.replaced(dockerfile)
     )
     base_refs = [base.ref for base in bases]

@@ -166,7 +166,7 @@ def bases_of(variant: Variant) -> list[BaseImage]:
     """The images the variant's Dockerfile builds on, named for its base set: what a remembered row
     must say again, since two sets can make the very same image (a golden copy of a stand-in)."""
     path = variant.app.dockerfile(variant.name)
-    found = sizes.base_images(path, variant.base_set.build_args(), variant.base_set.replaced(path))
+    found = origin.base_images(path, variant.base_set.build_args(), variant.base_set.replaced(path))
     return [BaseImage(**asdict(base)) for base in found]
 
 

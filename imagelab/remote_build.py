@@ -12,7 +12,7 @@ from imagelab import build
 from imagelab.apps import Variant
 from imagelab.bases import BaseSet
 from imagelab.engine import registry, transfer
-from imagelab.inspect import sizes
+from imagelab.inspect import origin
 from imagelab.terminal import terminal
 
 
@@ -23,7 +23,7 @@ def build_on(context: str, variants: list[Variant], base_set: BaseSet) -> list[b
     base_set = build.ensure_bases(base_set)  # every role resolved to a digest in the registry
     args = base_set.build_args()
     paths = [v.app.dockerfile(v.name) for v in variants]
-    refs = [b.ref for path in paths for b in sizes.base_images(path, args, base_set.replaced(path))]
+    refs = [b.ref for path in paths for b in origin.base_images(path, args, base_set.replaced(path))]
     sent = transfer.send_bases(context, refs)
     if sent:
         terminal.step(f"sent {len(sent)} base images to context '{context}' through the registry")

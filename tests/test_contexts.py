@@ -22,7 +22,7 @@ from imagelab.bases import sets
 from imagelab.engine import registry
 from imagelab.engine.bootstrap import EngineInfo
 from imagelab.errors import ConfigError, EngineError
-from imagelab.inspect import sizes
+from imagelab.inspect import origin
 
 FIXTURE = ROOT / "tests" / "fixtures" / "plain-froms"
 APP = "tally"
@@ -240,7 +240,7 @@ def test_an_engine_without_named_contexts_is_refused_in_one_line(server, buildki
 def test_the_report_names_each_base_as_written_and_as_built(monkeypatch):
     monkeypatch.setattr(engine, "image_id_and_digest", lambda ref: ("", ""))
     debian = resolved("debian")
-    found = sizes.base_images(DOCKERFILE, debian.build_args(), debian.replaced(DOCKERFILE))
+    found = origin.base_images(DOCKERFILE, debian.build_args(), debian.replaced(DOCKERFILE))
     slim, base = debian.image("python-slim"), debian.image("debian-slim")
     assert slim is not None and base is not None
     assert [(b.written, b.line, b.ref, b.digest) for b in found] == [

@@ -8,7 +8,7 @@ import pytest
 from saved_images import file, whiteout, write_docker_archive
 
 from imagelab import apps, bases, cli, dockerfile
-from imagelab.inspect import imagefs, layers, origin, sizes
+from imagelab.inspect import imagefs, layers, origin
 
 DOCKERFILE = """\
 # syntax comment and a blank line first
@@ -162,7 +162,7 @@ def test_every_layer_of_every_image_has_its_dockerfile_line(debian_images, varia
     assert debian_images[variant.tag].result.ok
     build_args = variant.base_set.build_args()
     dockerfile = variant.app.dockerfile(variant.name).read_text()
-    base_refs = [b.ref for b in sizes.base_images(variant.app.dockerfile(variant.name), build_args)]
+    base_refs = [b.ref for b in origin.base_images(variant.app.dockerfile(variant.name), build_args)]
     with imagefs.saved(variant.tag) as fs:
         base_layers = origin.base_layer_count(
             [layer.diff_id for layer in fs.layers], (origin.layer_ids(ref) for ref in base_refs)

@@ -11,8 +11,8 @@ import pytest
 from saved_images import file, layer_tar, write_docker_archive
 
 from imagelab import apps, bases, engine
-from imagelab.inspect import imagefs, sizes
-from imagelab.inspect.sizes import StageBase
+from imagelab.inspect import imagefs, origin, sizes
+from imagelab.inspect.origin import StageBase
 
 BASE = [file("etc/os-release", b"ID=debian\n" * 50), file("usr/lib/libc.so.6", bytes(range(256)) * 40)]
 APP_A = [file("app/a.py", b"print('a')\n" * 300)]
@@ -154,7 +154,7 @@ def test_base_images_take_the_build_args_over_the_arg_defaults(tmp_path: Path, f
     dockerfile = tmp_path / "app.Dockerfile"
     dockerfile.write_text(DOCKERFILE)
 
-    found = sizes.base_images(dockerfile, {"PYTHON_IMAGE": "127.0.0.1:5000/python:3.13@sha256:abc"})
+    found = origin.base_images(dockerfile, {"PYTHON_IMAGE": "127.0.0.1:5000/python:3.13@sha256:abc"})
 
     assert [b.ref for b in found] == [
         "127.0.0.1:5000/python:3.13@sha256:abc",  # the build argument wins over the default

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-# The one Dockerfile reader (imagelab/dockerfile.py); sizes.py still reaches it through this module.
+# The one Dockerfile reader (imagelab/dockerfile.py): the layer view maps layers to its instructions.
 from imagelab.dockerfile import VARIABLE, Instruction, froms, parse_dockerfile
 from imagelab.inspect.imagefs import ImageFS
 
