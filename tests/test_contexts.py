@@ -18,7 +18,7 @@ import pytest
 
 from imagelab import ROOT, apps, bases, build, cli, engine
 from imagelab.apps import APPS_ENV
-from imagelab.bases import sets
+from imagelab.bases import references
 from imagelab.engine import registry
 from imagelab.engine.bootstrap import EngineInfo
 from imagelab.errors import ConfigError, EngineError
@@ -73,10 +73,10 @@ def test_another_image_or_a_moving_tag_names_no_role(written):
 
 
 def test_a_named_context_is_named_as_buildkit_looks_it_up():
-    assert sets.context_name("docker.io/library/python:3.13-slim") == "python:3.13-slim"
-    assert sets.context_name("python:latest") == "python"
-    assert sets.context_name("docker.io/team/app:1") == "team/app:1"
-    assert sets.context_name(f"gcr.io/distroless/static-debian13@{DIGEST}") == (
+    assert references.context_name("docker.io/library/python:3.13-slim") == "python:3.13-slim"
+    assert references.context_name("python:latest") == "python"
+    assert references.context_name("docker.io/team/app:1") == "team/app:1"
+    assert references.context_name(f"gcr.io/distroless/static-debian13@{DIGEST}") == (
         f"gcr.io/distroless/static-debian13@{DIGEST}"
     )
 
