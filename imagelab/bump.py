@@ -133,7 +133,7 @@ def run(source_from: Path | BaseSet, source_to: Path | BaseSet, options: Options
         if measured.status:
             terminal.error(f"{measured.source}: compare failed on some images (above); the bump fails too")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    result = compare_sides(old, new, now, options.thresholds, judge)
+    result = bump_between(old, new, now, options.thresholds, judge)
     trend = _trend(options.results)
     written = write(result, options.results, options.name, trend)
     terminal.out.print(summary_table(result))
@@ -154,13 +154,14 @@ def run(source_from: Path | BaseSet, source_to: Path | BaseSet, options: Options
     return 1 if result.failed or old.status or new.status else 0
 
 
-def compare_sides(
+def bump_between(
     old: Side,
     new: Side,
     now: str,
     thresholds: gate.Thresholds,
     judge: Callable[[gate.Change], tuple[str, str]],
 ) -> Bump:
+    """What changed from side `old` to side `new`, each change judged against the accepted file."""
     return bump_report.from_runs(old.run, new.run, now, thresholds, judge, (old.source, new.source))
 
 
