@@ -56,7 +56,7 @@ def engine(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def engines(session: nox.Session) -> None:
-    """Compare on every engine and image store beside the one in use: -- [--cell KIND/STORE]."""
+    """Compare on every engine and image store beside the one in use: -- [--engine KIND/STORE]."""
     harness(session, "engines", *session.posargs)
 
 

@@ -26,9 +26,9 @@ def bare_bake(definition: dict) -> float:
     return time.monotonic() - started
 
 
-def harness_build(cells: list, base_set: str) -> float:
+def harness_build(variants: list, base_set: str) -> float:
     started = time.monotonic()
-    built = build.build(cells, base_set)
+    built = build.build(variants, base_set)
     seconds = time.monotonic() - started
     failed = [b.variant.target for b in built if not b.result.ok]
     if failed:
@@ -44,8 +44,8 @@ def main() -> int:
     args = parser.parse_args()
     bootstrap.ensure_engine()
     build.ensure_bases("debian")
-    cells = apps.select(apps.discover(), args.app, (), bases.open_set("debian"))
-    definition = build.bake_definition(cells, "debian")
+    variants = apps.select(apps.discover(), args.app, (), bases.open_set("debian"))
+    definition = build.bake_definition(variants, "debian")
     bare_bake(definition)  # a first build of everything, so that warm rounds start warm
     times: dict[str, list[float]] = {"bare bake": [], "harness": []}
     for round_number in range(args.rounds):
@@ -53,13 +53,13 @@ def main() -> int:
         for side in order:
             if args.cold:
                 engine.prune_build_cache()
-            seconds = bare_bake(definition) if side == "bare bake" else harness_build(cells, "debian")
+            seconds = bare_bake(definition) if side == "bare bake" else harness_build(variants, "debian")
             times[side].append(seconds)
             print(f"round {round_number + 1}: {side:9} {seconds:7.1f} s", flush=True)
     bare, ours = statistics.median(times["bare bake"]), statistics.median(times["harness"])
     state = "cold" if args.cold else "warm"
     print(
-        f"{len(cells)} targets, {state}, median of {args.rounds}: bare bake {bare:.1f} s, "
+        f"{len(variants)} targets, {state}, median of {args.rounds}: bare bake {bare:.1f} s, "
         f"harness {ours:.1f} s, ratio {ours / bare:.2f}x"
     )
     return 0

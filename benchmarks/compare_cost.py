@@ -1,20 +1,20 @@
 """How compare's cost grows with the number of images, and where the time goes.
 
-Runs the real `compare` (imagelab.compare.run, in this process) for 1, 5, 15 and 30 images -- go-href's
+Runs the real `compare` (imagelab.pipeline.run, in this process) for 1, 5, 15 and 30 images -- go-href's
 minimal image; go-href's five; every app on one base set; every app on two base sets -- cold and warm,
 and times its phases by wrapping the functions compare calls for them:
 
     bases        build.ensure_bases     the base set is there (built, resolved)
     builds       build.build            the bake of the selected images
     rebuild      build.time_rebuild     a one-line source change, rebuilt image by image
-    measuring    compare._measure_all   docker save, sizes, closure, exposure (two images at once)
-    smoke        measuring.check_into   containers, probes, structure tests
+    measuring    pipeline._measure_all    docker save, sizes, closure, exposure (two images at once)
+    smoke        image_result.check_into  containers, probes, structure tests
     other        the rest of the wall time (content keys, the report, the chart)
 
 Cold means an empty BuildKit cache, no image of the apps and nothing measured, with the base sets
 already built: their cost from nothing on the benchmark's empty engine is measured first, on a line
 of its own above the table. The shared engine's
-cache must not be emptied, so cold runs happen on a second engine of this machine (engine/second.py)
+cache must not be emptied, so cold runs happen on a second engine of this machine (engine/second_engine.py)
 whose data root is this benchmark's own: compare talks to it through DOCKER_HOST, as to any engine.
 Warm is the same selection again, right after.
 
@@ -38,16 +38,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT, apps, bases, build, compare, measuring
-from imagelab.engine import second
+from imagelab import ROOT, apps, bases, build, image_result, pipeline
+from imagelab.engine import second_engine
 
 PHASES = ("bases", "builds", "rebuild", "measuring", "smoke")
 WRAPPED = {
     "bases": (build, "ensure_bases"),
     "builds": (build, "build"),
     "rebuild": (build, "time_rebuild"),
-    "measuring": (compare, "_measure_all"),
-    "smoke": (measuring, "check_into"),
+    "measuring": (pipeline, "_measure_all"),
+    "smoke": (image_result, "check_into"),
 }
 OUT = Path(__file__).with_name("results.md")
 
@@ -112,17 +112,17 @@ def selection(size: int, sets: list[str]) -> dict[str, list[apps.Variant]]:
     return chosen
 
 
-def run_compare(cells_by_set: dict[str, list[apps.Variant]], state: str, cache: Path) -> Timing:
-    timing = Timing(sum(len(c) for c in cells_by_set.values()), state, tuple(cells_by_set))
-    compare.CACHE = cache  # the memory of measured images and compressed layers: empty when cold
+def run_compare(variants_by_set: dict[str, list[apps.Variant]], state: str, cache: Path) -> Timing:
+    timing = Timing(sum(len(c) for c in variants_by_set.values()), state, tuple(variants_by_set))
+    pipeline.CACHE = cache  # the memory of measured images and compressed layers: empty when cold
     started = time.monotonic()
     build._resolved.cache_clear()  # each run resolves its sets again, as a compare process does
     with timed_phases(timing.phases), tempfile.TemporaryDirectory(prefix="imagelab-bench-") as results:
-        for base_set, cells in cells_by_set.items():
-            options = compare.Options(
+        for base_set, variants in variants_by_set.items():
+            options = pipeline.Options(
                 base_set=base_set, fresh=state == "cold", results=Path(results) / base_set
             )
-            timing.failed += compare.run(cells, options).status != 0
+            timing.failed += pipeline.run(variants, options).status != 0
     timing.wall = time.monotonic() - started
     return timing
 
@@ -142,7 +142,7 @@ def bases_first(sets: list[str], kept: bool) -> str:
     return f"The base sets, {how} first: " + ", ".join(figures) + "."
 
 
-def empty_caches(engine: second.SecondEngine, cache: Path) -> None:
+def empty_caches(engine: second_engine.SecondEngine, cache: Path) -> None:
     """Cold: no build cache and no app image on the benchmark's engine, nothing measured."""
     client = engine.client()
     client.api.prune_builds(all=True)
@@ -191,10 +191,10 @@ def main() -> int:
     cache = state / "cache"
     note = f"compare's cost, measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}."
     rows: list[Timing] = []
-    paths = second._Paths(data_root=state / "engine")
+    paths = second_engine._Paths(data_root=state / "engine")
     if not args.keep_engine:
         shutil.rmtree(paths.data_root, ignore_errors=True)
-    with second.second_engine(paths=paths) as engine:
+    with second_engine.second_engine(paths=paths) as engine:
         os.environ["DOCKER_HOST"] = engine.host  # compare, the SDK and buildx all use this engine
         note += "\n\n" + bases_first(sets[: max(1, max(sizes) // 15)], args.keep_engine)
         for size in sizes:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from imagelab import engine
-from imagelab.engine import registry, second
-from imagelab.inspect import closure, exposure, imagefs, measure
+from imagelab.engine import registry, second_engine
+from imagelab.inspect import closure, exposure, imagefs, sizes
 
 DEFAULT_REFS = ["imagelab-bases/python:debian13", "imagelab-bases/golang:debian13"]
 
@@ -32,7 +32,7 @@ def measure_once(ref: str) -> tuple[float, int]:
         with imagefs.saved(ref) as fs:
             closure.runtime_closure(fs)
             exposure.assess(fs)
-            measure.CompressedSizes(Path(empty) / "compressed.json").of_image(fs)
+            sizes.CompressedSizes(Path(empty) / "compressed.json").of_image(fs)
             size = fs.size
         return time.monotonic() - started, size
 
@@ -59,7 +59,7 @@ def main() -> int:
     refs = [f"{registry.address()}/{ref}" for ref in (args.refs or DEFAULT_REFS)]
     here = rounds(refs, args.rounds)
     in_use = engine.describe()
-    with second.second_engine(log=lambda _: None, kind=args.kind, store=args.store) as other:
+    with second_engine.second_engine(log=lambda _: None, kind=args.kind, store=args.store) as other:
         os.environ["DOCKER_HOST"] = other.host
         engine.client.cache_clear()
         there_engine = engine.describe()

@@ -81,7 +81,7 @@ class App:
 
 @dataclass(frozen=True)
 class Variant:
-    """One cell of the matrix: an app built one way on one base set."""
+    """One image of the build matrix: an app built one way (its variant name) on one base set."""
 
     app: App
     name: str
@@ -218,7 +218,7 @@ def discover(folder: Path | None = None) -> dict[str, App]:
 def select(
     apps: dict[str, App], names: Iterable[str], variants: Iterable[str], base_set: BaseSet
 ) -> list[Variant]:
-    """The cells of the matrix that the selectors name; every app and variant when none are given."""
+    """The images of the build matrix that the selectors name; every app and variant when none are given."""
     names, variants = list(names), list(variants)
     for name in names:
         if name not in apps:

@@ -208,7 +208,7 @@ def build(
     variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
 ) -> list[Built]:
     """Bake the variants in one bake; a failed target does not stop the others. `context`: build on
-    the engine of that Docker context instead (engine/remote.py brings the images back)."""
+    the engine of that Docker context instead (engine/transfer.py brings the images back)."""
     base_set = ensure_bases(base_set)
     where = f" on the engine of context '{context}'" if context else ""
     terminal.step(

@@ -1,6 +1,6 @@
 """The bump job: `nox -s bump -- --from A --to B`, what changed between two base sets (or two reports).
 
-A side is a compare.json file, or a loaded base set. A base set is measured by compare.run into
+A side is a compare.json file, or a loaded base set. A base set is measured by pipeline.run into
 results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
 renders in seconds. Current: measured from the same apps/ and dockerfiles/ (a commit elsewhere changes
 no image), on the same base images, every image of the matrix. (Not the image ids: compare keeps a row
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, build, compare, engine, process, selection
+from imagelab import ROOT, build, engine, pipeline, process, selection
 from imagelab.bases.sets import BaseSet
 from imagelab.errors import ConfigError
 from imagelab.report import accepted, bump_chart, bump_markdown, files, gate, history, jsonfile
@@ -59,7 +59,7 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     base_set = source
     folder = options.results / "sets" / base_set.name
     report = folder / "compare.json"
-    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, selection.cells(base_set))
+    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, selection.variants(base_set))
     if not stale:
         terminal.info(
             f"{base_set.name}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
@@ -68,11 +68,11 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     terminal.step(f"measuring the base set {base_set.name}: {stale}; its report goes to {_shown(folder)}")
     # compare's own errors (a registry down, a bad set) stop the bump here: the report a previous run
     # left in `folder` is never taken for this run's.
-    cells = selection.cells(base_set, resolve=True)
-    measured = compare.run(
-        cells,
-        compare.Options(
-            base_set=cells[0].base_set if cells else base_set,
+    variants = selection.variants(base_set, resolve=True)
+    measured = pipeline.run(
+        variants,
+        pipeline.Options(
+            base_set=variants[0].base_set if variants else base_set,
             builder=options.builder,
             fresh=options.fresh,
             rebuild_timing=False,  # the bump reports no rebuild times, and they cost most
@@ -83,7 +83,7 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     return Side(measured.report, f"{base_set.name} ({_shown(report)})", measured.status)
 
 
-def stale_reason(report: Path, cells: list) -> str:
+def stale_reason(report: Path, variants: list) -> str:
     """Why a base set's report must be measured again ("" when it is current)."""
     if not report.is_file():
         return "no report yet"
@@ -96,10 +96,10 @@ def stale_reason(report: Path, cells: list) -> str:
     if _changed_since(""):
         return "apps/ or dockerfiles/ have uncommitted changes"
     measured = {(i.app, i.variant): i for i in run.images}
-    for cell in cells:
-        image = measured.get((cell.app.name, cell.name))
+    for variant in variants:
+        image = measured.get((variant.app.name, variant.name))
         if image is None or not image.ok:
-            return f"{cell.app.name}/{cell.name} is missing or failed"
+            return f"{variant.app.name}/{variant.name} is missing or failed"
         for base in image.base_images:
             if engine.image_id(base.ref) != base.id:
                 return f"base {base.ref} moved"
@@ -133,7 +133,7 @@ def run(source_from: Path | BaseSet, source_to: Path | BaseSet, options: Options
         if measured.status:
             terminal.error(f"{measured.source}: compare failed on some images (above); the bump fails too")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    result = compare_sides(old, new, now, options.thresholds, judge)
+    result = bump_between(old, new, now, options.thresholds, judge)
     trend = _trend(options.results)
     written = write(result, options.results, options.name, trend)
     terminal.out.print(summary_table(result))
@@ -154,14 +154,15 @@ def run(source_from: Path | BaseSet, source_to: Path | BaseSet, options: Options
     return 1 if result.failed or old.status or new.status else 0
 
 
-def compare_sides(
+def bump_between(
     old: Side,
     new: Side,
     now: str,
     thresholds: gate.Thresholds,
     judge: Callable[[gate.Change], tuple[str, str]],
 ) -> Bump:
-    return bump_report.compare(old.run, new.run, now, thresholds, judge, (old.source, new.source))
+    """What changed from side `old` to side `new`, each change judged against the accepted file."""
+    return bump_report.from_runs(old.run, new.run, now, thresholds, judge, (old.source, new.source))
 
 
 def _trend(results: Path) -> str:

@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from imagelab import engine as docker_engine
 
-        lost = docker_engine.explain(exc)  # the engine went away or refused: one line, not a traceback
+        # The engine went away or refused: one line, not a traceback.
+        lost = docker_engine.as_engine_error(exc)
         if lost is None:
             raise
         terminal.error(lost.render())

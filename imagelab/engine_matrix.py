@@ -1,10 +1,10 @@
 """The engines and image stores imagelab supports, each tried for real: `nox -s engines`.
 
-Each cell (an engine kind and an image store, engine/bootstrap.py's KINDS) starts beside the engine
+Each setup (an engine kind and an image store, engine/bootstrap.py's KINDS) starts beside the engine
 in use as a second engine, with a data root, socket and bridge of its own, and a compare of a few images
 runs on it with DOCKER_HOST pointing there: a bake, the bases pulled by digest from the project's
 registry, measuring with the closure, smoke and structure tests, and the gate against the same images'
-report from the engine in use. A cell passes when that compare passes the gate, the invariants below
+report from the engine in use. A setup passes when that compare passes the gate, the invariants below
 hold, and every verdict and package list equals the engine in use's. Otherwise it says why, in one line.
 
 Invariants that hold on every engine: no image smaller than its runtime closure; compressed at most
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import ROOT, engine, needs
-from imagelab.engine import bootstrap, second
+from imagelab.engine import kinds, second_engine
 from imagelab.errors import ImagelabError
 
 #: Two go-href variants: a static binary FROM scratch, and one on a distroless base -- every layer of the
-#: harness in about a minute a cell once the Go module cache is warm.
+#: harness in about a minute a setup once the Go module cache is warm.
 APP, VARIANTS = "go-href", ("minimal", "distroless")
 #: What must be equal on every engine for the same images.
 SAME = ("size", "layers", "smoke", "structure", "hardened", "closure_size", "exposure")
@@ -37,7 +37,7 @@ COMPARE_TIMEOUT_S = 1800
 
 
 @dataclass(frozen=True)
-class Cell:
+class EngineSetup:
     kind: str
     store: str
 
@@ -48,16 +48,18 @@ class Cell:
 
 @dataclass
 class Outcome:
-    cell: Cell
+    setup: EngineSetup
     ok: bool
-    reason: str = ""  # one line: why not, or what a passing cell left out
-    engine: str = ""  # what the engine said it is, from the cell's report
+    reason: str = ""  # one line: why not, or what a passing setup left out
+    engine: str = ""  # what the engine said it is, from the setup's report
     buildx: str = ""
     seconds: float = 0.0  # the compare on that engine, start to end
 
 
-def compare(results: Path, env: dict[str, str] | None = None, *extra: str) -> subprocess.CompletedProcess:
-    """The real command line, so each cell runs exactly what a user runs with DOCKER_HOST set."""
+def run_compare_command(
+    results: Path, env: dict[str, str] | None = None, *extra: str
+) -> subprocess.CompletedProcess:
+    """The real command line, so each setup runs exactly what a user runs with DOCKER_HOST set."""
     command = [sys.executable, "-m", "imagelab", "compare", "--app", APP, "--results", str(results)]
     for variant in VARIANTS:
         command += ["--variant", variant]
@@ -75,35 +77,37 @@ def compare(results: Path, env: dict[str, str] | None = None, *extra: str) -> su
 
 
 def first_report(results: Path) -> Path:
-    """Compare on the engine in use, written as the baseline every cell is gated against."""
+    """Compare on the engine in use, written as the baseline every setup is gated against."""
     results.mkdir(parents=True, exist_ok=True)
     baseline = results / "baseline.json"
-    done = compare(results, None, "--baseline", str(baseline), "--update-baseline")
+    done = run_compare_command(results, None, "--baseline", str(baseline), "--update-baseline")
     if done.returncode != 0:
         raise RuntimeError(f"compare on the engine in use failed: {_last_line(done.stderr)}")
     return baseline
 
 
-def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], None] = print) -> Outcome:
+def run_setup(
+    setup: EngineSetup, baseline: Path, results: Path, log: Callable[[str], None] = print
+) -> Outcome:
     results.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
-        env = _with_buildx(cell.kind, results / "docker-config", log)
-        with second.second_engine(log=log, kind=cell.kind, store=cell.store) as other:
+        env = _with_buildx(setup.kind, results / "docker-config", log)
+        with second_engine.second_engine(log=log, kind=setup.kind, store=setup.store) as other:
             env["DOCKER_HOST"] = other.host
             version = other.client().version()
             # A Dockerfile that names a newer engine than this one is left out by compare, as it should
-            # be: it is left out of the cell's baseline too, so the gate does not call it disappeared.
+            # be: it is left out of the setup's baseline too, so the gate does not call it disappeared.
             left_out = {
                 variant: why
                 for variant in VARIANTS
                 if (why := needs.unmet(apps_dockerfile(variant), version["Version"], version["ApiVersion"]))
             }
             gate_on = _without(baseline, set(left_out), results / "baseline.json")
-            done = compare(results, env, "--baseline", str(gate_on))
-    except (ImagelabError, subprocess.TimeoutExpired) as exc:  # this cell's verdict, not the matrix's end
-        return Outcome(cell, False, str(exc).splitlines()[0], seconds=time.monotonic() - started)
-    outcome = Outcome(cell, done.returncode == 0, seconds=time.monotonic() - started)
+            done = run_compare_command(results, env, "--baseline", str(gate_on))
+    except (ImagelabError, subprocess.TimeoutExpired) as exc:  # this setup's verdict, not the matrix's end
+        return Outcome(setup, False, str(exc).splitlines()[0], seconds=time.monotonic() - started)
+    outcome = Outcome(setup, done.returncode == 0, seconds=time.monotonic() - started)
     outcome.buildx = _buildx_version(env)
     if not (results / "compare.json").exists():
         outcome.ok, outcome.reason = False, _last_line(done.stderr)
@@ -111,8 +115,8 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
     here, there = _rows(baseline.parent / "compare.json"), _rows(results / "compare.json")
     outcome.engine = there[""]["engine"]
     problems = [] if outcome.ok else [f"compare exited {done.returncode}: {_last_line(done.stderr)}"]
-    if cell.store not in outcome.engine:
-        problems.append(f"asked for the {cell.store} store, the report says {outcome.engine}")
+    if setup.store not in outcome.engine:
+        problems.append(f"asked for the {setup.store} store, the report says {outcome.engine}")
     for variant in VARIANTS:
         if variant in left_out:
             if variant in there:
@@ -129,10 +133,10 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
 
 def _with_buildx(kind: str, config: Path, log: Callable[[str], None]) -> dict[str, str]:
     """An environment whose docker CLI uses the buildx plugin that goes with `kind` (Debian 13's 0.13
-    with Debian 12's engine): a DOCKER_CONFIG of the cell's own, so the user's plugin stays as it is."""
+    with Debian 12's engine): a DOCKER_CONFIG of the setup's own, so the user's plugin stays as it is."""
     plugins = config / "cli-plugins"
     plugins.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(bootstrap.buildx_plugin(bootstrap.KINDS[kind].buildx_suite, log), plugins / "docker-buildx")
+    shutil.copy2(kinds.buildx_plugin(kinds.KINDS[kind].buildx_suite, log), plugins / "docker-buildx")
     return {"DOCKER_CONFIG": str(config)}
 
 
@@ -178,22 +182,22 @@ def invariants(row: dict | None) -> list[str]:
     return found
 
 
-def every_cell() -> list[Cell]:
-    return [Cell(kind.name, store) for kind in bootstrap.KINDS.values() for store in kind.stores]
+def every_setup() -> list[EngineSetup]:
+    return [EngineSetup(kind.name, store) for kind in kinds.KINDS.values() for store in kind.stores]
 
 
-def run(cells: list[Cell], out: Path, log: Callable[[str], None] = print) -> list[Outcome]:
-    """Every cell, then the table into `out` (results/engines.md): the matrix a README shows."""
+def run(setups: list[EngineSetup], out: Path, log: Callable[[str], None] = print) -> list[Outcome]:
+    """Every setup, then the table into `out` (results/engines.md): the matrix a README shows."""
     in_use = engine.describe()
     with tempfile.TemporaryDirectory(prefix="imagelab-engines-") as tmp:
         work = Path(tmp)
         log(f"comparing on the engine in use: {in_use}")
         baseline = first_report(work / "in-use")
         outcomes = []
-        for cell in cells:
-            log(f"comparing on {cell.name}, beside it")
-            outcomes.append(run_cell(cell, baseline, work / cell.name.replace("/", "-"), log))
-            log(f"{cell.name}: {'pass' if outcomes[-1].ok else 'FAIL: ' + outcomes[-1].reason}")
+        for setup in setups:
+            log(f"comparing on {setup.name}, beside it")
+            outcomes.append(run_setup(setup, baseline, work / setup.name.replace("/", "-"), log))
+            log(f"{setup.name}: {'pass' if outcomes[-1].ok else 'FAIL: ' + outcomes[-1].reason}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(table(outcomes, in_use))
     return outcomes
@@ -211,7 +215,7 @@ def table(outcomes: list[Outcome], in_use: str) -> str:
     for o in outcomes:
         verdict = ("pass" + (f" ({o.reason})" if o.reason else "")) if o.ok else f"FAIL: {o.reason}"
         lines.append(
-            f"| {o.cell.kind} | {o.cell.store} | {o.engine or '-'} | {o.buildx or '-'} | {verdict} "
+            f"| {o.setup.kind} | {o.setup.store} | {o.engine or '-'} | {o.buildx or '-'} | {verdict} "
             f"| {o.seconds:.0f} |"
         )
     return "\n".join(lines) + "\n"

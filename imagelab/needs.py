@@ -126,13 +126,13 @@ def unmet(dockerfile: Path, version: str, api: str) -> str:
     return f"needs {wanted.describe()}; this engine is Docker {version} (API {api})"
 
 
-def within_engine(cells: list, version: str, api: str) -> tuple[list, list[str]]:
-    """The matrix cells (apps.Variant) this engine can build, and one line for each it cannot."""
+def within_engine(variants: list, version: str, api: str) -> tuple[list, list[str]]:
+    """The images (apps.Variant) this engine can build, and one line for each it cannot."""
     kept, left_out = [], []
-    for cell in cells:
-        why = unmet(cell.app.dockerfile(cell.name), version, api)
+    for variant in variants:
+        why = unmet(variant.app.dockerfile(variant.name), version, api)
         if why:
-            left_out.append(f"{cell.app.name}/{cell.name}: {why}: left out")
+            left_out.append(f"{variant.app.name}/{variant.name}: {why}: left out")
         else:
-            kept.append(cell)
+            kept.append(variant)
     return kept, left_out

@@ -1,4 +1,4 @@
-"""The images a run is about: the cells of the matrix its selectors name, on one loaded base set.
+"""The images a run is about: the images of the build matrix its selectors name (apps.Variant), on one loaded base set.
 
 Jobs (compare, bump, build, smoke, explain) start from here with typed arguments; the command line only
 turns its flags into them.
@@ -21,40 +21,44 @@ def ensure_engine() -> bootstrap.EngineInfo:
     return bootstrap.ensure_engine(log=terminal.step)
 
 
-def cells(
+def variants(
     base_set: BaseSet,
     app_names: Iterable[str] = (),
     variant_names: Iterable[str] = (),
     resolve: bool = False,
     elsewhere: bool = False,
 ) -> list[Variant]:
-    """The matrix cells the selectors name on `base_set` (all of them when none are given).
+    """The images (apps.Variant) the selectors name on `base_set` (all of them when none are given).
 
     `elsewhere`: another engine builds them, so this one's version does not leave any out.
-    `resolve` also makes the set's images available and resolves every role the cells use to a digest
-    (building and pushing the local stand-ins). A cell whose base the set lacks is reported and left
+    `resolve` also makes the set's images available and resolves every role the variants use to a digest
+    (building and pushing the local stand-ins). A variant whose base the set lacks is reported and left
     out: it is not in this base set, which is no failure."""
-    # A role bases.toml does not know is a typo, not a cell this set leaves out: refuse it by name.
+    # A role bases.toml does not know is a typo, not a variant this set leaves out: refuse it by name.
     every_role = {bases.arg_of(role): role for role in bases.load_recipes().roles}
     found = []
-    for cell in apps.select(apps.discover(), app_names, variant_names, base_set):
-        build.check_base_roles(cell.app.dockerfile(cell.name), every_role)
-        missing = base_set.missing(cell.app.dockerfile(cell.name))
+    for variant in apps.select(apps.discover(), app_names, variant_names, base_set):
+        build.check_base_roles(variant.app.dockerfile(variant.name), every_role)
+        missing = base_set.missing(variant.app.dockerfile(variant.name))
         if missing:
             terminal.info(
-                f"{cell.app.name}/{cell.name}: not in this base set ({base_set.name} has no {', '.join(missing)})"
+                f"{variant.app.name}/{variant.name}: not in this base set ({base_set.name} has no {', '.join(missing)})"
             )
         else:
-            found.append(cell)
+            found.append(variant)
     if resolve and found:
         ensure_engine()
         if not elsewhere:  # another engine builds (--builder, --build-on): its version is not ours to judge
-            # A Dockerfile newer than this engine is left out, as a cell the set lacks is: not a failure.
+            # A Dockerfile newer than this engine is left out, as a variant the set lacks is: not a failure.
             version = engine.versions()
             found, left_out = needs.within_engine(found, version["Version"], version["ApiVersion"])
             for line in left_out:
                 terminal.info(line)
-        used = {role for cell in found for role in bases.roles_of(cell.app.dockerfile(cell.name), base_set)}
+        used = {
+            role
+            for variant in found
+            for role in bases.roles_of(variant.app.dockerfile(variant.name), base_set)
+        }
         base_set = bases.resolve(base_set, sorted(used)).base_set
-        found = [dataclasses.replace(cell, base_set=base_set) for cell in found]
+        found = [dataclasses.replace(variant, base_set=base_set) for variant in found]
     return found

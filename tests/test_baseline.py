@@ -23,11 +23,11 @@ OLD = run(lean("naive", 900 * MB), lean("minimal", 10 * MB))
 
 
 def regressions(new) -> list[gate.Change]:
-    return [c for c in gate.compare(OLD, new) if c.regression]
+    return [c for c in gate.changes(OLD, new) if c.regression]
 
 
 def test_an_identical_run_passes_without_changes():
-    assert gate.compare(OLD, copy.deepcopy(OLD)) == []
+    assert gate.changes(OLD, copy.deepcopy(OLD)) == []
 
 
 def test_growth_must_pass_both_the_share_and_the_bytes():
@@ -60,8 +60,8 @@ def test_package_growth_past_the_threshold_fails():
 
 
 def test_other_apps_and_base_sets_are_not_reported_missing():
-    assert gate.compare(OLD, run(lean("naive", 900 * MB, app="another"))) == []
-    assert gate.compare(OLD, run(lean("naive", 900 * MB), base_set="official")) == []
+    assert gate.changes(OLD, run(lean("naive", 900 * MB, app="another"))) == []
+    assert gate.changes(OLD, run(lean("naive", 900 * MB), base_set="official")) == []
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import bases, build, engine
-from imagelab.bases import certificates, distroless, local, recipes, rootfs, sets
+from imagelab.bases import certificates, distroless, local, provenance, recipes, rootfs, sets
 from imagelab.checks import structure
 from imagelab.engine import registry
 from imagelab.errors import BuildError, ConfigError
@@ -348,8 +348,8 @@ def test_an_image_whose_key_matches_is_not_built_again(
     sets = bases.load()
     monkeypatch.setattr(local, "WORK_DIR", tmp_path)
     monkeypatch.setattr(local, "LOCK_FILE", tmp_path / ".lock")  # its own lock: a real build may run
-    monkeypatch.setattr(local, "_key", lambda role, *rest: f"key-{role.name}")
-    monkeypatch.setattr(engine, "image_labels", lambda ref: {local.KEY_LABEL: "key-debian-slim"})
+    monkeypatch.setattr(provenance, "key", lambda role, *rest: f"key-{role.name}")
+    monkeypatch.setattr(engine, "image_labels", lambda ref: {provenance.KEY_LABEL: "key-debian-slim"})
     monkeypatch.setattr(engine, "image_size", lambda ref: 1)
     monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:id")
     monkeypatch.setattr(registry, "ensure_registry", lambda **_: None)
@@ -451,19 +451,19 @@ def test_the_debian12_stand_in_keeps_the_same_contract(
 def test_every_stand_in_says_what_it_stands_in_for(local_set: bases.LocalSet) -> None:
     for role in local_set.roles.values():
         labels = engine.image_labels(local.image_ref(role))
-        assert labels[f"{local.LABEL}.stands-in-for"] == role.official
-        assert labels[f"{local.LABEL}.base-set"] == "debian"
-        assert labels[f"{local.LABEL}.debian.suite"] == "trixie"
-        assert labels[f"{local.LABEL}.debian.archive-date"]
-        assert labels[local.KEY_LABEL]
+        assert labels[f"{provenance.LABEL}.stands-in-for"] == role.official
+        assert labels[f"{provenance.LABEL}.base-set"] == "debian"
+        assert labels[f"{provenance.LABEL}.debian.suite"] == "trixie"
+        assert labels[f"{provenance.LABEL}.debian.archive-date"]
+        assert labels[provenance.KEY_LABEL]
     assert engine.image_labels(f"{registry.address()}/imagelab-bases/python-distroless:debian13")[
-        f"{local.LABEL}.version.python3.13"
+        f"{provenance.LABEL}.version.python3.13"
     ]
     assert engine.image_labels(f"{registry.address()}/imagelab-bases/node-distroless:debian13")[
-        f"{local.LABEL}.version.node"
+        f"{provenance.LABEL}.version.node"
     ]
     assert engine.image_labels(f"{registry.address()}/imagelab-bases/golang:debian13")[
-        f"{local.LABEL}.version.golang-1.24-go"
+        f"{provenance.LABEL}.version.golang-1.24-go"
     ]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import apt, engine
-from imagelab.engine import bootstrap
+from imagelab.engine import bootstrap, kinds
 from imagelab.errors import EngineError
 
 MISSING_SOCKET = "unix:///nonexistent/imagelab-test/docker.sock"
@@ -143,4 +143,4 @@ def test_on_a_ready_engine_the_check_changes_nothing_and_reads_real_versions(for
     found = bootstrap.ensure_engine(log=lambda line: pytest.fail(f"changed something: {line}"))
     assert found.buildx != "missing"
     assert found.buildkit != "unknown", f"no BuildKit line in `docker buildx inspect`: {found}"
-    assert found.store in bootstrap.STORES
+    assert found.store in kinds.STORES

@@ -123,7 +123,7 @@ def remembered_row():
 
 def test_a_fresh_run_recalls_nothing_and_keeps_the_other_images_rows(tmp_path):
     """--fresh on one app measures it again; the next run of another app still recalls its own rows."""
-    from imagelab.compare import Memory
+    from imagelab.pipeline import Memory
 
     path, row = tmp_path / "measured.json", remembered_row()
     earlier = Memory(path, forget=False, code="c0de")
@@ -145,27 +145,27 @@ def test_after_an_edit_of_the_measuring_code_nothing_is_recalled(tmp_path):
     measures every image again, where it used to show the old numbers as unchanged."""
     import shutil
 
-    from imagelab import measuring
-    from imagelab.compare import Memory
+    from imagelab import image_result
+    from imagelab.pipeline import Memory
 
     code = tmp_path / "code"
     copies = []
-    for source in measuring.CODE:  # the real measuring modules, copied to be edited
-        copy = code / source.relative_to(measuring.PACKAGE)
+    for source in image_result.CODE:  # the real measuring modules, copied to be edited
+        copy = code / source.relative_to(image_result.PACKAGE)
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, copy)
         copies.append(copy)
     path, row = tmp_path / "measured.json", remembered_row()
-    before = measuring.code_fingerprint(copies)
+    before = image_result.code_fingerprint(copies)
     first = Memory(path, forget=False, code=before)
     first.remember("content-key", row)
     first.save()
 
-    measure = code / "inspect" / "measure.py"
+    measure = code / "inspect" / "sizes.py"
     measure.write_text(measure.read_text() + "\n# a comment measures nothing differently\n")
-    assert Memory(path, forget=False, code=measuring.code_fingerprint(copies)).recall("content-key") == row
+    assert Memory(path, forget=False, code=image_result.code_fingerprint(copies)).recall("content-key") == row
     measure.write_text(measure.read_text().replace("GZIP_LEVEL = ", "GZIP_LEVEL = 1 + "))
-    edited = Memory(path, forget=False, code=measuring.code_fingerprint(copies))
+    edited = Memory(path, forget=False, code=image_result.code_fingerprint(copies))
     assert edited.recall("content-key") is None
     edited.save()  # the old code's rows are not kept either
     assert Memory(path, forget=False, code=before).rows == {}

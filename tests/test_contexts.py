@@ -18,11 +18,11 @@ import pytest
 
 from imagelab import ROOT, apps, bases, build, cli, engine
 from imagelab.apps import APPS_ENV
-from imagelab.bases import sets
+from imagelab.bases import references
 from imagelab.engine import registry
 from imagelab.engine.bootstrap import EngineInfo
 from imagelab.errors import ConfigError, EngineError
-from imagelab.inspect import measure
+from imagelab.inspect import origin
 
 FIXTURE = ROOT / "tests" / "fixtures" / "plain-froms"
 APP = "tally"
@@ -73,10 +73,10 @@ def test_another_image_or_a_moving_tag_names_no_role(written):
 
 
 def test_a_named_context_is_named_as_buildkit_looks_it_up():
-    assert sets.context_name("docker.io/library/python:3.13-slim") == "python:3.13-slim"
-    assert sets.context_name("python:latest") == "python"
-    assert sets.context_name("docker.io/team/app:1") == "team/app:1"
-    assert sets.context_name(f"gcr.io/distroless/static-debian13@{DIGEST}") == (
+    assert references.context_name("docker.io/library/python:3.13-slim") == "python:3.13-slim"
+    assert references.context_name("python:latest") == "python"
+    assert references.context_name("docker.io/team/app:1") == "team/app:1"
+    assert references.context_name(f"gcr.io/distroless/static-debian13@{DIGEST}") == (
         f"gcr.io/distroless/static-debian13@{DIGEST}"
     )
 
@@ -240,7 +240,7 @@ def test_an_engine_without_named_contexts_is_refused_in_one_line(server, buildki
 def test_the_report_names_each_base_as_written_and_as_built(monkeypatch):
     monkeypatch.setattr(engine, "image_id_and_digest", lambda ref: ("", ""))
     debian = resolved("debian")
-    found = measure.base_images(DOCKERFILE, debian.build_args(), debian.replaced(DOCKERFILE))
+    found = origin.base_images(DOCKERFILE, debian.build_args(), debian.replaced(DOCKERFILE))
     slim, base = debian.image("python-slim"), debian.image("debian-slim")
     assert slim is not None and base is not None
     assert [(b.written, b.line, b.ref, b.digest) for b in found] == [

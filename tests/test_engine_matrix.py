@@ -1,6 +1,6 @@
 """The harness on the other engines and image stores it starts, beside the one the suite runs on.
 
-The rest of the suite runs on the engine `nox -s tests` started. Here each cell below starts beside it
+The rest of the suite runs on the engine `nox -s tests` started. Here each setup below starts beside it
 as a second engine and runs the same compare (imagelab/engine_matrix.py): it must pass the gate against
 the engine in use's report of the same images, with the same verdicts and package lists, and hold the
 invariants every engine must (no image smaller than its closure, compressed at most unpacked, layers
@@ -14,11 +14,15 @@ import os
 import pytest
 
 from imagelab import engine_matrix
-from imagelab.engine_matrix import Cell
+from imagelab.engine_matrix import EngineSetup
 
 #: The newest engine on the store new installs get, the same packaged engine on the other store than
 #: the suite's, and the oldest engine the project supports. (Docker 29 is built once, about 3.5 min.)
-CELLS = [Cell("source", "containerd"), Cell("forky", "containerd"), Cell("debian", "classic")]
+SETUPS = [
+    EngineSetup("source", "containerd"),
+    EngineSetup("forky", "containerd"),
+    EngineSetup("debian", "classic"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +32,11 @@ def baseline(tmp_path_factory):
 
 @pytest.mark.docker
 @pytest.mark.skipif(os.geteuid() != 0, reason="a second dockerd needs root")
-@pytest.mark.parametrize("cell", CELLS, ids=lambda c: c.name)
-def test_compare_passes_with_the_same_verdicts_on_every_engine(baseline, tmp_path, cell):
-    outcome = engine_matrix.run_cell(cell, baseline, tmp_path, log=lambda _: None)
-    assert outcome.ok, f"{cell.name}: {outcome.reason}"
-    assert cell.store in outcome.engine
+@pytest.mark.parametrize("engine_setup", SETUPS, ids=lambda c: c.name)
+def test_compare_passes_with_the_same_verdicts_on_every_engine(baseline, tmp_path, engine_setup):
+    outcome = engine_matrix.run_setup(engine_setup, baseline, tmp_path, log=lambda _: None)
+    assert outcome.ok, f"{engine_setup.name}: {outcome.reason}"
+    assert engine_setup.store in outcome.engine
 
 
 def test_an_image_smaller_than_its_closure_is_named():

@@ -20,7 +20,7 @@ def one(**changes):
 
 
 def found(old, new, thresholds: gate.Thresholds | None = None) -> dict[str, gate.Change]:
-    return {c.what: c for c in gate.compare(old, new, thresholds or gate.Thresholds())}
+    return {c.what: c for c in gate.changes(old, new, thresholds or gate.Thresholds())}
 
 
 @pytest.mark.parametrize(

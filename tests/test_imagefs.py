@@ -23,7 +23,7 @@ from saved_images import (
 
 from imagelab import engine
 from imagelab.errors import ImagelabError
-from imagelab.inspect import imagefs
+from imagelab.inspect import image_config, imagefs
 
 BUSYBOX = b"\x7fELF" + b"b" * 6
 
@@ -155,7 +155,7 @@ def test_config_and_the_step_that_made_each_layer(tmp_path: Path):
     archive = write_docker_archive(tmp_path / "image.tar", LAYERS, config, steps=["COPY . /", "RUN make"])
 
     with imagefs.open_archive(archive) as image:
-        assert image.config == imagefs.Config(
+        assert image.config == image_config.Config(
             user="nonroot",
             entrypoint=["/app"],
             cmd=["--serve"],
@@ -166,7 +166,7 @@ def test_config_and_the_step_that_made_each_layer(tmp_path: Path):
         )
         assert [layer.created_by for layer in image.layers] == ["COPY . /", "RUN make"]
         assert image.config.path == ["/usr/bin", "/bin"]
-    assert imagefs.Config().path[:2] == ["/usr/local/sbin", "/usr/local/bin"], (
+    assert image_config.Config().path[:2] == ["/usr/local/sbin", "/usr/local/bin"], (
         "docker's PATH when none is set"
     )
 

@@ -54,3 +54,16 @@ def test_a_cycle_inside_a_package_breaks_the_contract(checkout: Path):
     done = lint_imports(checkout)
     assert done.returncode == 1
     assert "No cycle between the modules of any package BROKEN" in done.stdout
+
+
+def test_an_import_inside_a_function_counts_as_one(checkout: Path):
+    # The cycle issue 22 removed went through imports inside functions (bump -> cli -> bump): such an
+    # import is as much an edge as one at the top of a module, and a part calling its job back is refused.
+    part = checkout / "imagelab" / "image_result.py"
+    part.write_text(
+        part.read_text() + "\n\ndef _back() -> None:\n    from imagelab import pipeline  # noqa: F401\n"
+    )
+    done = lint_imports(checkout)
+    assert done.returncode == 1
+    assert "Commands above jobs above parts above leaves BROKEN" in done.stdout
+    assert "imagelab.image_result -> imagelab.pipeline" in done.stdout

@@ -8,7 +8,7 @@ import pytest
 from saved_images import file, whiteout, write_docker_archive
 
 from imagelab import apps, bases, cli, dockerfile
-from imagelab.inspect import imagefs, layers, measure, origin
+from imagelab.inspect import imagefs, layers, origin
 
 DOCKERFILE = """\
 # syntax comment and a blank line first
@@ -116,7 +116,7 @@ def test_a_layer_view_says_what_it_adds_and_what_it_hides(tmp_path: Path):
     )
 
     with imagefs.open_archive(archive) as fs:
-        views = layers.explain(fs, DOCKERFILE)
+        views = layers.views(fs, DOCKERFILE)
         wasted = fs.wasted_bytes
 
     assert [(v.origin, v.lines) for v in views] == [
@@ -140,7 +140,7 @@ def test_a_layer_view_says_what_it_adds_and_what_it_hides(tmp_path: Path):
     # Told by the layers' digests that the base image has one layer only, the second is the image's own
     # -- and no line of the Dockerfile made it.
     with imagefs.open_archive(archive) as fs:
-        told = layers.explain(fs, DOCKERFILE, base_layers=1)
+        told = layers.views(fs, DOCKERFILE, base_layers=1)
     assert [v.origin for v in told] == ["base", "unknown", *(["dockerfile"] * 4)]
 
 
@@ -162,13 +162,13 @@ def test_every_layer_of_every_image_has_its_dockerfile_line(debian_images, varia
     assert debian_images[variant.tag].result.ok
     build_args = variant.base_set.build_args()
     dockerfile = variant.app.dockerfile(variant.name).read_text()
-    base_refs = [b.ref for b in measure.base_images(variant.app.dockerfile(variant.name), build_args)]
+    base_refs = [b.ref for b in origin.base_images(variant.app.dockerfile(variant.name), build_args)]
     with imagefs.saved(variant.tag) as fs:
         base_layers = origin.base_layer_count(
             [layer.diff_id for layer in fs.layers], (origin.layer_ids(ref) for ref in base_refs)
         )
-        views = layers.explain(fs, dockerfile, base_layers)
-        inferred = layers.explain(fs, dockerfile)  # without the digests: from the history alone
+        views = layers.views(fs, dockerfile, base_layers)
+        inferred = layers.views(fs, dockerfile)  # without the digests: from the history alone
         size, wasted = fs.size, fs.wasted_bytes
     assert [v for v in views if v.origin == "unknown"] == []
     assert [v.origin for v in views].count("base") == base_layers

@@ -14,7 +14,7 @@ import pytest
 
 from imagelab import engine
 from imagelab.engine import manifests, registry
-from imagelab.inspect import imagefs, measure
+from imagelab.inspect import imagefs, sizes
 from tests.conftest import build_busybox_image
 
 DOCKERFILE = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY notes.txt /notes.txt\n"
@@ -37,11 +37,11 @@ def test_manifest_sizes_name_every_layer_and_agree_with_our_gzip(busybox_rootfs:
         layers = engine.client().images.get(tag).attrs["RootFS"]["Layers"]
         assert set(from_registry) == set(layers)
         with tempfile.TemporaryDirectory() as cache, imagefs.saved(tag) as fs:
-            ours = measure.CompressedSizes(Path(cache) / "sizes.json")
+            ours = sizes.CompressedSizes(Path(cache) / "sizes.json")
             ours.of_image(fs)
         for diff_id in layers:
             assert from_registry[diff_id] == pytest.approx(ours.known[diff_id], rel=0.05)
-        learned = measure.CompressedSizes(Path(tmp_path) / "learned.json")
+        learned = sizes.CompressedSizes(Path(tmp_path) / "learned.json")
         learned.learn(from_registry)
         with imagefs.saved(tag) as fs:
             assert learned.of_image(fs) == sum(from_registry.values())  # nothing gzipped again

@@ -91,7 +91,7 @@ def test_the_cli_leaves_out_what_the_engine_cannot_build_in_one_line_each(monkey
     monkeypatch.setattr(engine, "versions", lambda: {"Version": "20.10.24+dfsg1", "ApiVersion": "1.41"})
     monkeypatch.setattr(bases, "resolve", lambda base_set, roles: argparse.Namespace(base_set=base_set))
     debian = bases.open_set("debian")
-    kept = selection.cells(debian, ["go-href"], resolve=True)
+    kept = selection.variants(debian, ["go-href"], resolve=True)
     every = apps.select(apps.discover(), ["go-href"], [], debian)
     newer = [v for v in every if needs.need(v.app.dockerfile(v.name)).engine > (20, 10)]
     assert [v.name for v in kept] == [v.name for v in every if v not in newer]

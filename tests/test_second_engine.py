@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import engine
-from imagelab.engine import second
+from imagelab.engine import second_bridge, second_engine
 
 pytestmark = [
     pytest.mark.docker,
@@ -65,7 +65,7 @@ def first_engine_serves(tag: str) -> str:
 
 
 def bridge_mac() -> str:
-    return Path("/sys/class/net", second.BRIDGE, "address").read_text().strip()
+    return Path("/sys/class/net", second_bridge.BRIDGE, "address").read_text().strip()
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_second_engine_builds_and_runs_apart_and_leaves_the_first_as_it_was(ht
     assert first_engine_serves(scratch_tag) == "served by the first engine\n"
     first_root = engine.client().info()["DockerRootDir"]
 
-    with second.second_engine() as other:
+    with second_engine.second_engine() as other:
         client = other.client()
         # The context reaches another engine (the engine ID comes from /etc/docker/key.json: shared).
         assert client.info()["DockerRootDir"] == str(other.data_root) != first_root
@@ -99,27 +99,27 @@ def test_a_second_engine_builds_and_runs_apart_and_leaves_the_first_as_it_was(ht
         try:
             container.reload()
             address = container.attrs["NetworkSettings"]["IPAddress"]
-            assert ipaddress.ip_address(address) in ipaddress.ip_network(second.SUBNET)
-            assert bridge_mac() == second.BRIDGE_MAC
+            assert ipaddress.ip_address(address) in ipaddress.ip_network(second_bridge.SUBNET)
+            assert bridge_mac() == second_bridge.BRIDGE_MAC
         finally:
             container.remove(force=True)
             client.images.remove(tag)
-        assert bridge_mac() == second.BRIDGE_MAC
-        assert second.RULE_COMMENT in iptables_rules()
+        assert bridge_mac() == second_bridge.BRIDGE_MAC
+        assert second_bridge.RULE_COMMENT in iptables_rules()
 
     assert Path("/sys/class/net/docker0").exists(), "the first engine's bridge must survive"
-    assert not Path("/sys/class/net", second.BRIDGE).exists()
-    assert second.RULE_COMMENT not in iptables_rules()
-    assert docker_cli("context", "inspect", second.CONTEXT).returncode != 0, "its context is removed"
+    assert not Path("/sys/class/net", second_bridge.BRIDGE).exists()
+    assert second_bridge.RULE_COMMENT not in iptables_rules()
+    assert docker_cli("context", "inspect", second_engine.CONTEXT).returncode != 0, "its context is removed"
     assert not Path(f"/proc/{other.pid}").exists(), "its dockerd is stopped"
     # The first engine still publishes ports: its DOCKER chains are intact.
     assert first_engine_serves(scratch_tag) == "served by the first engine\n"
 
 
 def test_the_second_engine_stops_when_the_block_fails():
-    with pytest.raises(RuntimeError, match="on purpose"), second.second_engine() as other:
+    with pytest.raises(RuntimeError, match="on purpose"), second_engine.second_engine() as other:
         pid = other.pid
         raise RuntimeError("on purpose")
     assert not Path(f"/proc/{pid}").exists()
-    assert not Path("/sys/class/net", second.BRIDGE).exists()
+    assert not Path("/sys/class/net", second_bridge.BRIDGE).exists()
     assert Path("/sys/class/net/docker0").exists()

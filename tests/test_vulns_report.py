@@ -13,7 +13,7 @@ from saved_images import file, write_docker_archive
 from test_vulns_scan import BOOKWORM, scanner
 from vulns_archive import archive_server, serve_tree
 
-from imagelab import ROOT, cli, measuring
+from imagelab import ROOT, cli, image_result
 from imagelab.commands import flags
 from imagelab.inspect import imagefs
 from imagelab.report import accepted, bump, bump_markdown, gate, jsonfile, markdown, table
@@ -46,7 +46,7 @@ def test_a_fix_is_the_bases_when_the_base_layers_hold_the_package_and_the_images
         assert scan.scan_base(fs, 1) is base  # the same base layers are scanned once a run
         assert scan.scan_base(fs, 0) is None  # FROM scratch: no base to scan
 
-    facts = measuring.vulnerabilities(found, base)
+    facts = image_result.vulnerabilities(found, base)
 
     assert [(f.package, f.in_base, len(f.cves)) for f in facts.os_fixes] == [
         ("libexpat1", True, 27),
@@ -55,7 +55,7 @@ def test_a_fix_is_the_bases_when_the_base_layers_hold_the_package_and_the_images
     assert not facts.os_fixes[1].changelog_read
     assert (facts.fixable_cves, facts.fixable_packages) == (27, 2)
     assert len(facts.cves(in_base=True)) == 27 and facts.cves(in_base=False) == set()
-    assert measuring.vulnerabilities(found, None).cves(in_base=True) == set()  # FROM scratch: all own
+    assert image_result.vulnerabilities(found, None).cves(in_base=True) == set()  # FROM scratch: all own
     assert [d.describe() for d in facts.os_data] == ["bookworm-security of 2026-12-04"]
     assert facts.not_covered == "Python and npm packages"
 
@@ -141,7 +141,7 @@ def test_the_gate_fails_on_a_new_fixable_cve_and_names_it():
         )
     )
 
-    [change] = gate.compare(before, after)
+    [change] = gate.changes(before, after)
 
     assert (change.what, change.old, change.new, change.regression) == ("fixable cves", "1", "2", True)
     assert change.details == ("+CVE-2026-0003 (curl 1.0-1, own)",)
@@ -152,7 +152,7 @@ def test_fewer_fixable_cves_pass_and_a_new_go_vulnerability_fails():
     before = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1", "CVE-2"), go=(go_vuln("GO-1"),))))
     after = run(image("slim", 1, vulnerabilities=vulns(go=(go_vuln("GO-1"), go_vuln("GO-2")))))
 
-    changes = {c.what: c for c in gate.compare(before, after)}
+    changes = {c.what: c for c in gate.changes(before, after)}
 
     assert not changes["fixable cves"].regression and changes["fixable cves"].change == "-2 (-100.0 %)"
     assert changes["go vulns"].regression and changes["go vulns"].details == ("+GO-2 (stdlib v1.24.2, own)",)
@@ -161,8 +161,8 @@ def test_fewer_fixable_cves_pass_and_a_new_go_vulnerability_fails():
 def test_no_data_on_one_side_is_not_compared():
     before = run(image("slim", 1, vulnerabilities=vulns(fixable_cves=None, os_data=[])))
     after = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1"))))
-    assert gate.compare(before, after) == []
-    assert gate.compare(run(image("slim", 1)), after) == []  # a baseline from before scans
+    assert gate.changes(before, after) == []
+    assert gate.changes(run(image("slim", 1)), after) == []  # a baseline from before scans
 
 
 def test_a_reviewed_cve_is_accepted_until_its_date_and_a_further_one_fails_again(tmp_path):
@@ -175,8 +175,8 @@ def test_a_reviewed_cve_is_accepted_until_its_date_and_a_further_one_fails_again
     two = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1"), fix("curl", "CVE-2"))))
     three = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1"), fix("curl", "CVE-2", "CVE-3"))))
 
-    [ok] = accepted.apply(gate.compare(before, two), accepted_file)
-    [again] = accepted.apply(gate.compare(before, three), accepted_file)
+    [ok] = accepted.apply(gate.changes(before, two), accepted_file)
+    [again] = accepted.apply(gate.changes(before, three), accepted_file)
 
     assert not ok.regression and ok.accepted.startswith("curl fix not in the base yet")
     assert again.regression and again.note == "accepted only up to 2"
@@ -186,7 +186,7 @@ def test_a_limit_from_the_command_line_loosens_the_cve_gate():
     args = cli.parser().parse_args(["compare", "--limit", "fixable-cves=0:5"])
     before = run(image("slim", 1, vulnerabilities=vulns()))
     after = run(image("slim", 1, vulnerabilities=vulns(fix("a", "CVE-1", "CVE-2"))))
-    assert not gate.compare(before, after, flags.gate_thresholds(args))[0].regression
+    assert not gate.changes(before, after, flags.gate_thresholds(args))[0].regression
 
 
 def test_the_bump_lists_the_cves_the_move_fixed_and_brought_in_base_and_own_layers():
@@ -214,7 +214,7 @@ def test_the_bump_lists_the_cves_the_move_fixed_and_brought_in_base_and_own_laye
         )
     )
 
-    result = bump.compare(old, new, "2026-11-28T00:00:00Z")
+    result = bump.from_runs(old, new, "2026-11-28T00:00:00Z")
     [slim] = result.images
 
     assert [(v.id, v.how, v.origin) for v in slim.vulnerabilities] == [

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import graphlib
-import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -15,16 +13,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from imagelab import ROOT, engine
-from imagelab.bases import distroless, rootfs, schedule
+from imagelab.bases import distroless, provenance, rootfs, schedule
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, LocalSet, Role, load
 from imagelab.engine import registry
 from imagelab.errors import BuildError, ConfigError
-from imagelab.inspect import dpkg
 from imagelab.terminal import terminal
 
 WORK_DIR = ROOT / ".imagelab" / "bases"
@@ -34,9 +30,6 @@ LOCK_FILE = Path("/tmp/imagelab-bases.lock")
 DEFAULT_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_ENV = "IMAGELAB_EXTRA_CA"
 LOCK_WAIT_S = 1800  # a cold build of the whole set takes a few minutes
-
-LABEL = "org.imagelab"
-KEY_LABEL = f"{LABEL}.bases.key"
 
 
 @dataclass
@@ -153,16 +146,18 @@ def _build_or_reuse(
 ) -> StandIn:
     started = time.monotonic()
     ref = image_ref(role)
-    key = _key(role, sets, extra_ca, node, parent)
+    key = provenance.key(role, sets, extra_ca, node, parent.image_id if parent else "")
     labels = engine.image_labels(ref)
-    if not rebuild and (labels or {}).get(KEY_LABEL) != key and _in_registry(ref, key):
+    if not rebuild and (labels or {}).get(provenance.KEY_LABEL) != key and _in_registry(ref, key):
         # Built from the same inputs by another engine (or this one before its image store changed):
         # the registry's copy is that stand-in, and a pull costs seconds where a build costs minutes.
         log(f"pulling {ref}: the registry holds this stand-in, made from the same inputs")
         registry.pull(ref)
         labels = engine.image_labels(ref)
-    if not rebuild and labels is not None and labels.get(KEY_LABEL) == key:
-        versions = {k.removeprefix(f"{LABEL}.version."): v for k, v in labels.items() if ".version." in k}
+    if not rebuild and labels is not None and labels.get(provenance.KEY_LABEL) == key:
+        versions = {
+            k.removeprefix(provenance.VERSION_LABEL): v for k, v in labels.items() if ".version." in k
+        }
         cached = True
     else:
         log(f"building {ref} (stands in for {role.official})")
@@ -186,7 +181,7 @@ def _build_or_reuse(
 
 def _in_registry(ref: str, key: str) -> bool:
     try:
-        return registry.remote_labels(ref).get(KEY_LABEL) == key
+        return registry.remote_labels(ref).get(provenance.KEY_LABEL) == key
     except registry.RegistryError:  # not pushed yet, or no registry: build it
         return False
 
@@ -227,33 +222,6 @@ def _build_order(sets: LocalSet, wanted: list[str]) -> list[str]:
         order += ready
         sorter.done(*ready)
     return order
-
-
-def _key(
-    role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent: StandIn | None = None
-) -> str:
-    """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
-    recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
-    if role.node:
-        recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
-    inputs = {
-        "role": role.__dict__,
-        # What rootfs.py and distroless.py write, by version: a refactor keeps the images, a change to
-        # what they write (bump the number) rebuilds them. Hashing its source made every checkout at another
-        # revision rebuild the whole set.
-        "rootfs": rootfs.RECIPE_VERSION if role.recipe != "dockerfile" else None,
-        "suite": sets.debian.suite,
-        "mirror": sets.debian.mirror,
-        "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
-        "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
-        "node": [node.version, node.npm_version] if role.node and node else None,
-        # The parent's content, not its id: an image's id differs between the classic and the containerd
-        # image store, its layers and run settings do not.
-        "parent": engine.content_key(parent.image_id) if parent else None,
-    }
-    if sets.debian.pockets:  # only then: a set of the release alone keeps the key (and images) it had
-        inputs["sources"] = sets.debian.sources()
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def _build(
@@ -311,70 +279,25 @@ def _build(
             )
         except BuildError as exc:
             raise rootfs.package_failure("\n".join(exc.log), suite, f"building {image_ref(role)}") from exc
-        versions = _versions(role, sets, scratch_tag, node)
+        versions = provenance.versions(role, sets, scratch_tag, node)
         parent_labels = engine.image_labels(parent.image_id) if parent else {}
-        archive_date = archive_date or (parent_labels or {}).get(f"{LABEL}.debian.archive-date", "")
+        archive_date = archive_date or (parent_labels or {}).get(provenance.ARCHIVE_DATE_LABEL, "")
         engine.build_image(
             context,
             BASES_DIR / "label.Dockerfile",
             image_ref(role),
             build_args={"IMAGE": scratch_tag},
-            labels=_labels(role, sets, key, versions, archive_date, parent),
+            labels=provenance.labels(
+                role,
+                sets,
+                key,
+                versions,
+                archive_date,
+                parent.ref if parent else "",
+                parent.digest if parent else "",
+            ),
         )
     finally:
         engine.remove_image(scratch_tag)
         shutil.rmtree(context, ignore_errors=True)
     return versions
-
-
-#: The package versions worth a label: the ones a user of the role cares about ({python}: the set's).
-VERSION_PACKAGES = (
-    "python{python}",
-    "golang-1.24-go",
-    "libc6",
-    "libssl3t64",
-    "libssl3",
-    "ca-certificates",
-    "tzdata",
-)
-
-
-def _versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) -> dict[str, str]:
-    """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
-    installed = dpkg.installed(
-        engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
-    )
-    wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
-    versions = {name: installed[name] for name in wanted if name in installed}
-    versions["packages"] = str(len(installed))
-    if role.node and node:
-        versions["node"] = node.version
-        if role.recipe == "dockerfile":
-            versions["npm"] = node.npm_version
-    return versions
-
-
-def _labels(
-    role: Role, sets: LocalSet, key: str, versions: dict[str, str], archive_date: str, parent: StandIn | None
-) -> dict[str, str]:
-    labels = {
-        f"{LABEL}.stands-in-for": role.official,
-        f"{LABEL}.base-set": sets.name,
-        f"{LABEL}.role": role.name,
-        f"{LABEL}.debian.suite": sets.debian.suite,
-        f"{LABEL}.debian.suites": " ".join(sets.debian.suites()),
-        f"{LABEL}.debian.mirror": sets.debian.mirror,
-        f"{LABEL}.debian.archive-date": archive_date,
-        KEY_LABEL: key,
-        "org.opencontainers.image.title": f"{role.tag}: local stand-in for {role.official}",
-        "org.opencontainers.image.description": (
-            f"Built locally by imagelab from Debian {sets.debian.suite} packages; not the official "
-            f"{role.official} image, but with its interface (dockerfiles/bases/README.md)."
-        ),
-        "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "org.opencontainers.image.base.name": parent.ref if parent else "scratch",
-        "org.opencontainers.image.base.digest": parent.digest if parent else "",
-        "org.opencontainers.image.vendor": "imagelab (local build)",
-    }
-    labels.update({f"{LABEL}.version.{name}": value for name, value in versions.items()})
-    return labels

@@ -19,11 +19,11 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from imagelab import build
 
-    cells = flags.selected(args, resolve=True)
-    if not cells:  # each was left out above with its reason
+    variants = flags.selected(args, resolve=True)
+    if not variants:  # each was left out above with its reason
         terminal.info("no image to build")
         return 0
-    built = build.build(cells, cells[0].base_set, builder=args.builder)
+    built = build.build(variants, variants[0].base_set, builder=args.builder)
     failed = [b for b in built if not b.result.ok]
     terminal.info(f"{len(built) - len(failed)} of {len(built)} images built")
     return 1 if failed else 0

@@ -66,7 +66,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imagelab import bases, compare, selection
+    from imagelab import bases, pipeline, selection
     from imagelab.report import accepted, gate
 
     if args.build_on and args.cold:
@@ -80,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
         gate.load(args.baseline)  # a bad baseline is refused before an hour of building
     base_set = bases.open_set(args.bases)
     elsewhere = bool(args.builder or args.build_on)
-    cells = selection.cells(base_set, args.app, args.variant, resolve=True, elsewhere=elsewhere)
-    options = compare.Options(
-        base_set=cells[0].base_set if cells else base_set,  # resolved to digests with the cells
+    variants = selection.variants(base_set, args.app, args.variant, resolve=True, elsewhere=elsewhere)
+    options = pipeline.Options(
+        base_set=variants[0].base_set if variants else base_set,  # resolved to digests with the variants
         builder=args.builder,
         build_on=args.build_on,
         baseline=args.baseline,
@@ -97,4 +97,4 @@ def run(args: argparse.Namespace) -> int:
         history=None if args.app or args.variant else args.history or args.results / "history.jsonl",
         accepted=args.accepted,
     )
-    return compare.run(cells, options).status
+    return pipeline.run(variants, options).status

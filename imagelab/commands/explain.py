@@ -16,14 +16,14 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imagelab import explain, selection
+    from imagelab import anatomy, selection
 
     if not args.app and not args.variant:
         raise ConfigError("explain needs an image", hint="nox -s explain -- --app APP --variant VARIANT")
-    cells = flags.selected(args)
-    if not cells:
+    variants = flags.selected(args)
+    if not variants:
         raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
     selection.ensure_engine()
-    for variant in cells:
-        explain.explain(variant)
+    for variant in variants:
+        anatomy.show(variant)
     return 0

@@ -1,4 +1,4 @@
-"""The flags several commands share, and what they read into: the selected cells, the gate's limits."""
+"""The flags several commands share, and what they read into: the selected variants, the gate's limits."""
 
 from __future__ import annotations
 
@@ -36,12 +36,12 @@ def add_selectors(command: argparse.ArgumentParser) -> None:
 
 
 def selected(args: argparse.Namespace, resolve: bool = False) -> list[Variant]:
-    """The cells --app/--variant/--bases name; the base set is opened here, once (selection.cells says
+    """The variants --app/--variant/--bases name; the base set is opened here, once (selection.variants says
     what `resolve` does)."""
     from imagelab import bases, selection
 
     elsewhere = bool(getattr(args, "builder", None))
-    return selection.cells(
+    return selection.variants(
         bases.open_set(args.bases), args.app, args.variant, resolve=resolve, elsewhere=elsewhere
     )
 

@@ -20,12 +20,12 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imagelab import apps, bases, matrix
+    from imagelab import apps, bases, ci_matrix
 
     # A matrix may span several base sets: --bases a,b.
     names = dict.fromkeys(part.strip() for part in args.bases.split(",") if part.strip())
     found = apps.discover()
     variants = [v for name in names for v in apps.select(found, args.app, args.variant, bases.open_set(name))]
-    cells = matrix.cells(variants, args.variant)
+    cells = ci_matrix.cells(variants, args.variant)
     print(json.dumps({"include": cells} if args.github else cells, indent=2))
     return 0

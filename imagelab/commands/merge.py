@@ -32,8 +32,8 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imagelab import matrix
+    from imagelab import ci_matrix
 
-    return matrix.merge_cells(
+    return ci_matrix.merge_cells(
         args.folder, args.baseline, args.results, flags.gate_thresholds(args), args.accepted
     )

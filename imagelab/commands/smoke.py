@@ -20,12 +20,12 @@ def run(args: argparse.Namespace) -> int:
     from imagelab import engine, selection
     from imagelab.checks import smoke, structure
 
-    cells = flags.selected(args)
-    if not cells:
+    variants = flags.selected(args)
+    if not variants:
         raise ConfigError("no image matches the selectors", hint="`nox -s matrix` lists the images")
     selection.ensure_engine()
     run_id, failed = smoke.new_run_id(), 0
-    for variant in cells:
+    for variant in variants:
         if not engine.image_id(variant.tag):  # smoke builds nothing: compare builds, then smokes
             terminal.error(f"missing image {variant.tag}: build it with `{smoke.build_command(variant)}`")
             failed += 1
@@ -35,5 +35,5 @@ def run(args: argparse.Namespace) -> int:
         for line in smoke.summary(result) + structure.summary(contract):
             terminal.info(f"  {line}")
         failed += not (result.passed and contract.passed)
-    terminal.info(f"{len(cells) - failed} of {len(cells)} images passed (run {run_id})")
+    terminal.info(f"{len(variants) - failed} of {len(variants)} images passed (run {run_id})")
     return 1 if failed else 0

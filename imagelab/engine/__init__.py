@@ -3,11 +3,13 @@
 - client.py     the SDK client, images, builds and `docker save`, through the Docker SDK for Python
 - containers.py containers: started with the run label, read, stopped, always removed
 - bake.py       `docker buildx bake`, read step by step
-- bootstrap.py  making sure an engine answers; installing and starting one on Debian
+- bootstrap.py  making sure an engine answers; starting one of the kinds on Debian, or saying what to install
+- kinds.py      the engines the project can start (forky, source, debian) and their programs made ready
 - registry.py   the registry the local base sets live in: started, pushed to, resolved by digest
 - manifests.py  what a pull transfers, from a pushed image's manifest in the registry
-- remote.py     images handed from one engine to another through the registry, by digest
-- second.py     a second engine beside the first, for tests and for trying `--build-on`
+- transfer.py   images handed from one engine to another through the registry, by digest
+- second_engine.py  a second engine beside the first: the engines matrix, tests, benchmarks, `--build-on`
+- second_bridge.py  its bridge and iptables rules of its own, which leave the first engine's alone
 
 Programs (docker, skopeo) run through imagelab/process.py, the runner every package shares.
 The functions of client.py and containers.py are this package's own, so callers write `engine.image_id(tag)`.
@@ -15,11 +17,11 @@ The functions of client.py and containers.py are this package's own, so callers 
 
 from imagelab.engine.client import (
     answers,
+    as_engine_error,
     build_image,
     client,
     content_key,
     describe,
-    explain,
     image_config,
     image_id,
     image_id_and_digest,
@@ -57,6 +59,7 @@ __all__ = [
     "TOOL_REPOSITORY",
     "Container",
     "answers",
+    "as_engine_error",
     "build_image",
     "client",
     "container_logs",
@@ -64,7 +67,6 @@ __all__ = [
     "content_key",
     "describe",
     "exec_output",
-    "explain",
     "image_config",
     "image_id",
     "image_id_and_digest",

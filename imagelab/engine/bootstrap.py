@@ -27,14 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import apt, engine, process
-from imagelab.engine import debs, source
+from imagelab.engine import kinds
 from imagelab.errors import EngineError, tail
 
 PLUGIN_DIR = Path("/usr/libexec/docker/cli-plugins")
-#: The engines the project starts, their programs and what they ran with: kept across runs, so the
-#: second start costs nothing.
-HOME = Path("/var/lib/imagelab")
-STATE_FILE = HOME / "engine.json"
+#: What the engine this project started runs as (kind, store, pid): read before starting another.
+STATE_FILE = kinds.HOME / "engine.json"
 DOCKERD_LOG = Path("/var/log/imagelab-dockerd.log")
 PID_FILE = Path("/var/run/docker.pid")
 START_TIMEOUT_S = 60
@@ -43,47 +41,6 @@ INSTALL_HINT = (
     "install Docker Engine with the buildx plugin (Docker Desktop on macOS and Windows) and start it"
 )
 ENGINE_ENV, STORE_ENV = "IMAGELAB_ENGINE", "IMAGELAB_STORE"
-STORES = ("classic", "containerd")
-
-
-@dataclass(frozen=True)
-class Kind:
-    """An engine the project can start, and where its programs come from."""
-
-    name: str
-    describe: str
-    stores: tuple[str, ...]
-    buildx_suite: str  # the Debian release whose docker-buildx plugin goes with it
-    engine_suite: str = ""  # "" when the engine is the machine's own release's, installed with apt
-    from_source: bool = False  # dockerd and runc built from their Go modules (engine/source.py)
-
-
-KINDS = {
-    "forky": Kind(
-        "forky",
-        "Debian forky's docker.io (28.5), containerd 2.1 and buildx 0.29, unpacked beside Debian 12",
-        STORES,
-        buildx_suite="forky",
-        engine_suite="forky",
-    ),
-    "source": Kind(
-        "source",
-        f"Docker Engine 29 built from moby's Go module ({source.MOBY_VERSION}), with forky's containerd",
-        ("containerd", "classic"),
-        buildx_suite="forky",
-        engine_suite="forky",
-        from_source=True,
-    ),
-    "debian": Kind(
-        "debian",
-        "Debian 12's docker.io 20.10 (BuildKit 0.8, classic store) and Debian 13's buildx 0.13",
-        ("classic",),
-        buildx_suite="trixie",
-    ),
-}
-DEFAULT_KIND, DEFAULT_STORE = "forky", "classic"
-#: Unpacked from engine_suite: the engine, its containerd, `docker run --init`'s tini, and buildx.
-ENGINE_PACKAGES = ["docker.io", "containerd", "tini-static", "docker-buildx"]
 
 
 @dataclass(frozen=True)
@@ -135,7 +92,7 @@ def ensure_engine(log=print, kind: str | None = None, store: str | None = None) 
         )
     if not engine.answers():
         _check_can_install()
-        _start(*(wanted or (DEFAULT_KIND, DEFAULT_STORE)), log)
+        _start(*(wanted or (kinds.DEFAULT_KIND, kinds.DEFAULT_STORE)), log)
     if buildx_version() is None:
         if (PLUGIN_DIR / "docker-buildx").is_file():
             # Installed, yet this docker CLI does not find it: a second install would not help.
@@ -145,7 +102,7 @@ def ensure_engine(log=print, kind: str | None = None, store: str | None = None) 
                 "or $DOCKER_CONFIG/cli-plugins), or use a docker CLI that has it",
             )
         _check_can_install()
-        _install_buildx(KINDS[DEFAULT_KIND].buildx_suite, log)
+        _install_buildx(kinds.KINDS[kinds.DEFAULT_KIND].buildx_suite, log)
         if buildx_version() is None:
             raise EngineError(
                 f"the buildx plugin was installed in {PLUGIN_DIR}, but `docker buildx version` still fails",
@@ -155,15 +112,16 @@ def ensure_engine(log=print, kind: str | None = None, store: str | None = None) 
 
 
 def _wanted(kind: str | None, store: str | None) -> tuple[str, str]:
-    name = kind or DEFAULT_KIND
-    if name not in KINDS:
-        raise EngineError(f"unknown engine {name!r}", hint=f"choose one of: {', '.join(KINDS)}")
-    if store is not None and store not in STORES:
-        raise EngineError(f"unknown image store {store!r}", hint=f"choose one of: {', '.join(STORES)}")
-    chosen = store or (DEFAULT_STORE if name == DEFAULT_KIND else KINDS[name].stores[0])
-    if chosen not in KINDS[name].stores:
+    name = kind or kinds.DEFAULT_KIND
+    if name not in kinds.KINDS:
+        raise EngineError(f"unknown engine {name!r}", hint=f"choose one of: {', '.join(kinds.KINDS)}")
+    if store is not None and store not in kinds.STORES:
+        raise EngineError(f"unknown image store {store!r}", hint=f"choose one of: {', '.join(kinds.STORES)}")
+    chosen = store or (kinds.DEFAULT_STORE if name == kinds.DEFAULT_KIND else kinds.KINDS[name].stores[0])
+    if chosen not in kinds.KINDS[name].stores:
         raise EngineError(
-            f"--engine {name} has no {chosen} image store", hint=f"it has: {', '.join(KINDS[name].stores)}"
+            f"--engine {name} has no {chosen} image store",
+            hint=f"it has: {', '.join(kinds.KINDS[name].stores)}",
         )
     return name, chosen
 
@@ -216,19 +174,6 @@ def _check_can_install() -> None:
         )
 
 
-def _unpacked(suite: str, packages: list[str], log) -> Path:
-    """The folder holding `packages` from Debian `suite`, unpacked once and kept."""
-    root = HOME / "debs" / suite
-    record = root / "versions.json"
-    if record.exists() and set(json.loads(record.read_text())) >= set(packages):
-        return root
-    log(f"fetching {', '.join(packages)} from Debian {suite}")
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    record.write_text(json.dumps(debs.unpack(suite, packages, root), indent=2) + "\n")
-    return root
-
-
 def _install_buildx(suite: str, log) -> None:
     """Put `suite`'s buildx plugin where the docker CLI finds it, unless one the user put there is."""
     ours = PLUGIN_DIR / ".imagelab-buildx"  # says the plugin there is the one this project put
@@ -238,63 +183,18 @@ def _install_buildx(suite: str, log) -> None:
     if ours.exists() and ours.read_text().strip() == suite:
         return
     PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(buildx_plugin(suite, log), plugin)
+    shutil.copy2(kinds.buildx_plugin(suite, log), plugin)
     ours.write_text(suite + "\n")
 
 
-def buildx_plugin(suite: str, log) -> Path:
-    """`suite`'s docker-buildx plugin, unpacked once and kept (e.g. for a DOCKER_CONFIG of its own)."""
-    packages = ENGINE_PACKAGES if suite == KINDS[DEFAULT_KIND].engine_suite else ["docker-buildx"]
-    return _unpacked(suite, packages, log) / "usr/libexec/docker/cli-plugins/docker-buildx"
-
-
-@dataclass(frozen=True)
-class Programs:
-    """A kind's dockerd, and the environment it starts in (its PATH finds its containerd and runc)."""
-
-    dockerd: str
-    env: dict[str, str]
-
-
-def store_settings(kind: Kind, store: str) -> dict:
-    """daemon.json settings that choose the image store of an engine of `kind`."""
-    if not kind.engine_suite:  # 20.10 knows no such feature, and would refuse to start
-        return {}
-    return {"features": {"containerd-snapshotter": store == "containerd"}}
-
-
-def programs(kind_name: str, log) -> Programs:
-    """Make a kind's programs ready (installed, unpacked or built, each once) and say how to start it."""
-    kind = KINDS[kind_name]
-    # runc: Debian 12's (forky's needs glibc 2.38); mmdebstrap builds the local base sets.
-    needs = {"runc": "runc", "iptables": "iptables", "mmdebstrap": "mmdebstrap"}
-    if not kind.engine_suite:
-        needs["/usr/sbin/dockerd"] = "docker.io"
-    apt.install_missing(needs, log, f"--engine {kind.name}")
-    env = dict(os.environ)
-    if not kind.engine_suite:
-        return Programs("/usr/sbin/dockerd", env)
-    root = _unpacked(kind.engine_suite, ENGINE_PACKAGES, log)
-    # Its dockerd starts the containerd, shim, proxy and init it finds first on PATH: the unpacked ones.
-    env["PATH"] = f"{root / 'usr/bin'}:{root / 'usr/sbin'}:{env.get('PATH', '/usr/bin:/bin')}"
-    dockerd = str(root / "usr/sbin/dockerd")
-    if kind.from_source:
-        built = source.built(HOME, log)
-        env["PATH"] = f"{built}:{env['PATH']}"  # its runc before Debian 12's
-        dockerd = str(built / "dockerd")
-    if shutil.which("docker") is None:
-        raise EngineError("no docker command on PATH", hint="install docker-cli (or docker.io)")
-    return Programs(dockerd, env)
-
-
 def _start(kind_name: str, store: str, log) -> None:
-    kind = KINDS[kind_name]
-    ready = programs(kind_name, log)
+    kind = kinds.KINDS[kind_name]
+    ready = kinds.programs(kind_name, log)
     _install_buildx(kind.buildx_suite, log)
-    data_root = HOME / "engines" / f"{kind.name}-{store}"
+    data_root = kinds.HOME / "engines" / f"{kind.name}-{store}"
     data_root.mkdir(parents=True, exist_ok=True)
-    config = HOME / "engines" / f"{kind.name}-{store}.json"
-    settings = {"ip": "127.0.0.1", "data-root": str(data_root), **store_settings(kind, store)}
+    config = kinds.HOME / "engines" / f"{kind.name}-{store}.json"
+    settings = {"ip": "127.0.0.1", "data-root": str(data_root), **kinds.store_settings(kind, store)}
     config.write_text(json.dumps(settings, indent=2) + "\n")
     log(f"starting {kind.describe}, {store} image store (published ports on 127.0.0.1, log in {DOCKERD_LOG})")
     DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ def client() -> docker.DockerClient:
         raise EngineError("no Docker engine answers", hint="run `nox -s engine`") from exc
 
 
-def explain(exc: BaseException) -> EngineError | None:
+def as_engine_error(exc: BaseException) -> EngineError | None:
     """The SDK's exception as one line for a person, or None when it is not the engine's.
 
     The SDK raises requests' ConnectionError when the socket stops answering, and APIError when the

@@ -19,7 +19,8 @@ from email.message import Message
 from email.parser import HeaderParser
 
 from imagelab.inspect import dpkg, users
-from imagelab.inspect.imagefs import DEFAULT_PATH, Entry, ImageFS
+from imagelab.inspect.image_config import DEFAULT_PATH
+from imagelab.inspect.imagefs import Entry, ImageFS
 
 VENDORED = "/_vendor/"  # distributions bundled inside another one (setuptools') are part of it
 GO_MAGIC = b"\xff Go buildinf:"

@@ -26,20 +26,19 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Self
 
 from imagelab import engine
-from imagelab.inspect import archive_layout
+from imagelab.inspect import archive_layout, image_config
 from imagelab.inspect.dive import DiveScore, DiveWaste
+from imagelab.inspect.image_config import Config, Layer
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_SYMLINK_HOPS = 40  # what Linux allows before ELOOP
-#: The PATH a container gets when its image sets none (what docker sets).
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +60,6 @@ class Entry:
         return self.kind in ("file", "hardlink") and bool(self.mode & 0o111)
 
 
-@dataclass
-class Layer:
-    """One layer of the image, with what a later layer made of it."""
-
-    index: int
-    member: str  # the layer's tar inside the archive
-    diff_id: str  # sha256 of the uncompressed tar, from the config's rootfs
-    created_by: str  # the build step that made it ("" when the history does not say)
-    size: int = 0  # bytes of the regular files it holds (what `docker history` shows)
-    files: int = 0  # paths other than directories and whiteouts
-    wasted_bytes: int = 0  # bytes of its files a later layer deletes or overwrites
-    wasted_files: int = 0
-
-
 @dataclass(frozen=True, slots=True)
 class Removal:
     """A file of one layer that a later layer deletes (whiteout) or overwrites: what makes waste."""
@@ -83,24 +68,6 @@ class Removal:
     size: int
     layer: int  # the layer that holds the file
     by: int  # the later layer that hides it
-
-
-@dataclass(frozen=True)
-class Config:
-    """The parts of the image config that say how a container runs."""
-
-    user: str = ""
-    entrypoint: list[str] = field(default_factory=list)
-    cmd: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    working_dir: str = ""
-    exposed_ports: list[str] = field(default_factory=list)  # "8080/tcp"
-    labels: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def path(self) -> list[str]:
-        """The folders a command name is looked up in, in order."""
-        return [folder for folder in self.env.get("PATH", DEFAULT_PATH).split(":") if folder]
 
 
 class ImageFS:
@@ -294,7 +261,9 @@ def open_archive(archive: Path, ref: str = "", layers: int | None = None) -> Ima
     try:
         config_member, layer_members = archive_layout.image_members(outer, archive, ref)
         raw = archive_layout.load_json(outer, archive, config_member)
-        image = ImageFS(archive, outer, _config(raw), _layers(raw, layer_members)[:layers])
+        image = ImageFS(
+            archive, outer, image_config.config(raw), image_config.layers(raw, layer_members)[:layers]
+        )
         dive = DiveScore()
         for layer in image.layers:
             _apply_layer(image, layer, dive)
@@ -357,28 +326,3 @@ def _entry(path: str, member: tarfile.TarInfo, layer: int) -> Entry:
         kind, link = "other", ""
     size = member.size if kind == "file" else 0
     return Entry(path, kind, size, member.mode & 0o7777, member.uid, member.gid, link, layer, member.offset)
-
-
-def _config(raw: dict) -> Config:
-    run = raw.get("config") or {}
-    env = dict(item.split("=", 1) if "=" in item else (item, "") for item in run.get("Env") or [])
-    return Config(
-        user=run.get("User") or "",
-        entrypoint=list(run.get("Entrypoint") or []),
-        cmd=list(run.get("Cmd") or []),
-        env=env,
-        working_dir=run.get("WorkingDir") or "",
-        exposed_ports=sorted(run.get("ExposedPorts") or {}),
-        labels=dict(run.get("Labels") or {}),
-    )
-
-
-def _layers(raw: dict, members: list[str]) -> list[Layer]:
-    diff_ids = (raw.get("rootfs") or {}).get("diff_ids") or []
-    steps = [step.get("created_by", "") for step in raw.get("history") or [] if not step.get("empty_layer")]
-    if len(steps) != len(members):  # a history that does not match the layers names none of them
-        steps = [""] * len(members)
-    return [
-        Layer(index, member, diff_ids[index] if index < len(diff_ids) else "", steps[index])
-        for index, member in enumerate(members)
-    ]

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-# The one Dockerfile reader (imagelab/dockerfile.py); measure.py still reaches it through this module.
+# The one Dockerfile reader (imagelab/dockerfile.py): the layer view maps layers to its instructions.
 from imagelab.dockerfile import VARIABLE, Instruction, froms, parse_dockerfile
 from imagelab.inspect.imagefs import ImageFS
 
@@ -74,7 +74,7 @@ def final_stage(instructions: list[Instruction]) -> tuple[Instruction | None, li
         return (None if ref == "scratch" else base), chain
 
 
-def explain(fs: ImageFS, dockerfile: str, base_layers: int | None = None) -> list[LayerView]:
+def views(fs: ImageFS, dockerfile: str, base_layers: int | None = None) -> list[LayerView]:
     """Every layer of the image, oldest first, with its line in `dockerfile` (the text it was built from).
 
     `base_layers`: how many leading layers are the base image's, when known from the layers' digests

@@ -10,10 +10,40 @@ are the image's first N layers, read from the same saved archive, so the base im
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
-from imagelab import engine
+from imagelab import dockerfile, engine
 from imagelab.inspect import exposure, imagefs
 from imagelab.inspect.exposure import Package
+
+
+@dataclass
+class StageBase:
+    """An image a stage of the Dockerfile builds on (FROM, COPY --from=IMAGE, RUN --mount=from=IMAGE)."""
+
+    ref: str  # what the build used: build arguments applied, the set's image in place of a plain reference
+    id: str
+    digest: str = ""
+    written: str = ""  # as the Dockerfile names it: python:3.13-slim, ${PYTHON_IMAGE}
+    line: int = 0  # the first line that names it
+
+
+def base_images(
+    path: Path, build_args: dict[str, str], replaced: dict[str, str] | None = None
+) -> list[StageBase]:
+    """The images a Dockerfile builds on (FROMs, COPY --from=IMAGE, RUN --mount=from=IMAGE), with its
+    ARG defaults overridden as bake does and `replaced` (BaseSet.replaced: a plain reference -> the set's
+    image, what a named context put there) applied; stages and scratch are no image."""
+    found: list[StageBase] = []
+    for use in dockerfile.images(dockerfile.parse_dockerfile(path.read_text()), build_args):
+        ref = (replaced or {}).get(use.ref, use.ref)
+        if any(b.ref == ref for b in found):
+            continue
+        image_id, digest = engine.image_id_and_digest(ref)
+        # A base passed by digest (ref@sha256:...) names its digest even when the engine keeps no copy.
+        found.append(StageBase(ref, image_id, digest or ref.partition("@")[2], use.written, use.line))
+    return found
 
 
 def layer_ids(ref: str) -> list[str]:

@@ -184,7 +184,7 @@ def vuln_data(found: VulnFacts | None) -> str:
     )
 
 
-def compare(
+def from_runs(
     old: Run,
     new: Run,
     generated: str,
@@ -193,7 +193,7 @@ def compare(
     sources: tuple[str, str] = ("", ""),
 ) -> Bump:
     """The bump from `old` to `new`: images matched by app and variant, whatever their base sets."""
-    findings = gate.compare(old, new, thresholds or gate.Thresholds(), across_sets=True)
+    findings = gate.changes(old, new, thresholds or gate.Thresholds(), across_sets=True)
     if judge is not None:
         findings = gate.accept(findings, judge)
     old_images = {(i.app, i.variant): i for i in old.images}

@@ -122,7 +122,7 @@ def load(path: Path) -> Run:
     return jsonfile.loads(path.read_text(errors="replace"), f"baseline {path}")
 
 
-def compare(
+def changes(
     old: Run, new: Run, thresholds: Thresholds = Thresholds(), across_sets: bool = False
 ) -> list[Change]:
     """Every difference worth showing between two reports; `regression` marks the ones that fail the gate.
@@ -140,11 +140,11 @@ def compare(
         if (image.app, image.variant) not in new_images:
             changes.append(Change(key, "variant", "present", "missing", "disappeared", True, value="missing"))
             continue
-        changes += compare_image(key, image, new_images[(image.app, image.variant)], thresholds)
+        changes += image_changes(key, image, new_images[(image.app, image.variant)], thresholds)
     return [replace(c, base_set=new.base_set) for c in changes]
 
 
-def compare_image(key: str, old: ImageResult, new: ImageResult, t: Thresholds = Thresholds()) -> list[Change]:
+def image_changes(key: str, old: ImageResult, new: ImageResult, t: Thresholds = Thresholds()) -> list[Change]:
     changes = []
     if old.built and not new.built:
         changes.append(Change(key, "build", "built", "failed", "broke", True))

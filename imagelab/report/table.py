@@ -85,7 +85,7 @@ def gate_verdict(
 ) -> int:
     """Print the differences from the baseline; 1 when one of them is a regression (as compare's gate:
     the same thresholds, the same reviewed acceptances)."""
-    changes = accepted.apply(gate.compare(baseline, report, thresholds), accepted_file)
+    changes = accepted.apply(gate.changes(baseline, report, thresholds), accepted_file)
     if changes:
         terminal.out.print(changes_table(changes))
     failed = [c for c in changes if c.regression]

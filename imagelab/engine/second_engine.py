@@ -1,23 +1,15 @@
-"""A second Docker engine on this machine, beside the first, for building on one engine and checking on another.
+"""A second Docker engine on this machine, beside the first one, gone when the `with` block ends.
 
 `second_engine()` starts a `dockerd` with a data root, exec root, pid file and socket of its own, and a
-Docker context naming it, and stops all of it when the `with` block ends, however it ends (an exception,
-Ctrl-C, SIGTERM, or the interpreter exiting). It is for tests and for whoever wants a second engine to
-try `--build-on` with; it needs root on Linux, like any dockerd.
+Docker context naming it, and stops all of it when the block ends, however it ends (an exception,
+Ctrl-C, SIGTERM, or the interpreter exiting). It is part of the product: `nox -s engines`
+(engine_matrix.py) runs a compare on each engine kind and image store through it. The tests and the
+benchmarks use it for an engine whose caches they may empty, and `python -m
+imagelab.engine.second_engine` holds one for trying `--build-on`. It needs root on Linux, like any dockerd.
 
-Two things a second dockerd does by default would break the first one, so it does neither:
-- `--bridge=none` deletes the first engine's docker0 at start-up. It gets a bridge of its own instead,
-  created here beforehand on a private subnet nothing else on the machine uses.
-- With iptables enabled, dockerd starts by removing the DOCKER chains it finds -- the first engine's,
-  holding every published port of every running container -- before making its own. So it runs with
-  `--iptables=false`, and this module adds the two rules its build steps need to reach the network
-  (forward its bridge, masquerade its subnet), marked with a comment, and removes exactly those.
-- With `--default-address-pool` (or default-address-pools in daemon.json), a dockerd that finds its
-  default bridge network from a previous start deletes the interface named docker0 -- whatever bridge
-  it was told to use (moby's configureNetworking; seen here on the second start of a kept data root).
-  So it gets no address pool: the build steps it runs need none, and no networks are created on it.
-The first engine is never stopped or restarted; docker0 is checked after the second starts and after it
-stops.
+It must leave the first engine as it is: engine/second_bridge.py gives it a bridge and the iptables
+rules of its own, and says why a second dockerd's defaults would break the first. The first engine is
+never stopped or restarted.
 """
 
 from __future__ import annotations
@@ -39,29 +31,16 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from imagelab import ROOT, apt, process
-from imagelab.engine import bootstrap
+from imagelab import ROOT, apt
+from imagelab.engine import kinds, second_bridge
 from imagelab.errors import EngineError, tail
 
 CONTEXT = "imagelab-second"
-BRIDGE = "imagelab-e2"  # at most 15 characters: a Linux interface name
-#: Its bridge's address and subnet: 10.213.0.0/24 is used by nothing here (Docker's own pools are
-#: 172.17-31.0.0/16 and 192.168.0.0/16).
-BRIDGE_ADDRESS = "10.213.0.1/24"
-#: A fixed, locally administered MAC for the bridge (02:42 like Docker's, then its IPv4 address). Without
-#: one, Linux gives a bridge the lowest MAC of its ports, so it changes whenever a container starts or
-#: stops; the others keep the old one for the gateway in their ARP cache and their connections stall
-#: (seen here: 3 in 60 module downloads from five concurrent containers, none with this fixed).
-BRIDGE_MAC = "02:42:0a:d5:00:01"
-SUBNET = "10.213.0.0/24"
-FIRST_BRIDGE = "docker0"
 RUN_DIR = Path("/run/imagelab-second")  # short: unix socket paths end at 108 bytes
 DATA_ROOT = ROOT / ".imagelab" / "second-engine"  # kept between runs: its build cache and base images
-RULE_COMMENT = "imagelab second engine"
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
 LOCK_TIMEOUT_S = 900  # another checkout's test may hold the second engine for a whole build
-COMMAND_TIMEOUT_S = 30
 #: The dockerd processes this one started, by pid: reaped when they stop.
 _children: dict[int, subprocess.Popen] = {}
 
@@ -117,7 +96,7 @@ def second_engine(
 ) -> Iterator[SecondEngine]:
     """A second engine, its bridge and its Docker context, for the duration of the block; all removed after.
 
-    `kind` (one of bootstrap.KINDS) and `store` choose which engine: by default the project's default
+    `kind` (one of kinds.KINDS) and `store` choose which engine: by default the project's default
     kind (the dockerd on PATH where the project installs nothing). Each kind and store given keeps a data
     root of its own."""
     if kind is not None:
@@ -125,8 +104,7 @@ def second_engine(
             paths, data_root=paths.data_root.with_name(f"{paths.data_root.name}-{kind}-{store}")
         )
     _check_can_run()
-    if not _link_exists(FIRST_BRIDGE):
-        raise EngineError(f"the first engine has no {FIRST_BRIDGE}", hint="start it with `nox -s engine`")
+    second_bridge.check_first_bridge("")
     with _locked(paths.lock):
         _stop(paths, log)  # whatever an earlier run killed with SIGKILL left behind
         stop = _Once(lambda: _stop(paths, log))
@@ -134,21 +112,13 @@ def second_engine(
         previous = _on_signals(stop)
         try:
             engine = _start(paths, log, kind, store)
-            _check_first_bridge("started")
+            second_bridge.check_first_bridge("started")
             yield engine
         finally:
             _restore_signals(previous)
             stop()
             atexit.unregister(stop)
-        _check_first_bridge("stopped")
-
-
-def _check_first_bridge(when: str) -> None:
-    if not _link_exists(FIRST_BRIDGE):
-        raise EngineError(
-            f"the first engine's {FIRST_BRIDGE} is gone since the second engine {when}",
-            hint="the first engine cannot start containers until it is restarted",
-        )
+        second_bridge.check_first_bridge("stopped")
 
 
 class _Once:
@@ -212,19 +182,15 @@ def _dockerd(kind: str | None, store: str, log) -> tuple[str, dict[str, str], di
             return shutil.which("dockerd") or "dockerd", dict(os.environ), {}
         # The project's default engine, not whatever dockerd is on PATH: an earlier run may have
         # installed Debian 12's 20.10 (the oldest kind), which builds none of the newer Dockerfiles.
-        kind = bootstrap.DEFAULT_KIND
-    ready = bootstrap.programs(kind, log)
-    return ready.dockerd, ready.env, bootstrap.store_settings(bootstrap.KINDS[kind], store)
+        kind = kinds.DEFAULT_KIND
+    ready = kinds.programs(kind, log)
+    return ready.dockerd, ready.env, kinds.store_settings(kinds.KINDS[kind], store)
 
 
 def _start(paths: _Paths, log, kind: str | None = None, store: str = "classic") -> SecondEngine:
     for folder in (paths.run, paths.exec_root, paths.data_root):
         folder.mkdir(parents=True, exist_ok=True)
-    _run(["ip", "link", "add", BRIDGE, "address", BRIDGE_MAC, "type", "bridge"])
-    _run(["ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE])
-    _run(["ip", "link", "set", BRIDGE, "up"])
-    for table, rule in _rules():
-        _run(["iptables", "-t", table, "-I", *rule])
+    second_bridge.create()
     program, env, settings = _dockerd(kind, store, log)
     # Its own daemon.json: settings meant for the first engine, default-address-pools above all, must
     # not reach it; only the image store is chosen.
@@ -236,12 +202,14 @@ def _start(paths: _Paths, log, kind: str | None = None, store: str = "classic") 
         f"--exec-root={paths.exec_root}",
         f"--pidfile={paths.pid_file}",
         f"--host=unix://{paths.socket}",
-        f"--bridge={BRIDGE}",
-        "--iptables=false",  # see the module's note: it would remove the first engine's chains
+        f"--bridge={second_bridge.BRIDGE}",
+        "--iptables=false",  # see second_bridge.py: it would remove the first engine's chains
         "--ip-forward=false",  # leave the host's setting alone (the first engine turned it on)
         "--ip=127.0.0.1",
     ]
-    log(f"starting a second engine on {paths.socket} (bridge {BRIDGE}, {SUBNET}; log in {paths.log})")
+    log(
+        f"starting a second engine on {paths.socket} (bridge {second_bridge.BRIDGE}, {second_bridge.SUBNET}; log in {paths.log})"
+    )
     with paths.log.open("ab") as out:
         # Not process.detach: this daemon does not outlive us, and we reap it. Its own session: a Ctrl-C
         # meant for us reaches it only through our clean-up, in order.
@@ -265,8 +233,8 @@ def _start(paths: _Paths, log, kind: str | None = None, store: str = "classic") 
                 log=tail(paths.log.read_text(errors="replace")),
             )
         time.sleep(0.5)
-    _run(["docker", "context", "rm", "--force", CONTEXT], check=False)
-    _run(["docker", "context", "create", CONTEXT, "--docker", f"host={engine.host}"])
+    second_bridge.run(["docker", "context", "rm", "--force", CONTEXT], check=False)
+    second_bridge.run(["docker", "context", "create", CONTEXT, "--docker", f"host={engine.host}"])
     return engine
 
 
@@ -282,7 +250,7 @@ def _answers(engine: SecondEngine) -> bool:
 
 def _stop(paths: _Paths, log) -> None:
     """Stop our dockerd (and the containerd it started), remove its context, rules and bridge. Idempotent."""
-    _run(["docker", "context", "rm", "--force", CONTEXT], check=False)
+    second_bridge.run(["docker", "context", "rm", "--force", CONTEXT], check=False)
     pid = _our_dockerd(paths)
     if pid is not None:
         log(f"stopping the second engine (pid {pid})")
@@ -294,37 +262,9 @@ def _stop(paths: _Paths, log) -> None:
     if containerd is not None:  # left when dockerd had to be killed
         os.kill(containerd, signal.SIGKILL)
         _wait_gone(containerd, 5)
-    for table, rule in _rules():
-        while _run(["iptables", "-t", table, "-C", *rule], check=False) == 0:
-            _run(["iptables", "-t", table, "-D", *rule], check=False)
-    if _link_exists(BRIDGE):
-        _run(["ip", "link", "delete", BRIDGE, "type", "bridge"], check=False)
+    second_bridge.remove()  # only once dockerd is gone: it uses the bridge until it exits
     paths.pid_file.unlink(missing_ok=True)
     paths.socket.unlink(missing_ok=True)
-
-
-def _rules() -> list[tuple[str, list[str]]]:
-    """What its build steps need to reach the network, since it does not touch iptables itself."""
-    mark = ["-m", "comment", "--comment", RULE_COMMENT]
-    return [
-        ("filter", ["FORWARD", "-i", BRIDGE, "-j", "ACCEPT", *mark]),
-        (
-            "filter",
-            [
-                "FORWARD",
-                "-o",
-                BRIDGE,
-                "-m",
-                "conntrack",
-                "--ctstate",
-                "RELATED,ESTABLISHED",
-                "-j",
-                "ACCEPT",
-                *mark,
-            ],
-        ),
-        ("nat", ["POSTROUTING", "-s", SUBNET, "!", "-o", BRIDGE, "-j", "MASQUERADE", *mark]),
-    ]
 
 
 def _our_dockerd(paths: _Paths) -> int | None:
@@ -365,16 +305,8 @@ def _wait_gone(pid: int, timeout_s: float) -> bool:
     return False
 
 
-def _link_exists(name: str) -> bool:
-    return Path("/sys/class/net", name).exists()
-
-
-def _run(command: list[str], check: bool = True) -> int:
-    return process.run(command, timeout=COMMAND_TIMEOUT_S, what=" ".join(command[:3]), check=check).exit_code
-
-
 def main(argv: list[str] | None = None) -> int:
-    """`python -m imagelab.engine.second [SECONDS]`: hold a second engine until Ctrl-C (or SECONDS)."""
+    """`python -m imagelab.engine.second_engine [SECONDS]`: hold a second engine until Ctrl-C (or SECONDS)."""
     import sys
 
     hold_s = float((argv if argv is not None else sys.argv[1:] or ["3600"])[0])

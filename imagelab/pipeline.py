@@ -1,15 +1,15 @@
-"""The compare job: build the matrix, time a rebuild, smoke-test and measure every image, report, gate.
+"""The compare pipeline: build the matrix, time a rebuild, smoke-test and measure every image, report, gate.
 
 The data's path: commands/compare.py opens the base set once and reads the flags into Options;
-selection.py turns the set and the selectors into cells (apps.Variant), the set resolved to digests ->
-build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> measuring.py turns
+selection.py turns the set and the selectors into variants (apps.Variant), the set resolved to digests ->
+build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> image_result.py turns
 each built image into a report.model.ImageResult (inspect/ reads its files, checks/ runs it) -> a
 report.model.Run -> report/files.py writes compare.md, compare.json and the chart; report/gate.py
 compares with a baseline. `run` returns the report it wrote, so bump measures a base set through it.
 
 What an image measures depends only on its content and on the measuring code, so measurements are
 remembered by a key of the image's layers and run configuration (not its id: the revision label changes
-the id at every commit) and by measuring.code_fingerprint().
+the id at every commit) and by image_result.code_fingerprint().
 A warm compare -- nothing changed -- then only asks BuildKit whether anything changed and renders.
 `--fresh` measures everything again.
 """
@@ -25,12 +25,12 @@ from typing import TypedDict
 
 import pydantic
 
-from imagelab import ROOT, __version__, build, engine, handover, measuring, vulns
+from imagelab import ROOT, __version__, build, engine, image_result, remote_build, vulns
 from imagelab.apps import Variant
 from imagelab.bases.sets import BaseSet
 from imagelab.engine.bake import TargetResult
 from imagelab.errors import ConfigError
-from imagelab.inspect import measure
+from imagelab.inspect import sizes
 from imagelab.report import files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
 from imagelab.terminal import terminal
@@ -44,7 +44,7 @@ MEASURE_WORKERS = 2
 
 @dataclass
 class Options:
-    base_set: BaseSet  # the cells' set, resolved by the selection (bump and the command line alike)
+    base_set: BaseSet  # the variants' set, resolved by the selection (bump and the command line alike)
     builder: str | None = None
     build_on: str | None = None  # a Docker context: build there, hand over through the registry
     baseline: Path | None = None
@@ -61,7 +61,7 @@ class Options:
 
 class Memory:
     """What was measured, by image content key and the measuring code that measured it
-    (measuring.code_fingerprint), kept between runs in .imagelab/cache/measured.json."""
+    (image_result.code_fingerprint), kept between runs in .imagelab/cache/measured.json."""
 
     _ROWS = pydantic.TypeAdapter(dict[str, ImageResult])
 
@@ -103,30 +103,30 @@ class Outcome:
     status: int
 
 
-def run(cells: list[Variant], options: Options) -> Outcome:
+def run(variants: list[Variant], options: Options) -> Outcome:
     """The whole job. Results replace the previous ones only when complete."""
-    if not cells:  # every cell was left out by the selection, each with its reason
+    if not variants:  # every variant was left out by the selection, each with its reason
         raise ConfigError(
             f"no variant chosen can build on base set {options.base_set.name}",
             hint="each was left out above with the role the set lacks; choose another --bases",
         )
     started = time.monotonic()
-    memory = Memory(CACHE / "measured.json", forget=options.fresh, code=measuring.code_fingerprint())
+    memory = Memory(CACHE / "measured.json", forget=options.fresh, code=image_result.code_fingerprint())
     # before the clock starts (the build phase times the images only); every role by digest from here on
     options = replace(options, base_set=build.ensure_bases(options.base_set))
-    cold = build.cold_builds(cells, options.base_set, options.builder) if options.cold else {}
+    cold = build.cold_builds(variants, options.base_set, options.builder) if options.cold else {}
     build_started = time.monotonic()
     if options.build_on:
-        built = handover.build_on(options.build_on, cells, options.base_set)
+        built = remote_build.build_on(options.build_on, variants, options.base_set)
     else:
-        built = build.build(cells, options.base_set, options.builder)
+        built = build.build(variants, options.base_set, options.builder)
     build_seconds = time.monotonic() - build_started
     keys = {b.variant.target: engine.content_key(b.variant.tag) for b in built if b.result.ok}
     rebuilds = _time_rebuilds(built, keys, memory, options) if options.rebuild_timing else {}
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     revision = build.git_revision()
-    run_id = measuring.smoke.new_run_id()
-    compressed = measure.CompressedSizes(CACHE / "compressed-layers.json")
+    run_id = image_result.smoke.new_run_id()
+    compressed = sizes.CompressedSizes(CACHE / "compressed-layers.json")
     images, to_measure = [], []
     for item in built:
         image = _known(item, memory.recall(keys.get(item.variant.target)))
@@ -142,7 +142,7 @@ def run(cells: list[Variant], options: Options) -> Outcome:
         for item, image in to_measure:
             terminal.step(f"smoke and structure tests of {item.variant.tag}")
             shown.doing(item.variant.target, "smoke and structure tests")
-            measuring.check_into(image, item.variant, run_id)
+            image_result.check_into(image, item.variant, run_id)
             image.error = "; ".join(f.headline() for f in image.failures)
             shown.finish(item.variant.target)
     for item, image in zip(built, images, strict=True):
@@ -187,17 +187,19 @@ def _known(item: build.Built, remembered: ImageResult | None) -> ImageResult | N
     measured before. None: it is to be measured and checked."""
     variant = item.variant
     if not item.result.ok:
-        failure = measuring.build_failure(variant, item.result)
+        failure = image_result.build_failure(variant, item.result)
         return ImageResult(**_identity(variant), built=False, error=failure.headline(), failures=[failure])
     if remembered is not None:
         terminal.info(f"  {variant.target}: unchanged since it was last measured")
-        return replace(remembered, **_identity(variant), built=True, base_images=measuring.bases_of(variant))
+        return replace(
+            remembered, **_identity(variant), built=True, base_images=image_result.bases_of(variant)
+        )
     return None
 
 
 def _measure_all(
     images: list[tuple[build.Built, ImageResult]],
-    compressed: measure.CompressedSizes,
+    compressed: sizes.CompressedSizes,
     scanner: vulns.Scanner | None = None,
 ) -> None:
     """Measure the images MEASURE_WORKERS at a time. Each is mostly the engine writing `docker save`
@@ -212,7 +214,7 @@ def _measure_all(
         def one(item: build.Built, image: ImageResult) -> None:
             terminal.step(f"measuring {item.variant.tag}")
             shown.doing(item.variant.target, "docker save, then reading its layers")
-            measuring.measure_into(image, item.variant, compressed, scanner)
+            image_result.measure_into(image, item.variant, compressed, scanner)
             shown.finish(item.variant.target)
 
         futures = [pool.submit(one, item, image) for item, image in images]

@@ -17,7 +17,7 @@ from imagelab import vulns
 from imagelab.apps import Variant
 from imagelab.checks import smoke, structure
 from imagelab.engine.bake import TargetResult
-from imagelab.inspect import closure, composition, exposure, imagefs, layers, measure, origin
+from imagelab.inspect import closure, composition, exposure, imagefs, layers, origin, sizes
 from imagelab.report.model import (
     BaseImage,
     CheckLines,
@@ -43,7 +43,7 @@ PACKAGE = Path(__file__).parent
 #: this code, so that an edit of it measures every image again instead of showing the old numbers as
 #: "unchanged".
 CODE = (
-    PACKAGE / "measuring.py",
+    PACKAGE / "image_result.py",
     *sorted((PACKAGE / "inspect").glob("*.py")),
     *sorted((PACKAGE / "checks").glob("*.py")),
     *sorted((PACKAGE / "vulns").glob("*.py")),
@@ -75,14 +75,14 @@ def build_failure(variant: Variant, result: TargetResult) -> Failure:
 def measure_into(
     image: ImageResult,
     variant: Variant,
-    compressed: measure.CompressedSizes,
+    compressed: sizes.CompressedSizes,
     scanner: vulns.Scanner | None = None,
 ) -> None:
     """Fill what the image costs, read from `docker save` of it (nothing in it runs), and, given the
     run's scanner, what a vulnerability scanner would say of it and of its base image's layers."""
     with imagefs.saved(variant.tag) as fs:
         path = variant.app.dockerfile(variant.name)
-        facts = measure.measure_image(
+        facts = sizes.measure_image(
             variant.tag, path, variant.base_set.build_args(), fs, compressed, variant.base_set.replaced(path)
         )
         needs = closure.runtime_closure(fs)
@@ -90,8 +90,7 @@ def measure_into(
         image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])
         image.wasted_bytes, image.wasted_files = fs.wasted_bytes, fs.wasted_files
         image.layer_details = [
-            LayerFacts(layer.diff_id, layer.size, measure.instruction(layer.created_by))
-            for layer in fs.layers
+            LayerFacts(layer.diff_id, layer.size, sizes.instruction(layer.created_by)) for layer in fs.layers
         ]
         image.config = ImageConfig(**asdict(fs.config))
         image.composition = dict(composition.compose(fs, variant.app.language).bytes)
@@ -99,7 +98,7 @@ def measure_into(
             image.vulnerabilities = vulnerabilities(
                 scanner.scan(fs), scanner.scan_base(fs, image.base_layers)
             )
-        views = layers.explain(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
+        views = layers.views(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
     image.image_id, image.size, image.engine_size = facts.image_id, facts.size, facts.engine_size
     image.compressed_size, image.layers = facts.compressed_size, facts.layers
     image.largest_layers = [
@@ -167,7 +166,7 @@ def bases_of(variant: Variant) -> list[BaseImage]:
     """The images the variant's Dockerfile builds on, named for its base set: what a remembered row
     must say again, since two sets can make the very same image (a golden copy of a stand-in)."""
     path = variant.app.dockerfile(variant.name)
-    found = measure.base_images(path, variant.base_set.build_args(), variant.base_set.replaced(path))
+    found = origin.base_images(path, variant.base_set.build_args(), variant.base_set.replaced(path))
     return [BaseImage(**asdict(base)) for base in found]
 
 

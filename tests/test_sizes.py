@@ -11,8 +11,8 @@ import pytest
 from saved_images import file, layer_tar, write_docker_archive
 
 from imagelab import apps, bases, engine
-from imagelab.inspect import imagefs, measure
-from imagelab.inspect.measure import StageBase
+from imagelab.inspect import imagefs, origin, sizes
+from imagelab.inspect.origin import StageBase
 
 BASE = [file("etc/os-release", b"ID=debian\n" * 50), file("usr/lib/libc.so.6", bytes(range(256)) * 40)]
 APP_A = [file("app/a.py", b"print('a')\n" * 300)]
@@ -20,27 +20,27 @@ APP_B = [file("app/b.py", b"print('b')\n" * 700)]
 
 
 def gzipped(members: list) -> int:
-    return len(gzip.compress(layer_tar(members), compresslevel=measure.GZIP_LEVEL, mtime=0))
+    return len(gzip.compress(layer_tar(members), compresslevel=sizes.GZIP_LEVEL, mtime=0))
 
 
 @pytest.fixture
 def gzip_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many layers were gzip'd (each call of measure's _gzip_size)."""
     calls: list[int] = []
-    real = measure._gzip_size
+    real = sizes._gzip_size
 
     def counted(stream):
         calls.append(1)
         return real(stream)
 
-    monkeypatch.setattr(measure, "_gzip_size", counted)
+    monkeypatch.setattr(sizes, "_gzip_size", counted)
     return calls
 
 
 def test_compressed_size_is_each_layer_gzipped_and_a_shared_layer_is_gzipped_once(
     tmp_path: Path, gzip_calls: list[int]
 ):
-    cache = measure.CompressedSizes(tmp_path / "cache" / "layers.json")
+    cache = sizes.CompressedSizes(tmp_path / "cache" / "layers.json")
     first = write_docker_archive(tmp_path / "a.tar", [BASE, APP_A])
     second = write_docker_archive(tmp_path / "b.tar", [BASE, APP_B])
 
@@ -56,10 +56,10 @@ def test_the_cache_file_carries_the_sizes_to_the_next_run(tmp_path: Path, gzip_c
     path = tmp_path / "layers.json"
     archive = write_docker_archive(tmp_path / "a.tar", [BASE, APP_A])
     with imagefs.open_archive(archive) as image:
-        measured = measure.CompressedSizes(path).of_image(image)
+        measured = sizes.CompressedSizes(path).of_image(image)
         diff_ids = [layer.diff_id for layer in image.layers]
         assert sorted(json.loads(path.read_text())) == sorted(diff_ids)
-        assert measure.CompressedSizes(path).of_image(image) == measured
+        assert sizes.CompressedSizes(path).of_image(image) == measured
     assert len(gzip_calls) == 2, "the second run read both sizes from the file"
 
 
@@ -99,10 +99,10 @@ def test_an_image_measures_its_files_its_pull_and_its_bases(
 ):
     layers = [[file(f"layer{i}/data", b"x" * size)] if size else [] for i, size in enumerate(SIZES)]
     archive = write_docker_archive(tmp_path / "image.tar", layers, steps=STEPS)
-    cache = measure.CompressedSizes(tmp_path / "layers.json")
+    cache = sizes.CompressedSizes(tmp_path / "layers.json")
 
     with imagefs.open_archive(archive) as image:
-        found = measure.measure_image(
+        found = sizes.measure_image(
             variant.tag,
             variant.app.dockerfile(variant.name),
             {"GOLANG_IMAGE": "127.0.0.1:5000/golang:1.24"},
@@ -126,7 +126,7 @@ def test_an_image_measures_its_files_its_pull_and_its_bases(
 
 def test_a_long_step_is_cut_to_what_a_table_can_show():
     assert (
-        measure.instruction("RUN /bin/sh -c " + "echo x && " * 40)
+        sizes.instruction("RUN /bin/sh -c " + "echo x && " * 40)
         == ("RUN /bin/sh -c " + "echo x && " * 40)[:120]
     )
 
@@ -154,7 +154,7 @@ def test_base_images_take_the_build_args_over_the_arg_defaults(tmp_path: Path, f
     dockerfile = tmp_path / "app.Dockerfile"
     dockerfile.write_text(DOCKERFILE)
 
-    found = measure.base_images(dockerfile, {"PYTHON_IMAGE": "127.0.0.1:5000/python:3.13@sha256:abc"})
+    found = origin.base_images(dockerfile, {"PYTHON_IMAGE": "127.0.0.1:5000/python:3.13@sha256:abc"})
 
     assert [b.ref for b in found] == [
         "127.0.0.1:5000/python:3.13@sha256:abc",  # the build argument wins over the default

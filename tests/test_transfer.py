@@ -7,14 +7,14 @@ import shutil
 import pytest
 
 from imagelab import cli
-from imagelab.engine import remote
+from imagelab.engine import transfer
 from imagelab.errors import EngineError
 
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker CLI (not an engine)")
 def test_an_unknown_context_is_one_line_with_a_hint():
     with pytest.raises(EngineError) as caught:
-        remote.context_host("imagelab-no-such-context")
+        transfer.context_host("imagelab-no-such-context")
     assert "no Docker context named 'imagelab-no-such-context'" in caught.value.render()
     assert "docker context ls" in caught.value.render()
 

@@ -12,12 +12,12 @@ from rich.table import Table
 from imagelab import engine, vulns
 from imagelab.apps import Variant
 from imagelab.errors import ImagelabError
-from imagelab.inspect import composition, imagefs, layers, measure, origin
+from imagelab.inspect import composition, imagefs, layers, origin
 from imagelab.terminal import terminal
 from imagelab.vulns import summary
 
 
-def explain(variant: Variant) -> None:
+def show(variant: Variant) -> None:
     if not engine.image_id(variant.tag):
         raise ImagelabError(
             f"no image {variant.tag} in the engine",
@@ -27,7 +27,7 @@ def explain(variant: Variant) -> None:
     dockerfile = variant.app.dockerfile(variant.name)
     terminal.step(f"reading {variant.tag}")
     # The base image's layers by their digests, as compare counts them (inspect/origin.py).
-    bases = measure.base_images(
+    bases = origin.base_images(
         dockerfile, variant.base_set.build_args(), variant.base_set.replaced(dockerfile)
     )
     base_refs = [base.ref for base in bases]
@@ -35,7 +35,7 @@ def explain(variant: Variant) -> None:
         count = origin.base_layer_count(
             [layer.diff_id for layer in fs.layers], (origin.layer_ids(ref) for ref in base_refs)
         )
-        views = layers.explain(fs, dockerfile.read_text(), count)
+        views = layers.views(fs, dockerfile.read_text(), count)
         parts = composition.compose(fs, variant.app.language)
         size, wasted = fs.size, fs.wasted_bytes
         scanner = vulns.Scanner()

@@ -1,4 +1,4 @@
-"""What an image costs: size, what a pull transfers, layers, base images.
+"""What an image costs: size, what a pull transfers, layers (the base images it names: origin.py).
 
 Compressed size is what a registry push or pull moves: each layer as a gzip'd tar. A layer of a base image
 that sits in the project's registry has its size in the manifest (engine/manifests.py); the others we
@@ -16,22 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from imagelab import dockerfile, engine
+from imagelab import engine
 from imagelab.engine import manifests
+from imagelab.inspect import origin
 from imagelab.inspect.imagefs import ImageFS
 
 GZIP_LEVEL = 6  # what docker push and BuildKit use by default
-
-
-@dataclass
-class StageBase:
-    """An image a stage of the Dockerfile builds on (FROM, COPY --from=IMAGE, RUN --mount=from=IMAGE)."""
-
-    ref: str  # what the build used: build arguments applied, the set's image in place of a plain reference
-    id: str
-    digest: str = ""
-    written: str = ""  # as the Dockerfile names it: python:3.13-slim, ${PYTHON_IMAGE}
-    line: int = 0  # the first line that names it
 
 
 @dataclass
@@ -41,30 +31,13 @@ class ImageMeasure:
     engine_size: int
     compressed_size: int
     layers: int
-    base_images: list[StageBase] = field(default_factory=list)
+    base_images: list[origin.StageBase] = field(default_factory=list)
 
 
 def instruction(created_by: str) -> str:
     """History says '/bin/sh -c #(nop)  CMD [...]' or 'RUN /bin/sh -c ...'; keep what a reader wrote."""
     text = created_by.replace("/bin/sh -c #(nop) ", "").strip()
     return re.sub(r"\s+", " ", text)[:120]
-
-
-def base_images(
-    path: Path, build_args: dict[str, str], replaced: dict[str, str] | None = None
-) -> list[StageBase]:
-    """The images a Dockerfile builds on (FROMs, COPY --from=IMAGE, RUN --mount=from=IMAGE), with its
-    ARG defaults overridden as bake does and `replaced` (BaseSet.replaced: a plain reference -> the set's
-    image, what a named context put there) applied; stages and scratch are no image."""
-    found: list[StageBase] = []
-    for use in dockerfile.images(dockerfile.parse_dockerfile(path.read_text()), build_args):
-        ref = (replaced or {}).get(use.ref, use.ref)
-        if any(b.ref == ref for b in found):
-            continue
-        image_id, digest = engine.image_id_and_digest(ref)
-        # A base passed by digest (ref@sha256:...) names its digest even when the engine keeps no copy.
-        found.append(StageBase(ref, image_id, digest or ref.partition("@")[2], use.written, use.line))
-    return found
 
 
 class CompressedSizes:
@@ -123,7 +96,7 @@ def measure_image(
 ) -> ImageMeasure:
     """What the image `tag`, built from `dockerfile` with `build_args` (and `replaced`, the named contexts
     its base set put in place of plain references), costs; `fs` is its saved files."""
-    bases = base_images(dockerfile, build_args, replaced)
+    bases = origin.base_images(dockerfile, build_args, replaced)
     for base in bases:  # the base set is in the registry: its layers' compressed sizes cost no gzip
         compressed.learn(manifests.pushed_layer_sizes(base.ref))
     return ImageMeasure(

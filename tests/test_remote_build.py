@@ -18,7 +18,7 @@ import docker.errors
 import pytest
 
 from imagelab import ROOT, apps, bases, build, engine
-from imagelab.engine import remote, second
+from imagelab.engine import second_engine, transfer
 from imagelab.report import jsonfile
 
 pytestmark = [
@@ -68,7 +68,7 @@ def _handed_over(image_id: str) -> bool:
         digests = engine.client().images.get(image_id).attrs["RepoDigests"]
     except docker.errors.ImageNotFound:
         return False
-    return any(d.split("@")[0].endswith(f"{remote.HANDOVER}/imagelab/{APP}") for d in digests)
+    return any(d.split("@")[0].endswith(f"{transfer.HANDOVER}/imagelab/{APP}") for d in digests)
 
 
 def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp_path):
@@ -78,7 +78,7 @@ def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp
     cells = apps.select(apps.discover(), [APP], list(VARIANTS), bases.open_set("debian"))
     handed_ids = []
     try:
-        with second.second_engine() as other:
+        with second_engine.second_engine() as other:
             # An earlier run left the second engine's builds (its cache makes them again, same ids):
             # this engine must not hold them, so that an image here afterwards came by the registry.
             for variant in cells:

@@ -1,0 +1,110 @@
+"""Where a local stand-in comes from: the key of everything it is made from, and the labels it carries.
+
+Equal keys mean nothing to rebuild (local.py compares the key label of the image, here or in the
+registry, with the key of the inputs now). The labels say what the image stands in for, from which
+Debian suite and mirror, and the versions of the packages a user of the role cares about, so no report
+passes a stand-in off as the official image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from imagelab import engine
+from imagelab.bases import rootfs
+from imagelab.bases.node import NodeRelease
+from imagelab.bases.recipes import BASES_DIR, LocalSet, Role
+from imagelab.inspect import dpkg
+
+LABEL = "org.imagelab"
+KEY_LABEL = f"{LABEL}.bases.key"
+VERSION_LABEL = f"{LABEL}.version."  # then the package: org.imagelab.version.libc6
+ARCHIVE_DATE_LABEL = f"{LABEL}.debian.archive-date"
+
+
+def key(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent_id: str = "") -> str:
+    """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
+    recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
+    if role.node:
+        recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
+    inputs = {
+        "role": role.__dict__,
+        # What rootfs.py and distroless.py write, by version: a refactor keeps the images, a change to
+        # what they write (bump the number) rebuilds them. Hashing its source made every checkout at another
+        # revision rebuild the whole set.
+        "rootfs": rootfs.RECIPE_VERSION if role.recipe != "dockerfile" else None,
+        "suite": sets.debian.suite,
+        "mirror": sets.debian.mirror,
+        "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
+        "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
+        "node": [node.version, node.npm_version] if role.node and node else None,
+        # The parent's content, not its id: an image's id differs between the classic and the containerd
+        # image store, its layers and run settings do not.
+        "parent": engine.content_key(parent_id) if parent_id else None,
+    }
+    if sets.debian.pockets:  # only then: a set of the release alone keeps the key (and images) it had
+        inputs["sources"] = sets.debian.sources()
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+#: The package versions worth a label: the ones a user of the role cares about ({python}: the set's).
+VERSION_PACKAGES = (
+    "python{python}",
+    "golang-1.24-go",
+    "libc6",
+    "libssl3t64",
+    "libssl3",
+    "ca-certificates",
+    "tzdata",
+)
+
+
+def versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) -> dict[str, str]:
+    """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
+    installed = dpkg.installed(
+        engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
+    )
+    wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
+    found = {name: installed[name] for name in wanted if name in installed}
+    found["packages"] = str(len(installed))
+    if role.node and node:
+        found["node"] = node.version
+        if role.recipe == "dockerfile":
+            found["npm"] = node.npm_version
+    return found
+
+
+def labels(
+    role: Role,
+    sets: LocalSet,
+    key: str,
+    versions: dict[str, str],
+    archive_date: str,
+    base_name: str = "",
+    base_digest: str = "",
+) -> dict[str, str]:
+    """What a stand-in says about itself: what it stands in for, from which Debian, made from what
+    (`key`), on which base image (`base_name`, "" for one made FROM scratch)."""
+    found = {
+        f"{LABEL}.stands-in-for": role.official,
+        f"{LABEL}.base-set": sets.name,
+        f"{LABEL}.role": role.name,
+        f"{LABEL}.debian.suite": sets.debian.suite,
+        f"{LABEL}.debian.suites": " ".join(sets.debian.suites()),
+        f"{LABEL}.debian.mirror": sets.debian.mirror,
+        ARCHIVE_DATE_LABEL: archive_date,
+        KEY_LABEL: key,
+        "org.opencontainers.image.title": f"{role.tag}: local stand-in for {role.official}",
+        "org.opencontainers.image.description": (
+            f"Built locally by imagelab from Debian {sets.debian.suite} packages; not the official "
+            f"{role.official} image, but with its interface (dockerfiles/bases/README.md)."
+        ),
+        "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "org.opencontainers.image.base.name": base_name or "scratch",
+        "org.opencontainers.image.base.digest": base_digest,
+        "org.opencontainers.image.vendor": "imagelab (local build)",
+    }
+    found.update({f"{VERSION_LABEL}{name}": value for name, value in versions.items()})
+    return found
