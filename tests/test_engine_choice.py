@@ -7,7 +7,7 @@ import os
 import pytest
 
 from imagelab import cli
-from imagelab.engine import bootstrap
+from imagelab.engine import bootstrap, kinds
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def test_an_unknown_engine_is_refused_in_one_line_naming_the_kinds(command, caps
     assert cli.main([*command, "--engine", "docker-99"]) == 1
     err = capsys.readouterr().err
     assert "unknown engine 'docker-99'" in err
-    for kind in bootstrap.KINDS:
+    for kind in kinds.KINDS:
         assert kind in err
 
 
