@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imagelab import ROOT, engine
-from imagelab.bases import distroless, rootfs, schedule
+from imagelab.bases import distroless, inputs, rootfs, schedule
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, LocalSet, Role, load
 from imagelab.engine import registry
@@ -233,10 +233,28 @@ def _key(
     role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent: StandIn | None = None
 ) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
+    made_from = _recipe(role, sets, extra_ca, node)
+    # The parent's content, not its id: an image's id differs between the classic and the containerd
+    # image store, its layers and run settings do not.
+    made_from["parent"] = engine.content_key(parent.image_id) if parent else None
+    return hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
+
+
+def _recipe_digest(
+    role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent_labels: dict[str, str]
+) -> str:
+    """The recipe input of `bases --check`: the key's inputs with the parent's recipe instead of its
+    content, which a rebuild changes (timestamps) without anything having moved."""
+    made_from = _recipe(role, sets, extra_ca, node)
+    made_from["parent"] = inputs.of_labels(parent_labels).get(inputs.RECIPE)
+    return "sha256:" + hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
+
+
+def _recipe(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None) -> dict:
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
-    inputs = {
+    made_from = {
         "role": role.__dict__,
         # What rootfs.py and distroless.py write, by version: a refactor keeps the images, a change to
         # what they write (bump the number) rebuilds them. Hashing its source made every checkout at another
@@ -247,13 +265,10 @@ def _key(
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
         "node": [node.version, node.npm_version] if role.node and node else None,
-        # The parent's content, not its id: an image's id differs between the classic and the containerd
-        # image store, its layers and run settings do not.
-        "parent": engine.content_key(parent.image_id) if parent else None,
     }
     if sets.debian.pockets:  # only then: a set of the release alone keeps the key (and images) it had
-        inputs["sources"] = sets.debian.sources()
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+        made_from["sources"] = sets.debian.sources()
+    return made_from
 
 
 def _build(
@@ -270,13 +285,16 @@ def _build(
     # Unique: two checkouts building the same role at once must not untag each other's half-built image.
     scratch_tag = f"imagelab-scratch/bases-{role.name}:build-{uuid.uuid4().hex[:12]}"
     build_args: dict[str, str] = {}
-    archive_date = ""
+    archive_date = archive = ""
+    # The root file systems are made reproducible (same archive state, same image); the "dockerfile"
+    # recipes run apt-get in a build step, whose files carry the time it ran, and are not.
+    epoch = rootfs.archive_epoch(suite, sets.debian.sources()) if role.recipe != "dockerfile" else None
     try:
         if role.recipe == "rootfs":
             made = rootfs.minbase(
-                suite, sets.debian.sources(), role.packages, extra_ca, context / "rootfs.tar"
+                suite, sets.debian.sources(), role.packages, extra_ca, context / "rootfs.tar", epoch
             )
-            archive_date = made.archive_date
+            archive_date, archive = made.archive_date, made.archive
         elif role.recipe == "distroless":
             made = distroless.rootfs(
                 suite,
@@ -286,8 +304,9 @@ def _build(
                 extra_ca,
                 context / "rootfs.tar",
                 node_binary=node.node_dir / "bin" / "node" if role.node and node else None,
+                epoch=epoch,
             )
-            archive_date = made.archive_date
+            archive_date, archive = made.archive_date, made.archive
         else:
             build_args = {
                 # by digest from the registry, as the apps' builds take their bases
@@ -300,6 +319,9 @@ def _build(
             shutil.copytree(node.npm_dir, context / "npm", symlinks=True)
             shutil.copy2(BASES_DIR / "docker-entrypoint.sh", context)
             build_args["NODE_VERSION"] = node.version
+        if epoch is not None:
+            # BuildKit dates the image config and its history with it instead of now.
+            build_args["SOURCE_DATE_EPOCH"] = str(epoch)
         try:
             engine.build_image(
                 context,
@@ -311,15 +333,24 @@ def _build(
             )
         except BuildError as exc:
             raise rootfs.package_failure("\n".join(exc.log), suite, f"building {image_ref(role)}") from exc
-        versions = _versions(role, sets, scratch_tag, node)
-        parent_labels = engine.image_labels(parent.image_id) if parent else {}
-        archive_date = archive_date or (parent_labels or {}).get(f"{LABEL}.debian.archive-date", "")
+        installed = _installed(scratch_tag)
+        versions = _versions(role, sets, installed, node)
+        parent_labels = (engine.image_labels(parent.image_id) if parent else None) or {}
+        archive_date = archive_date or parent_labels.get(f"{LABEL}.debian.archive-date", "")
+        made_from = {
+            inputs.PACKAGES: inputs.packages_digest(installed),
+            inputs.RECIPE: _recipe_digest(role, sets, extra_ca, node, parent_labels),
+            # A "dockerfile" recipe's apt-get reads the archive as it is at build time: the packages
+            # digest says what it got; the parent's state is where its root file system came from.
+            inputs.ARCHIVE: archive or inputs.of_labels(parent_labels).get(inputs.ARCHIVE, ""),
+        }
         engine.build_image(
             context,
             BASES_DIR / "label.Dockerfile",
             image_ref(role),
-            build_args={"IMAGE": scratch_tag},
-            labels=_labels(role, sets, key, versions, archive_date, parent),
+            build_args={"IMAGE": scratch_tag}
+            | ({"SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else {}),
+            labels=_labels(role, sets, key, versions, archive_date, parent, made_from, epoch),
         )
     finally:
         engine.remove_image(scratch_tag)
@@ -339,11 +370,15 @@ VERSION_PACKAGES = (
 )
 
 
-def _versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) -> dict[str, str]:
-    """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
-    installed = dpkg.installed(
-        engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
-    )
+def _installed(image: str) -> dict[str, str]:
+    """Every package of the image and its version, from its dpkg records (works without a shell)."""
+    return dpkg.installed(engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D))
+
+
+def _versions(
+    role: Role, sets: LocalSet, installed: dict[str, str], node: NodeRelease | None
+) -> dict[str, str]:
+    """Versions of the packages that matter."""
     wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
     versions = {name: installed[name] for name in wanted if name in installed}
     versions["packages"] = str(len(installed))
@@ -355,8 +390,18 @@ def _versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) 
 
 
 def _labels(
-    role: Role, sets: LocalSet, key: str, versions: dict[str, str], archive_date: str, parent: StandIn | None
+    role: Role,
+    sets: LocalSet,
+    key: str,
+    versions: dict[str, str],
+    archive_date: str,
+    parent: StandIn | None,
+    made_from: dict[str, str],
+    epoch: int | None,
 ) -> dict[str, str]:
+    # A reproducible image is dated by its archive's state, not by when this machine made it: "now"
+    # would make every rebuild a new image.
+    created = datetime.fromtimestamp(epoch, UTC) if epoch is not None else datetime.now(UTC)
     labels = {
         f"{LABEL}.stands-in-for": role.official,
         f"{LABEL}.base-set": sets.name,
@@ -371,10 +416,11 @@ def _labels(
             f"Built locally by imagelab from Debian {sets.debian.suite} packages; not the official "
             f"{role.official} image, but with its interface (dockerfiles/bases/README.md)."
         ),
-        "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "org.opencontainers.image.created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "org.opencontainers.image.base.name": parent.ref if parent else "scratch",
         "org.opencontainers.image.base.digest": parent.digest if parent else "",
         "org.opencontainers.image.vendor": "imagelab (local build)",
     }
     labels.update({f"{LABEL}.version.{name}": value for name, value in versions.items()})
+    labels.update(inputs.as_labels(made_from))
     return labels
