@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import tarfile
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from imagelab import engine
 from imagelab.bases import inputs, local, recipes, rootfs
+from imagelab.engine import registry
 
 IN_RELEASE = """-----BEGIN PGP SIGNED MESSAGE-----
 Hash: SHA512
@@ -103,3 +109,43 @@ def test_the_recipe_input_follows_the_parent_s_recipe_not_its_rebuilt_content() 
     assert recipe != local._recipe_digest(
         replace(role, packages=(*role.packages, "vim")), sets, b"", None, parent
     )
+
+
+def test_a_reproducible_stand_in_is_dated_by_its_archive_and_labelled_with_its_inputs() -> None:
+    sets = recipes.load()
+    made_from = {"packages": "sha256:1", "recipe": "sha256:2", "archive": "trixie 2026-11-21T09:15:44Z"}
+    labels = local._labels(sets.roles["static"], sets, "key", {}, "", None, made_from, 1_795_000_000)
+    assert labels["org.opencontainers.image.created"] == "2026-11-18T11:06:40Z"  # not today: the epoch
+    assert inputs.of_labels(labels) == made_from
+    unpinned = local._labels(sets.roles["python"], sets, "key", {}, "", None, made_from, None)
+    assert unpinned["org.opencontainers.image.created"] != labels["org.opencontainers.image.created"]
+
+
+@pytest.mark.docker
+@pytest.mark.network
+def test_static_built_twice_from_nothing_has_one_digest_and_records_its_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real path (mmdebstrap, build, labels, push), into a registry of the test's own so that the
+    stand-ins every other build uses stay as they are; the second time with --rebuild (no cache)."""
+    if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
+        pytest.skip("needs Debian's docker-registry and skopeo (`nox -s registry` installs them)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        where = f"127.0.0.1:{sock.getsockname()[1]}"
+    state = registry.State(tmp_path / "registry")
+    registry.ensure_registry(where, state, log=lambda _: None)
+    monkeypatch.setenv(registry.ADDRESS_ENV, where)
+    made: list[local.StandIn] = []
+    try:
+        for rebuild in (False, True):
+            made += local.build_local(["static"], rebuild=rebuild, log=lambda _: None)
+        first, second = made
+        assert not second.cached and first.digest == second.digest
+        labels = registry.remote_labels(f"{second.ref.rpartition(':')[0]}@{second.digest}")
+        recorded = inputs.of_labels(labels)
+        assert set(recorded) == {"packages", "recipe", "archive"} and "trixie" in recorded["archive"]
+    finally:
+        for stand_in in made:
+            engine.remove_image(stand_in.ref)
+        registry.stop_registry(where, state)
