@@ -13,8 +13,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
-from imagelab import vulns
+from imagelab import engine, vulns
 from imagelab.apps import Variant
+from imagelab.bases import inputs
 from imagelab.checks import smoke, structure
 from imagelab.engine.bake import TargetResult
 from imagelab.inspect import closure, composition, exposure, imagefs, layers, origin, sizes
@@ -104,7 +105,7 @@ def measure_into(
     image.largest_layers = [
         LayerSize(view.instruction, view.size, view.lines, view.origin) for view in layers.largest(views)
     ]
-    image.base_images = [BaseImage(**asdict(base)) for base in facts.base_images]
+    image.base_images = [_base_image(base) for base in facts.base_images]
     image.closure_size = needs.size
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None
     image.closure = ClosureFacts(needs.program, needs.parts, needs.unresolved)
@@ -167,7 +168,14 @@ def bases_of(variant: Variant) -> list[BaseImage]:
     must say again, since two sets can make the very same image (a golden copy of a stand-in)."""
     path = variant.app.dockerfile(variant.name)
     found = origin.base_images(path, variant.base_set.build_args(), variant.base_set.replaced(path))
-    return [BaseImage(**asdict(base)) for base in found]
+    return [_base_image(base) for base in found]
+
+
+def _base_image(base: origin.StageBase) -> BaseImage:
+    """A base as the report names it, with the inputs a local stand-in records in its labels: what lets
+    `bases --check` on another machine tell a rebuilt stand-in from a moved one."""
+    labels = engine.image_labels(base.ref) if base.id else None
+    return BaseImage(**asdict(base), inputs=inputs.of_labels(labels))
 
 
 def _exposure(found: exposure.Exposure, in_base: frozenset[exposure.Package]) -> ExposureFacts:

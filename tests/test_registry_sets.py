@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import apps, bases, build, cli, engine
-from imagelab.bases import check, resolution
+from imagelab.bases import check, inputs, resolution
 from imagelab.engine import registry
 from imagelab.errors import ConfigError
 
@@ -37,10 +37,19 @@ def write_set(folder: Path, name: str, roles: dict[str, str]) -> Path:
     return path
 
 
-def write_baseline(folder: Path, set_name: str, bases_used: dict[str, str]) -> Path:
-    """A compare.json whose go-href/distroless image was built on these ref -> digest."""
+def write_baseline(
+    folder: Path,
+    set_name: str,
+    bases_used: dict[str, str],
+    made_from: dict[str, dict[str, str]] | None = None,
+) -> Path:
+    """A compare.json whose go-href/distroless image was built on these ref -> digest (and, where
+    `made_from` gives them, the inputs those stand-ins recorded)."""
     path = folder / "baseline.json"
-    images = [{"ref": f"{ref}@{digest}", "id": "", "digest": digest} for ref, digest in bases_used.items()]
+    images = [
+        {"ref": f"{ref}@{digest}", "id": "", "digest": digest, "inputs": (made_from or {}).get(ref, {})}
+        for ref, digest in bases_used.items()
+    ]
     row = {"app": "go-href", "variant": "distroless", "base_set": set_name, "built": True}
     path.write_text(
         json.dumps({"schema": 1, "base_set": set_name, "images": [{**row, "base_images": images}]})
@@ -84,6 +93,7 @@ def test_check_names_the_moved_role_and_the_cells_on_it(
     )
     now = {"r.example/static:1": DIGEST_B, "r.example/go:1": DIGEST_A}
     monkeypatch.setattr(registry, "remote_digest", lambda ref, **_: now[ref])
+    monkeypatch.setattr(registry, "remote_labels", lambda ref, **_: {})  # images that record no inputs
     baseline = write_baseline(tmp_path, "golden", {"r.example/static": DIGEST_A, "r.example/go": DIGEST_A})
     result = check.check(golden, baseline, DOCKERFILES)
     assert [r.role for r in result.moved] == ["static"]
@@ -91,9 +101,96 @@ def test_check_names_the_moved_role_and_the_cells_on_it(
     assert (moved.recorded, moved.current) == (DIGEST_A, DIGEST_B)
     assert moved.cells == ["go-href/distroless"]
     lines = check.summary(result)
-    assert lines[0] == f"MOVED static r.example/static:1: {DIGEST_A[:19]} -> {DIGEST_B[:19]}"
+    assert lines[0].startswith(f"MOVED static r.example/static:1: {DIGEST_A[:19]} -> {DIGEST_B[:19]} (")
     assert "1 moved, 1 unchanged" in lines[-1]
     assert result.to_json()["moved"] == ["static"]
+
+
+INPUTS = {"packages": "sha256:" + "1" * 64, "recipe": "sha256:" + "2" * 64, "archive": "trixie 2026-11-15"}
+
+
+def check_static_moved_to_b(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    then: dict[str, str],
+    now: dict[str, str],
+    old_in_registry: bool = False,
+) -> check.CheckResult:
+    """static's digest went from A to B; the baseline recorded `then` as A's inputs, B's labels say
+    `now` (the registry no longer holds A unless `old_in_registry`, whose labels then say INPUTS)."""
+    golden = bases.open_set(str(write_set(tmp_path, "golden", {"static": "r.example/static:1"})))
+    monkeypatch.setattr(registry, "remote_digest", lambda ref, **_: DIGEST_B)
+
+    def remote_labels(ref: str, **_: object) -> dict[str, str]:
+        if ref == f"r.example/static@{DIGEST_B}":
+            return {f"org.imagelab.inputs.{name}": value for name, value in now.items()}
+        if ref == f"r.example/static@{DIGEST_A}" and old_in_registry:
+            return {f"org.imagelab.inputs.{name}": value for name, value in INPUTS.items()}
+        raise registry.RegistryError("cannot resolve it: manifest unknown")
+
+    monkeypatch.setattr(registry, "remote_labels", remote_labels)
+    baseline = write_baseline(tmp_path, "golden", {"r.example/static": DIGEST_A}, {"r.example/static": then})
+    return check.check(golden, baseline, DOCKERFILES)
+
+
+def test_a_new_digest_from_the_same_packages_and_recipe_is_rebuilt_not_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    newer_archive = {**INPUTS, "archive": "trixie 2026-12-01"}  # re-signed: no package moved
+    result = check_static_moved_to_b(tmp_path, monkeypatch, INPUTS, newer_archive)
+    (static,) = result.roles
+    assert static.verdict == check.REBUILT and not result.moved and not result.failed
+    lines = check.summary(result)
+    assert lines[0].startswith(f"REBUILT static r.example/static:1: {DIGEST_A[:19]} -> {DIGEST_B[:19]}")
+    assert "archive trixie 2026-11-15 -> trixie 2026-12-01" in lines[0]
+    assert "1 rebuilt" in lines[-1] and "moved" not in lines[-1]
+    assert result.to_json()["rebuilt"] == ["static"] and result.to_json()["moved"] == []
+
+
+@pytest.mark.parametrize("changed", ["packages", "recipe"])
+def test_other_packages_or_another_recipe_is_a_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, changed: str
+) -> None:
+    result = check_static_moved_to_b(tmp_path, monkeypatch, INPUTS, {**INPUTS, changed: "sha256:" + "9" * 64})
+    assert [r.role for r in result.moved] == ["static"]
+    assert result.moved[0].reason.startswith(f"other {changed}")
+    assert check.summary(result)[0].startswith("MOVED static")
+
+
+def test_a_baseline_without_inputs_is_a_move_unless_the_registry_still_has_the_old_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = check_static_moved_to_b(tmp_path, monkeypatch, {}, INPUTS)
+    assert [r.role for r in unknown.moved] == ["static"]
+    assert "the baseline records no recipe or packages" in unknown.moved[0].reason
+    # The machine that measured the baseline still has its image: its labels say what it was made of.
+    known = check_static_moved_to_b(tmp_path, monkeypatch, {}, INPUTS, old_in_registry=True)
+    assert known.roles[0].verdict == check.REBUILT
+
+
+def test_a_stand_in_no_run_has_built_is_not_built_yet_with_the_command_that_builds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(registry.ADDRESS_ENV, raising=False)
+    monkeypatch.setattr(registry, "ensure_registry", lambda *_, **__: None)
+    cc, static = (f"{registry.address()}/imagelab-bases/{role}:debian13" for role in ("cc", "static"))
+    golden = bases.open_set(str(write_set(tmp_path, "golden", {"cc": cc, "static": static})))
+
+    def remote_digest(ref: str, **_: object) -> str:
+        if ref == cc:
+            raise registry.RegistryError(
+                f"cannot resolve it: reading manifest debian13 in {cc.rsplit(':', 1)[0]}: manifest unknown"
+            )
+        raise registry.RegistryError("cannot resolve it: connection refused")
+
+    monkeypatch.setattr(registry, "remote_digest", remote_digest)
+    result = check.check(golden, None, DOCKERFILES, set_argument="golden")
+    verdicts = {r.role: r.verdict for r in result.roles}
+    assert verdicts == {"cc": check.NOT_BUILT, "static": check.FAILED}  # only a missing stand-in is
+    assert [r.role for r in result.failed] == ["static"]
+    lines = check.summary(result)
+    assert f"NOT BUILT HERE YET cc {cc}: build it with `nox -s bases -- --bases golden --role cc`" in lines
+    assert "1 not built here yet, 1 failed" in lines[-1]
 
 
 def test_check_refuses_a_baseline_of_another_set(tmp_path: Path) -> None:
@@ -122,11 +219,15 @@ def own_registry(tmp_path: Path) -> Iterator[str]:
     registry.stop_registry(where, state)
 
 
-def push_new_image(context: Path, remote: str, base: str = "scratch") -> str:
-    """Build a small image no cache has seen, push it as `remote`, remove it locally; its digest."""
+def push_new_image(
+    context: Path, remote: str, base: str = "scratch", labels: dict[str, str] | None = None
+) -> str:
+    """Build a small image no cache has seen (with `labels`), push it as `remote`, remove it locally;
+    its digest."""
     context.mkdir(exist_ok=True)
+    more = "".join(f'LABEL {key}="{value}"\n' for key, value in (labels or {}).items())
     (context / "Dockerfile").write_text(
-        f"FROM {base}\nCOPY marker /\nLABEL org.imagelab.test={uuid.uuid4().hex}\n"
+        f"FROM {base}\nCOPY marker /\nLABEL org.imagelab.test={uuid.uuid4().hex}\n{more}"
     )
     (context / "marker").write_text(uuid.uuid4().hex)
     local = f"imagelab-scratch/registry-sets:{uuid.uuid4().hex[:12]}"
@@ -156,6 +257,35 @@ def test_a_digest_moved_under_the_same_tag_is_detected(own_registry: str, tmp_pa
     (static,) = report["roles"]
     assert (static["recorded"], static["current"]) == (first, second)
     assert static["cells"] == ["go-href/distroless"]
+
+
+@pytest.mark.docker
+def test_a_stand_in_made_again_is_rebuilt_one_never_made_is_not_built_yet_and_new_packages_moved(
+    own_registry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """As on a newcomer's machine: static made again from the same inputs (a new digest), cc never made
+    (compare's apps did not need it), then static made from other package versions."""
+    monkeypatch.setenv(registry.ADDRESS_ENV, own_registry)  # its imagelab-bases/ are the stand-ins
+    static, cc = (f"{own_registry}/imagelab-bases/{role}:debian13" for role in ("static", "cc"))
+    repository = static.rsplit(":", 1)[0]
+    first = push_new_image(tmp_path / "a", static, labels=inputs.as_labels(INPUTS))
+    path = write_set(tmp_path, "golden-rebuilt", {"static": static, "cc": cc})
+    baseline = write_baseline(tmp_path, "golden-rebuilt", {repository: first}, {repository: INPUTS})
+    argv = ["bases", "--check", "--bases", str(path), "--baseline", str(baseline), "--json"]
+
+    again = push_new_image(tmp_path / "b", static, labels=inputs.as_labels(INPUTS))
+    assert again != first
+    assert cli.main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["rebuilt"], report["not_built"], report["moved"]) == (["static"], ["cc"], [])
+    not_built = next(role for role in report["roles"] if role["role"] == "cc")
+    assert not_built["reason"] == f"nox -s bases -- --bases {path} --role cc"
+
+    updated = {**INPUTS, "packages": inputs.packages_digest({"libc6": "2.41-12+deb13u1"})}
+    push_new_image(tmp_path / "c", static, labels=inputs.as_labels(updated))
+    assert cli.main(argv) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["moved"], report["not_built"]) == (["static"], ["cc"])
 
 
 @pytest.mark.docker

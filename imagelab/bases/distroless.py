@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import tarfile
 import tempfile
@@ -17,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from imagelab import process
-from imagelab.bases import certificates
+from imagelab.bases import certificates, inputs
 from imagelab.bases.rootfs import Rootfs, archive_date, mmdebstrap
 from imagelab.errors import BuildError
 from imagelab.inspect.users import NONROOT_UID
@@ -48,18 +47,23 @@ def rootfs(
     extra_ca: bytes,
     out: Path,
     node_binary: Path | None = None,
+    epoch: int | None = None,
 ) -> Rootfs:
     """Only the files of `packages` and their dependencies minus `exclude`, as a tar at `out`.
 
     mmdebstrap resolves and downloads the packages (its `extract` variant); the image is then written
     straight from the .deb files, so nothing else mmdebstrap sets up (apt sources, /dev) gets in.
+    The files we write carry `epoch` (SOURCE_DATE_EPOCH) as their time, the packages' files their own.
     """
     wanted = list(packages)
     excluded = set(exclude)
     with tempfile.TemporaryDirectory(prefix="imagelab-rootfs-") as scratch:
         root = Path(scratch) / "root"
-        mmdebstrap("extract", suite, mirrors, [*wanted, CA_PACKAGE], root, ["--skip=cleanup/apt/cache"])
+        mmdebstrap(
+            "extract", suite, mirrors, [*wanted, CA_PACKAGE], root, ["--skip=cleanup/apt/cache"], epoch
+        )
         made_from = archive_date(root)
+        states = inputs.describe(inputs.release_states(root / "var/lib/apt/lists"))
         debs = {_deb_field(deb, "Package"): deb for deb in (root / "var/cache/apt/archives").glob("*.deb")}
         depends = {
             name: ", ".join(filter(None, (_deb_field(deb, f) for f in ("Pre-Depends", "Depends"))))
@@ -68,7 +72,7 @@ def rootfs(
         kept = {name: debs[name] for name in sorted(_closure(wanted, depends, excluded))}
         ca_deb = debs[CA_PACKAGE]
         with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
-            writer = _TarWriter(tar)
+            writer = _TarWriter(tar, int(time.time()) if epoch is None else epoch)
             for deb in kept.values():
                 writer.add_deb(deb)
             writer.add_deb(ca_deb, only="usr/share/doc/ca-certificates/copyright")
@@ -90,7 +94,7 @@ def rootfs(
             # distroless keeps one dpkg record per package in status.d/, so scanners count packages.
             for name, deb in [*kept.items(), (CA_PACKAGE, ca_deb)]:
                 writer.add_file(f"var/lib/dpkg/status.d/{name}", _deb_control(deb))
-    return Rootfs(out, made_from)
+    return Rootfs(out, made_from, states)
 
 
 def _closure(wanted: list[str], depends: dict[str, str], excluded: set[str]) -> set[str]:
@@ -126,10 +130,10 @@ def _debian_certificates_in_deb(deb: Path) -> dict[str, bytes]:
 class _TarWriter:
     """Appends to a tar without duplicate directories, creating missing parents as root-owned 0755."""
 
-    def __init__(self, tar: tarfile.TarFile) -> None:
+    def __init__(self, tar: tarfile.TarFile, mtime: int) -> None:
         self.tar = tar
         self.seen: set[str] = set()
-        self.mtime = int(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
+        self.mtime = mtime
 
     def add_deb(self, deb: Path, only: str = "") -> None:
         """The files of a package (only the file `only` where given), as dpkg would unpack them."""

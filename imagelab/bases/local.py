@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagelab import ROOT, engine
-from imagelab.bases import distroless, provenance, rootfs, schedule
+from imagelab.bases import distroless, inputs, provenance, rootfs, schedule
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, LocalSet, Role, load
 from imagelab.engine import registry
@@ -238,13 +238,16 @@ def _build(
     # Unique: two checkouts building the same role at once must not untag each other's half-built image.
     scratch_tag = f"imagelab-scratch/bases-{role.name}:build-{uuid.uuid4().hex[:12]}"
     build_args: dict[str, str] = {}
-    archive_date = ""
+    archive_date = archive = ""
+    # The root file systems are made reproducible (same archive state, same image); the "dockerfile"
+    # recipes run apt-get in a build step, whose files carry the time it ran, and are not.
+    epoch = rootfs.archive_epoch(suite, sets.debian.sources()) if role.recipe != "dockerfile" else None
     try:
         if role.recipe == "rootfs":
             made = rootfs.minbase(
-                suite, sets.debian.sources(), role.packages, extra_ca, context / "rootfs.tar"
+                suite, sets.debian.sources(), role.packages, extra_ca, context / "rootfs.tar", epoch
             )
-            archive_date = made.archive_date
+            archive_date, archive = made.archive_date, made.archive
         elif role.recipe == "distroless":
             made = distroless.rootfs(
                 suite,
@@ -254,8 +257,9 @@ def _build(
                 extra_ca,
                 context / "rootfs.tar",
                 node_binary=node.node_dir / "bin" / "node" if role.node and node else None,
+                epoch=epoch,
             )
-            archive_date = made.archive_date
+            archive_date, archive = made.archive_date, made.archive
         else:
             build_args = {
                 # by digest from the registry, as the apps' builds take their bases
@@ -268,6 +272,9 @@ def _build(
             shutil.copytree(node.npm_dir, context / "npm", symlinks=True)
             shutil.copy2(BASES_DIR / "docker-entrypoint.sh", context)
             build_args["NODE_VERSION"] = node.version
+        if epoch is not None:
+            # BuildKit dates the image config and its history with it instead of now.
+            build_args["SOURCE_DATE_EPOCH"] = str(epoch)
         try:
             engine.build_image(
                 context,
@@ -279,14 +286,23 @@ def _build(
             )
         except BuildError as exc:
             raise rootfs.package_failure("\n".join(exc.log), suite, f"building {image_ref(role)}") from exc
-        versions = provenance.versions(role, sets, scratch_tag, node)
-        parent_labels = engine.image_labels(parent.image_id) if parent else {}
-        archive_date = archive_date or (parent_labels or {}).get(provenance.ARCHIVE_DATE_LABEL, "")
+        installed = provenance.installed(scratch_tag)
+        versions = provenance.versions(role, sets, installed, node)
+        parent_labels = (engine.image_labels(parent.image_id) if parent else None) or {}
+        archive_date = archive_date or parent_labels.get(provenance.ARCHIVE_DATE_LABEL, "")
+        made_from = {
+            inputs.PACKAGES: inputs.packages_digest(installed),
+            inputs.RECIPE: provenance.recipe_digest(role, sets, extra_ca, node, parent_labels),
+            # A "dockerfile" recipe's apt-get reads the archive as it is at build time: the packages
+            # digest says what it got; the parent's state is where its root file system came from.
+            inputs.ARCHIVE: archive or inputs.of_labels(parent_labels).get(inputs.ARCHIVE, ""),
+        }
         engine.build_image(
             context,
             BASES_DIR / "label.Dockerfile",
             image_ref(role),
-            build_args={"IMAGE": scratch_tag},
+            build_args={"IMAGE": scratch_tag}
+            | ({"SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else {}),
             labels=provenance.labels(
                 role,
                 sets,
@@ -295,6 +311,8 @@ def _build(
                 archive_date,
                 parent.ref if parent else "",
                 parent.digest if parent else "",
+                made_from,
+                epoch,
             ),
         )
     finally:

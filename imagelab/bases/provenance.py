@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 
 from imagelab import engine
-from imagelab.bases import rootfs
+from imagelab.bases import inputs, rootfs
 from imagelab.bases.node import NodeRelease
 from imagelab.bases.recipes import BASES_DIR, LocalSet, Role
 from imagelab.inspect import dpkg
@@ -24,12 +24,12 @@ VERSION_LABEL = f"{LABEL}.version."  # then the package: org.imagelab.version.li
 ARCHIVE_DATE_LABEL = f"{LABEL}.debian.archive-date"
 
 
-def key(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent_id: str = "") -> str:
-    """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
+def recipe(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None) -> dict:
+    """How the image is made: its recipe files, Debian suite and mirror, CA, Node release (not its parent)."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
-    inputs = {
+    made_from = {
         "role": role.__dict__,
         # What rootfs.py and distroless.py write, by version: a refactor keeps the images, a change to
         # what they write (bump the number) rebuilds them. Hashing its source made every checkout at another
@@ -40,13 +40,29 @@ def key(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, p
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
         "node": [node.version, node.npm_version] if role.node and node else None,
-        # The parent's content, not its id: an image's id differs between the classic and the containerd
-        # image store, its layers and run settings do not.
-        "parent": engine.content_key(parent_id) if parent_id else None,
     }
     if sets.debian.pockets:  # only then: a set of the release alone keeps the key (and images) it had
-        inputs["sources"] = sets.debian.sources()
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+        made_from["sources"] = sets.debian.sources()
+    return made_from
+
+
+def key(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent_id: str = "") -> str:
+    """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
+    made_from = recipe(role, sets, extra_ca, node)
+    # The parent's content, not its id: an image's id differs between the classic and the containerd
+    # image store, its layers and run settings do not.
+    made_from["parent"] = engine.content_key(parent_id) if parent_id else None
+    return hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
+
+
+def recipe_digest(
+    role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent_labels: dict[str, str]
+) -> str:
+    """The recipe input of `bases --check`: the key's inputs with the parent's recipe instead of its
+    content, which a rebuild changes (timestamps) without anything having moved."""
+    made_from = recipe(role, sets, extra_ca, node)
+    made_from["parent"] = inputs.of_labels(parent_labels).get(inputs.RECIPE)
+    return "sha256:" + hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
 
 
 #: The package versions worth a label: the ones a user of the role cares about ({python}: the set's).
@@ -61,11 +77,15 @@ VERSION_PACKAGES = (
 )
 
 
-def versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) -> dict[str, str]:
-    """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
-    installed = dpkg.installed(
-        engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
-    )
+def installed(image: str) -> dict[str, str]:
+    """Every package of the image and its version, from its dpkg records (works without a shell)."""
+    return dpkg.installed(engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D))
+
+
+def versions(
+    role: Role, sets: LocalSet, installed: dict[str, str], node: NodeRelease | None
+) -> dict[str, str]:
+    """Versions of the packages that matter."""
     wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
     found = {name: installed[name] for name in wanted if name in installed}
     found["packages"] = str(len(installed))
@@ -84,9 +104,15 @@ def labels(
     archive_date: str,
     base_name: str = "",
     base_digest: str = "",
+    made_from: dict[str, str] | None = None,
+    epoch: int | None = None,
 ) -> dict[str, str]:
     """What a stand-in says about itself: what it stands in for, from which Debian, made from what
-    (`key`), on which base image (`base_name`, "" for one made FROM scratch)."""
+    (`key`, and `made_from`: the inputs `bases --check` compares), on which base image (`base_name`, ""
+    for one made FROM scratch)."""
+    # A reproducible image is dated by its archive's state, not by when this machine made it: "now"
+    # would make every rebuild a new image.
+    created = datetime.fromtimestamp(epoch, UTC) if epoch is not None else datetime.now(UTC)
     found = {
         f"{LABEL}.stands-in-for": role.official,
         f"{LABEL}.base-set": sets.name,
@@ -101,10 +127,11 @@ def labels(
             f"Built locally by imagelab from Debian {sets.debian.suite} packages; not the official "
             f"{role.official} image, but with its interface (dockerfiles/bases/README.md)."
         ),
-        "org.opencontainers.image.created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "org.opencontainers.image.created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "org.opencontainers.image.base.name": base_name or "scratch",
         "org.opencontainers.image.base.digest": base_digest,
         "org.opencontainers.image.vendor": "imagelab (local build)",
     }
     found.update({f"{VERSION_LABEL}{name}": value for name, value in versions.items()})
+    found.update(inputs.as_labels(made_from or {}))
     return found

@@ -13,20 +13,22 @@ import re
 import shutil
 import tarfile
 import tempfile
+import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import apt, process
-from imagelab.bases import certificates
+from imagelab.bases import certificates, inputs
 from imagelab.errors import BuildError, ConfigError, tail
 from imagelab.terminal import terminal
 
 #: The version of what this module and distroless.py write into a root file system. Raise it with any
 #: change to the files an image gets (paths, users, CA bundle, excluded documentation...): the local base
 #: images are keyed on it, and rebuilt when it moves. A change that writes the same files keeps it.
-RECIPE_VERSION = 3
+RECIPE_VERSION = 4  # 4: files clamped to SOURCE_DATE_EPOCH, numeric owners (reproducible)
 MMDEBSTRAP_TIMEOUT_S = 900
+RELEASE_TIMEOUT_S = 30  # one InRelease file, read before mmdebstrap runs
 
 # Like debian:*-slim, leave documentation out of the image (and of packages installed later: this
 # goes to /etc/dpkg/dpkg.cfg.d/, where apt-get in a Dockerfile honours it). Copyright files stay.
@@ -66,6 +68,7 @@ class Rootfs:
 
     tar: Path
     archive_date: str = ""  # the Date: of the suite's InRelease: which state of the archive was used
+    archive: str = ""  # every suite's Date and Valid-Until (inputs.describe)
 
 
 def require_mmdebstrap() -> str:
@@ -79,10 +82,18 @@ def require_mmdebstrap() -> str:
     return shutil.which("mmdebstrap") or "mmdebstrap"
 
 
-def minbase(suite: str, mirrors: list[str], packages: Iterable[str], extra_ca: bytes, out: Path) -> Rootfs:
+def minbase(
+    suite: str,
+    mirrors: list[str],
+    packages: Iterable[str],
+    extra_ca: bytes,
+    out: Path,
+    epoch: int | None = None,
+) -> Rootfs:
     """Debian's minbase variant plus `packages`, trusting `extra_ca`, as a tar at `out`. `mirrors`: a
     mirror URL, or `deb` lines (the release and its pockets), which stay in the image's apt sources as
-    the official images keep theirs."""
+    the official images keep theirs. `epoch` (SOURCE_DATE_EPOCH, see `archive_epoch`): the time every
+    file is clamped to, so that the same packages make the same tar."""
     with tempfile.TemporaryDirectory(prefix="imagelab-rootfs-") as scratch:
         root = Path(scratch) / "root"
         mmdebstrap(
@@ -93,8 +104,10 @@ def minbase(suite: str, mirrors: list[str], packages: Iterable[str], extra_ca: b
             root,
             [f"--dpkgopt={option}" for option in SLIM_DPKG_OPTIONS]
             + [f"--aptopt={option}" for option in SLIM_APT_OPTIONS],
+            epoch,
         )
         made_from = archive_date(root)
+        states = inputs.describe(inputs.release_states(root / "var/lib/apt/lists"))
         shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
         (root / "var/lib/apt/lists/partial").mkdir(parents=True)
         # Docker provides /dev, /etc/resolv.conf and /etc/hostname at run time; the build host's copies
@@ -113,8 +126,51 @@ def minbase(suite: str, mirrors: list[str], packages: Iterable[str], extra_ca: b
         if (root / "usr/sbin/update-ca-certificates").exists():
             _run(["chroot", str(root), "update-ca-certificates", "--fresh"], "update-ca-certificates")
         with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
-            tar.add(root, arcname=".")
-    return Rootfs(out, made_from)
+            tar.add(root, arcname=".", filter=lambda member: reproducible(member, epoch))
+    return Rootfs(out, made_from, states)
+
+
+def reproducible(member: tarfile.TarInfo, epoch: int | None) -> tarfile.TarInfo:
+    """A tar entry that says the same whenever the same files are written: no time after `epoch` (files
+    written by maintainer scripts and by us carry the time they ran), numeric owners only (the names
+    come from the build host's passwd). tarfile already adds a folder's entries in sorted order."""
+    if epoch is not None:
+        member.mtime = min(int(member.mtime), epoch)
+    member.uname = member.gname = ""
+    return member
+
+
+def archive_epoch(suite: str, mirrors: list[str]) -> int | None:
+    """SOURCE_DATE_EPOCH for a root file system of `suite` from `mirrors` (as `minbase` takes them): the
+    newest Date of the suites' InRelease files now, the same for as long as the archive holds the same
+    state, as debuerreotype takes a snapshot's time. None when no index answers (mmdebstrap will then
+    say why), and the image is not reproducible."""
+    states = []
+    for uri, dist in _release_sources(suite, mirrors):
+        if not uri.startswith(("http://", "https://")):
+            continue
+        url = f"{uri.rstrip('/')}/dists/{dist}/InRelease"
+        try:
+            with urllib.request.urlopen(url, timeout=RELEASE_TIMEOUT_S) as response:
+                state = inputs.parse_release(response.read().decode("utf-8", "replace"))
+        except (OSError, ValueError):  # URLError is an OSError
+            return None
+        if state is not None:
+            states.append(state)
+    newest = inputs.newest(states)
+    return int(newest.timestamp()) if newest else None
+
+
+def _release_sources(suite: str, mirrors: list[str]) -> list[tuple[str, str]]:
+    """(URI, suite) of each source: a bare mirror URL is the release itself."""
+    found = []
+    for entry in mirrors:
+        words = entry.split()
+        if len(words) >= 3 and words[0] == "deb":
+            found.append((words[1], words[2]))
+        elif len(words) == 1:
+            found.append((words[0], suite))
+    return found
 
 
 def archive_date(root: Path) -> str:
@@ -135,7 +191,13 @@ def _when(date: str) -> float:
 
 
 def mmdebstrap(
-    variant: str, suite: str, mirrors: list[str], packages: list[str], root: Path, options: list[str]
+    variant: str,
+    suite: str,
+    mirrors: list[str],
+    packages: list[str],
+    root: Path,
+    options: list[str],
+    epoch: int | None = None,
 ) -> None:
     command = [
         require_mmdebstrap(),
@@ -151,13 +213,20 @@ def mmdebstrap(
     # A TMPDIR of its own, removed afterwards: mmdebstrap stopped mid-way (Ctrl-C) leaves its gpghome
     # there, and the runner has reaped it before the folder goes.
     with tempfile.TemporaryDirectory(prefix="imagelab-mmdebstrap-") as scratch:
+        env = {**os.environ, "TMPDIR": scratch}
+        if epoch is not None:
+            # mmdebstrap then removes its logs and ldconfig's aux-cache, and dpkg and the maintainer
+            # scripts write this time (e.g. /etc/shadow's last-change day) instead of today's.
+            env["SOURCE_DATE_EPOCH"] = str(epoch)
+        else:
+            env.pop("SOURCE_DATE_EPOCH", None)
         result = process.run(
             command,
             timeout=MMDEBSTRAP_TIMEOUT_S,
             what=f"mmdebstrap {variant} {suite}",
             check=False,
             hint="is the Debian mirror reachable? set IMAGELAB_DEBIAN_MIRROR to another one",
-            env={**os.environ, "TMPDIR": scratch},
+            env=env,
         )
     if not result.ok:
         raise package_failure(result.stdout + result.stderr, suite, f"mmdebstrap {variant}")

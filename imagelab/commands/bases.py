@@ -78,7 +78,7 @@ def _check(args: argparse.Namespace) -> int:
     base_set = open_set(args.bases)
     cells = apps.select(apps.discover(), (), (), base_set)
     dockerfiles = {f"{v.app.name}/{v.name}": v.app.dockerfile(v.name) for v in cells}
-    result = check.check(base_set, baseline, dockerfiles)
+    result = check.check(base_set, baseline, dockerfiles, set_argument=args.bases)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:

@@ -228,7 +228,9 @@ def remote_digest(ref: str, timeout_s: float = SKOPEO_TIMEOUT_S) -> str:
 
 def remote_labels(ref: str, timeout_s: float = SKOPEO_TIMEOUT_S) -> dict[str, str]:
     """The labels of the image `ref` names in its registry, read without pulling ({} when none)."""
-    return json.loads(_inspect(ref, "{{json .Labels}}", timeout_s) or "null") or {}
+    # The whole answer, not a `{{json .Labels}}` template: Debian 12's skopeo (1.9) has no `json` function
+    # in its templates, and every call failed, read as "no labels".
+    return json.loads(_inspect(ref, "", timeout_s) or "{}").get("Labels") or {}
 
 
 def pull(ref: str) -> None:
@@ -245,7 +247,7 @@ def _inspect(ref: str, template: str, timeout_s: float) -> str:
             hint="`nox -s registry` installs it on Debian; elsewhere install skopeo",
         )
     where = ref.split("/", 1)[0] if "/" in ref else ""
-    command = [skopeo, "inspect", "--no-tags", "--format", template]
+    command = [skopeo, "inspect", "--no-tags", *(["--format", template] if template else [])]
     if where and is_insecure(where):
         command.append("--tls-verify=false")
     try:

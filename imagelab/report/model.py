@@ -85,6 +85,9 @@ class BaseImage:
         ""  # as the Dockerfile names it (FROM, COPY --from=, a mount): python:3.13-slim, ${PYTHON_IMAGE}
     )
     line: int = 0  # the Dockerfile's first line that names it (0: measured before this was recorded)
+    # A local stand-in's recorded inputs (its org.imagelab.inputs.* labels: packages, recipe, archive);
+    # {} for other images and for reports made before they were recorded.
+    inputs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
