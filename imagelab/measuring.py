@@ -22,6 +22,7 @@ from imagelab.report.model import (
     BaseImage,
     CheckLines,
     ClosureFacts,
+    EngineSizes,
     ExposureFacts,
     Failure,
     GoVulnFacts,
@@ -102,6 +103,7 @@ def measure_into(
         views = layers.explain(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
     image.image_id, image.size, image.engine_size = facts.image_id, facts.size, facts.engine_size
     image.compressed_size, image.layers = facts.compressed_size, facts.layers
+    image.engine_sizes = _engine_sizes(facts)
     image.largest_layers = [
         LayerSize(view.instruction, view.size, view.lines, view.origin) for view in layers.largest(views)
     ]
@@ -110,6 +112,14 @@ def measure_into(
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None
     image.closure = ClosureFacts(needs.program, needs.parts, needs.unresolved)
     image.exposure = _exposure(found, in_base)
+
+
+def _engine_sizes(facts: measure.ImageMeasure) -> EngineSizes:
+    store: Literal["classic", "containerd"] = "containerd" if facts.store == "containerd" else "classic"
+    listed = facts.listed
+    if listed is None:  # the engine lost the image between the save and the listing
+        return EngineSizes(store)
+    return EngineSizes(store, listed.listed, listed.disk, listed.shared, listed.unique)
 
 
 def vulnerabilities(found: vulns.Findings, base: vulns.Findings | None) -> VulnFacts:

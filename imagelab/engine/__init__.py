@@ -14,6 +14,7 @@ The functions of client.py and containers.py are this package's own, so callers 
 """
 
 from imagelab.engine.client import (
+    ListedSizes,
     answers,
     build_image,
     client,
@@ -27,6 +28,7 @@ from imagelab.engine.client import (
     image_size,
     image_store,
     layer_ids,
+    listed_sizes,
     prune_build_cache,
     remove_image,
     remove_image_if_unused,
@@ -56,6 +58,7 @@ __all__ = [
     "RUN_LABEL",
     "TOOL_REPOSITORY",
     "Container",
+    "ListedSizes",
     "answers",
     "build_image",
     "client",
@@ -73,6 +76,7 @@ __all__ = [
     "image_store",
     "labelled_containers",
     "layer_ids",
+    "listed_sizes",
     "memory_usage",
     "prune_build_cache",
     "published_port",

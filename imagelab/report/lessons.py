@@ -22,6 +22,7 @@ from typing import Any
 
 from imagelab.errors import ConfigError
 from imagelab.report.model import Run
+from imagelab.report.sizes import docker_size
 from imagelab.report.units import human_size, percent, ratio
 
 FIGURE = re.compile(
@@ -68,6 +69,16 @@ def _megabytes(size: float | None) -> str:
     return "-" if size is None else f"{size / 1e6:.0f} MB"
 
 
+def _listed(name: str) -> Callable[[Any, dict], Any]:
+    """One of the figures the engine's own commands print (model.EngineSizes)."""
+
+    def read(image: Any, _images: dict) -> Any:
+        found = _get(image, "engine_sizes")
+        return None if found is None else _get(found, name)
+
+    return read
+
+
 def _field(name: str) -> Callable[[Any, dict], Any]:
     return lambda image, _images: _get(image, name)
 
@@ -77,6 +88,13 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "size": (_field("size"), human_size),
     "size-mb": (_field("size"), _megabytes),
     "pull": (_field("compressed_size"), human_size),
+    "pull-mb": (_field("compressed_size"), _megabytes),
+    "engine-size": (_field("engine_size"), docker_size),
+    "docker-images": (_listed("listed"), docker_size),
+    "df-size": (_listed("disk"), docker_size),
+    "df-shared": (_listed("shared"), lambda v: docker_size(v, 4)),
+    "df-unique": (_listed("unique"), lambda v: docker_size(v, 4)),
+    "store": (_listed("store"), lambda v: v or "-"),
     "share-of-naive": (_field("share_of_naive"), percent),
     "layers": (_field("layers"), _count),
     "last-layer": (_last_layer, human_size),

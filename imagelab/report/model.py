@@ -88,6 +88,22 @@ class BaseImage:
 
 
 @dataclass
+class EngineSizes:
+    """The image as the engine that holds it lists it, beside the report's own sizes (report/sizes.py
+    says why they differ). Bytes; the CLI prints them in decimal units (MB, 10^6 bytes)."""
+
+    __pydantic_config__ = STRICT
+
+    store: Literal["classic", "containerd"]  # the engine's image store when it was measured
+    listed: int | None = None  # `docker images` SIZE
+    disk: int | None = None  # `docker system df -v` SIZE
+    #: `docker system df -v` SHARED SIZE and UNIQUE SIZE: the bytes other images of that engine hold
+    #: too, and the rest. They follow what else is on the engine then; None when it did not compute them.
+    shared: int | None = None
+    unique: int | None = None
+
+
+@dataclass
 class ClosureFacts:
     """What the runtime closure counted (inspect/closure.py): the smallest image that runs the app."""
 
@@ -259,6 +275,8 @@ class ImageResult:
     #: What the engine that built it calls its Size (`docker image inspect`): on the classic store its
     #: unpacked layers as stored, on the containerd store its compressed content.
     engine_size: int | None = None
+    #: What `docker images` and `docker system df -v` print for it (None: measured before this was recorded).
+    engine_sizes: EngineSizes | None = None
     compressed_size: int | None = None
     layers: int | None = None
     largest_layers: list[LayerSize] = field(default_factory=list)
