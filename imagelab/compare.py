@@ -57,6 +57,7 @@ class Options:
     results: Path = RESULTS
     history: Path | None = None  # a full run (every image) appends itself to this history.jsonl
     accepted: Path = RESULTS / "accepted.toml"  # reviewed changes the gate accepts until their date
+    starts: int = measuring.smoke.STARTS  # how many times each service starts, for its start-up figure
 
 
 class Memory:
@@ -142,7 +143,7 @@ def run(cells: list[Variant], options: Options) -> Outcome:
         for item, image in to_measure:
             terminal.step(f"smoke and structure tests of {item.variant.tag}")
             shown.doing(item.variant.target, "smoke and structure tests")
-            measuring.check_into(image, item.variant, run_id)
+            measuring.check_into(image, item.variant, run_id, options.starts)
             image.error = "; ".join(f.headline() for f in image.failures)
             shown.finish(item.variant.target)
     for item, image in zip(built, images, strict=True):

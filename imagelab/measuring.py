@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import statistics
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -32,6 +33,7 @@ from imagelab.report.model import (
     LayerSize,
     OsFixFacts,
     PackageRef,
+    StartupFacts,
     SupportFacts,
     VulnData,
     VulnFacts,
@@ -199,9 +201,10 @@ def _exposure(found: exposure.Exposure, in_base: frozenset[exposure.Package]) ->
     )
 
 
-def check_into(image: ImageResult, variant: Variant, run_id: str) -> None:
-    """Run the image (smoke, and hardened where the variant promises it) and check its contract."""
-    smoked = smoke.check(variant, run_id)
+def check_into(image: ImageResult, variant: Variant, run_id: str, starts: int = smoke.STARTS) -> None:
+    """Run the image (smoke, and hardened where the variant promises it) and check its contract; a
+    service is started `starts` times in all, to time its start-up."""
+    smoked = smoke.check(variant, run_id, starts)
     contract = structure.check(variant)
     # The plain run's own verdict: a failed hardened run shows under "hardened", not twice.
     image.smoke = "pass" if smoked.passed_itself else "fail"
@@ -211,8 +214,12 @@ def check_into(image: ImageResult, variant: Variant, run_id: str) -> None:
         image.hardened = "pass" if smoked.hardened.passed else "fail"
     image.structure = "pass" if contract.passed else "fail"
     image.graceful_stop = smoked.graceful_stop
-    if smoked.seconds_to_first_answer is not None:
-        image.first_answer_seconds = round(smoked.seconds_to_first_answer, 2)
+    if smoked.starts:
+        image.startup = StartupFacts(
+            [round(start.container_s, 3) for start in smoked.starts],
+            [round(start.readiness_s, 3) for start in smoked.starts],
+        )
+        image.first_answer_seconds = round(statistics.median(image.startup.totals()), 2)
     image.memory_bytes = smoked.memory_bytes
     image.checks = CheckLines(smoke.summary(smoked), structure.summary(contract))
     image.failures += _smoke_failures(smoked)

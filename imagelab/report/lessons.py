@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from imagelab.errors import ConfigError
-from imagelab.report.model import Run
+from imagelab.report import startup
+from imagelab.report.model import Run, StartupFacts
 from imagelab.report.sizes import docker_size
 from imagelab.report.units import human_size, percent, ratio
 
@@ -79,6 +80,20 @@ def _listed(name: str) -> Callable[[Any, dict], Any]:
     return read
 
 
+def _startup(read: Callable[[Any], Any]) -> Callable[[Any, dict], Any]:
+    """A figure of the image's timed starts (model.StartupFacts); None before they were recorded."""
+
+    def figure(image: Any, _images: dict) -> Any:
+        found = _get(image, "startup")
+        if found is None:
+            return None
+        if isinstance(found, Mapping):  # compare.json's form of it
+            found = StartupFacts(found["container_seconds"], found["readiness_seconds"])
+        return read(found)
+
+    return figure
+
+
 def _field(name: str) -> Callable[[Any, dict], Any]:
     return lambda image, _images: _get(image, name)
 
@@ -105,6 +120,10 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "rebuild": (_field("rebuild_seconds"), _seconds),
     "first-answer": (_field("first_answer_seconds"), _seconds),
     "first-answer-vs-slim": (_first_answer_vs_slim, ratio),
+    "first-answer-spread": (_startup(lambda s: s.totals()), startup.spread),
+    "starts": (_startup(lambda s: s.count), _count),
+    "engine-start": (_startup(lambda s: startup.part(s, "container")), _seconds),
+    "app-ready": (_startup(lambda s: startup.part(s, "readiness")), _seconds),
     "memory": (_field("memory_bytes"), human_size),
     "os-packages": (lambda image, _images: _os_packages(image), _count),
 }

@@ -244,6 +244,24 @@ class VulnFacts:
 
 
 @dataclass
+class StartupFacts:
+    """Start-up over several starts of a service (checks/smoke.py), seconds, one entry a start in order:
+    the engine's part and the app's, so that a difference between two images can be told from noise."""
+
+    __pydantic_config__ = STRICT
+
+    container_seconds: list[float]  # create + start, until the engine reports it running
+    readiness_seconds: list[float]  # from running to the first good answer
+
+    def totals(self) -> list[float]:
+        return [a + b for a, b in zip(self.container_seconds, self.readiness_seconds, strict=True)]
+
+    @property
+    def count(self) -> int:
+        return len(self.container_seconds)
+
+
+@dataclass
 class CheckLines:
     """The checks' own summary lines, as `nox -s smoke` prints them."""
 
@@ -298,7 +316,10 @@ class ImageResult:
     rebuild_seconds: float | None = None
     rebuild_steps_ran: int | None = None
     # Whether it works
+    #: From create to the first good answer: the median of `startup`'s starts (one start before that
+    #: was recorded, counted from the container's start).
     first_answer_seconds: float | None = None
+    startup: StartupFacts | None = None  # every timed start, split into the engine's part and the app's
     memory_bytes: int | None = None
     smoke: Verdict | None = None
     structure: Verdict | None = None
