@@ -328,9 +328,11 @@ def summary(result: SmokeResult) -> list[str]:
         facts = []
         if len(run.starts) > 1:
             totals = sorted(start.total_s for start in run.starts)
+            engine_part = statistics.median(start.container_s for start in run.starts)
+            app_part = statistics.median(start.readiness_s for start in run.starts)
             facts.append(
                 f"first answer {statistics.median(totals):.2f} s, median of {len(totals)} starts "
-                f"({totals[0]:.2f}-{totals[-1]:.2f})"
+                f"({totals[0]:.2f}-{totals[-1]:.2f}; engine {engine_part:.2f} s, app {app_part:.2f} s)"
             )
         elif run.seconds_to_first_answer is not None:
             facts.append(f"first answer {run.seconds_to_first_answer:.2f} s")
