@@ -38,7 +38,9 @@ from imagelab.terminal import terminal
 RESULTS = ROOT / "results"
 CACHE = build.SCRATCH / "cache"
 README = ROOT / "README.md"
-LESSONS = ROOT / "docs" / "lessons.md"
+#: The pages whose figures come from the report: the walk-through, and its French counterpart for the
+#: course's readers.
+LESSONS = (ROOT / "docs" / "lessons.md", ROOT / "docs" / "lessons.fr.md")
 MEASURE_WORKERS = 2
 
 
@@ -277,8 +279,9 @@ def _finish(result: Run, options: Options) -> Outcome:
     if options.update_readme:
         # The README's tables and the lessons' figures come from the same full report.
         files.update_readme(report, README)
-        lessons.update_lessons(LESSONS, report)
-        terminal.info(f"updated {_shown(README)} and {_shown(LESSONS)}")
+        for page in LESSONS:
+            lessons.update_lessons(page, report)
+        terminal.info(f"updated {_shown(README)}, " + " and ".join(_shown(page) for page in LESSONS))
     if options.history is not None:
         history.append(result, options.history)
     status = 0

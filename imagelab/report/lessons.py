@@ -53,6 +53,11 @@ def _os_packages(image: Any) -> int | None:
     return found if found is not None else (_get(exposure, "counts") or {}).get("deb")
 
 
+def _language_packages(image: Any) -> int | None:
+    exposure = _get(image, "exposure")
+    return None if exposure is None else _get(exposure, "language_packages")
+
+
 def _first_answer_vs_slim(image: Any, images: dict[tuple[str, str], Any]) -> float | None:
     slim = images.get((_get(image, "app"), "slim"))
     mine, theirs = _get(image, "first_answer_seconds"), slim and _get(slim, "first_answer_seconds")
@@ -126,6 +131,7 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "app-ready": (_startup(lambda s: startup.part(s, "readiness")), _seconds),
     "memory": (_field("memory_bytes"), human_size),
     "os-packages": (lambda image, _images: _os_packages(image), _count),
+    "language-packages": (lambda image, _images: _language_packages(image), _count),
 }
 
 
