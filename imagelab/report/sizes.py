@@ -4,9 +4,9 @@
   every engine, since it is read from the image itself.
 - *pull (gzip)*: the compressed layers a registry sends; less than *files* by construction.
 - *docker images* and `docker system df -v`'s SIZE: the engine's own figure. On the classic store it
-  is the unpacked layers as stored, so it matches *files* (give or take the bytes of whiteouts and
-  directory entries a tar does not count the same way); on the containerd store the engine also counts
-  its content store, the compressed blobs it keeps beside the unpacked snapshots.
+  is the unpacked layers as stored: *files*, to the byte (tests/test_sizes_reconciled.py). On the
+  containerd store the engine keeps the compressed blobs in its content store beside the unpacked
+  snapshots, and its Size counts the blobs.
 - SHARED and UNIQUE (`docker system df -v`): the bytes of layers other images on that engine use too,
   and the rest. A layer is stored once however many images use it; these two follow whatever else the
   engine holds at that moment.
