@@ -3,10 +3,12 @@
 - *files*: the bytes of the image's files, every layer unpacked (the report's *size*): the same on
   every engine, since it is read from the image itself.
 - *pull (gzip)*: the compressed layers a registry sends; less than *files* by construction.
-- *docker images* and `docker system df -v`'s SIZE: the engine's own figure. On the classic store it
-  is the unpacked layers as stored: *files*, to the byte (tests/test_sizes_reconciled.py). On the
-  containerd store the engine keeps the compressed blobs in its content store beside the unpacked
-  snapshots, and its Size counts the blobs.
+- `docker image inspect`'s Size, *docker images* and `docker system df -v`'s SIZE: the engine's own
+  figures. On the classic store an image is its unpacked layers, and all three are *files*, to the byte
+  (tests/test_sizes_reconciled.py). On the containerd store the engine keeps the compressed blobs in its
+  content store beside the unpacked snapshots: inspect's Size counts the blobs (about *pull*), the two
+  listings the blobs plus the snapshots' disk usage, in file-system blocks, so more than *files*
+  (benchmarks/store_sizes.py; benchmarks/results.md has a run).
 - SHARED and UNIQUE (`docker system df -v`): the bytes of layers other images on that engine use too,
   and the rest. A layer is stored once however many images use it; these two follow whatever else the
   engine holds at that moment.
@@ -100,6 +102,7 @@ EXPLAINED = (
     "gzip'd layers a registry sends; *engine Size* `docker image inspect`'s; *docker images* and *system "
     "df SIZE* what those commands print (decimal MB); *SHARED* / *UNIQUE* the bytes `docker system df -v` "
     "finds in other images of this engine too, and the rest, at the time of the run. On the classic "
-    "store the engine counts unpacked layers, so its figure is *files* in decimal units; on the containerd "
-    'store it counts its content store\'s compressed blobs too (docs/lessons.md, "One image, five sizes").'
+    "store the engine's three figures are *files* in decimal units; on the containerd store *engine Size* "
+    "is its compressed blobs (about *pull*) and the listings add the unpacked snapshots' disk usage "
+    '(docs/lessons.md, "One image, five sizes").'
 )
