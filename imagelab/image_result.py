@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import statistics
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +24,7 @@ from imagelab.report.model import (
     BaseImage,
     CheckLines,
     ClosureFacts,
+    EngineSizes,
     ExposureFacts,
     Failure,
     GoVulnFacts,
@@ -32,6 +34,7 @@ from imagelab.report.model import (
     LayerSize,
     OsFixFacts,
     PackageRef,
+    StartupFacts,
     SupportFacts,
     VulnData,
     VulnFacts,
@@ -102,6 +105,7 @@ def measure_into(
         views = layers.views(fs, variant.app.dockerfile(variant.name).read_text(), image.base_layers)
     image.image_id, image.size, image.engine_size = facts.image_id, facts.size, facts.engine_size
     image.compressed_size, image.layers = facts.compressed_size, facts.layers
+    image.engine_sizes = _engine_sizes(facts)
     image.largest_layers = [
         LayerSize(view.instruction, view.size, view.lines, view.origin) for view in layers.largest(views)
     ]
@@ -110,6 +114,14 @@ def measure_into(
     image.closure_ratio = round(facts.size / needs.size, 2) if needs.size else None
     image.closure = ClosureFacts(needs.program, needs.parts, needs.unresolved)
     image.exposure = _exposure(found, in_base)
+
+
+def _engine_sizes(facts: sizes.ImageMeasure) -> EngineSizes:
+    store: Literal["classic", "containerd"] = "containerd" if facts.store == "containerd" else "classic"
+    listed = facts.listed
+    if listed is None:  # the engine lost the image between the save and the listing
+        return EngineSizes(store)
+    return EngineSizes(store, listed.listed, listed.disk, listed.shared, listed.unique)
 
 
 def vulnerabilities(found: vulns.Findings, base: vulns.Findings | None) -> VulnFacts:
@@ -196,9 +208,10 @@ def _exposure(found: exposure.Exposure, in_base: frozenset[exposure.Package]) ->
     )
 
 
-def check_into(image: ImageResult, variant: Variant, run_id: str) -> None:
-    """Run the image (smoke, and hardened where the variant promises it) and check its contract."""
-    smoked = smoke.check(variant, run_id)
+def check_into(image: ImageResult, variant: Variant, run_id: str, starts: int = smoke.STARTS) -> None:
+    """Run the image (smoke, and hardened where the variant promises it) and check its contract; a
+    service is started `starts` times in all, to time its start-up."""
+    smoked = smoke.check(variant, run_id, starts)
     contract = structure.check(variant)
     # The plain run's own verdict: a failed hardened run shows under "hardened", not twice.
     image.smoke = "pass" if smoked.passed_itself else "fail"
@@ -208,8 +221,12 @@ def check_into(image: ImageResult, variant: Variant, run_id: str) -> None:
         image.hardened = "pass" if smoked.hardened.passed else "fail"
     image.structure = "pass" if contract.passed else "fail"
     image.graceful_stop = smoked.graceful_stop
-    if smoked.seconds_to_first_answer is not None:
-        image.first_answer_seconds = round(smoked.seconds_to_first_answer, 2)
+    if smoked.starts:
+        image.startup = StartupFacts(
+            [round(start.container_s, 3) for start in smoked.starts],
+            [round(start.readiness_s, 3) for start in smoked.starts],
+        )
+        image.first_answer_seconds = round(statistics.median(image.startup.totals()), 2)
     image.memory_bytes = smoked.memory_bytes
     image.checks = CheckLines(smoke.summary(smoked), structure.summary(contract))
     image.failures += _smoke_failures(smoked)

@@ -38,7 +38,9 @@ from imagelab.terminal import terminal
 RESULTS = ROOT / "results"
 CACHE = build.SCRATCH / "cache"
 README = ROOT / "README.md"
-LESSONS = ROOT / "docs" / "lessons.md"
+#: The pages whose figures come from the report: the walk-through, and its French counterpart for the
+#: course's readers.
+LESSONS = (ROOT / "docs" / "lessons.md", ROOT / "docs" / "lessons.fr.md")
 MEASURE_WORKERS = 2
 
 
@@ -57,6 +59,7 @@ class Options:
     results: Path = RESULTS
     history: Path | None = None  # a full run (every image) appends itself to this history.jsonl
     accepted: Path = RESULTS / "accepted.toml"  # reviewed changes the gate accepts until their date
+    starts: int = image_result.smoke.STARTS  # how many times each service starts, for its start-up figure
 
 
 class Memory:
@@ -142,7 +145,7 @@ def run(variants: list[Variant], options: Options) -> Outcome:
         for item, image in to_measure:
             terminal.step(f"smoke and structure tests of {item.variant.tag}")
             shown.doing(item.variant.target, "smoke and structure tests")
-            image_result.check_into(image, item.variant, run_id)
+            image_result.check_into(image, item.variant, run_id, options.starts)
             image.error = "; ".join(f.headline() for f in image.failures)
             shown.finish(item.variant.target)
     for item, image in zip(built, images, strict=True):
@@ -278,8 +281,9 @@ def _finish(result: Run, options: Options) -> Outcome:
     if options.update_readme:
         # The README's tables and the lessons' figures come from the same full report.
         files.update_readme(report, README)
-        lessons.update_lessons(LESSONS, report)
-        terminal.info(f"updated {_shown(README)} and {_shown(LESSONS)}")
+        for page in LESSONS:
+            lessons.update_lessons(page, report)
+        terminal.info(f"updated {_shown(README)}, " + " and ".join(_shown(page) for page in LESSONS))
     if options.history is not None:
         history.append(result, options.history)
     status = 0

@@ -85,6 +85,10 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     asked: list[str] = []
     monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:image")
     monkeypatch.setattr(engine, "image_size", lambda ref: 123_456)
+    monkeypatch.setattr(engine, "image_store", lambda: "classic")
+    listing = {"Size": 123_456}
+    usage = {"Size": 123_456, "SharedSize": 100_000}
+    monkeypatch.setattr(engine, "listed_sizes", lambda ref: engine.ListedSizes.from_lists(listing, usage))
 
     def id_and_digest(ref: str) -> tuple[str, str]:
         asked.append(ref)
@@ -113,6 +117,7 @@ def test_an_image_measures_its_files_its_pull_and_its_bases(
     # size is the files' bytes, whatever the engine's store calls Size; that figure is kept beside it
     assert (found.image_id, found.size, found.layers) == ("sha256:image", sum(SIZES), 5)
     assert found.engine_size == 123_456
+    assert found.listed == engine.ListedSizes(listed=123_456, disk=123_456, shared=100_000, unique=23_456)
     assert found.compressed_size > 0 and found.compressed_size == cache.of_image(image)
     assert [(b.ref, b.id, b.digest, b.written) for b in found.base_images] == [
         (
@@ -169,3 +174,9 @@ def test_base_images_take_the_build_args_over_the_arg_defaults(tmp_path: Path, f
         written="$PYTHON_SLIM_IMAGE",  # as the Dockerfile names it, and where
         line=12,
     )
+
+
+def test_a_shared_size_the_engine_did_not_compute_is_unknown_not_zero():
+    # /images/json answers SharedSize -1 ("not computed"); /system/df computes it
+    found = engine.ListedSizes.from_lists({"Size": 5}, {"Size": 5, "SharedSize": -1})
+    assert (found.shared, found.unique) == (None, None)

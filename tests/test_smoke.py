@@ -300,6 +300,23 @@ def test_a_good_service_passes_with_timing_memory_graceful_stop_and_a_hardened_r
 
 
 @pytest.mark.docker
+def test_start_up_is_timed_over_several_starts_split_into_the_engines_part_and_the_apps(images, run_id):
+    variant = Variant(service_app("web"), "slim", BASE_SET)
+    result = smoke.check(variant, run_id, starts=3)
+    assert result.passed, smoke.summary(result)
+    assert len(result.starts) == 3, "the smoke run's start, then two more"
+    for start in result.starts:
+        assert 0 < start.container_s < 10 and 0 <= start.readiness_s < 10
+        assert start.total_s == start.container_s + start.readiness_s
+    assert result.seconds_to_first_answer == result.starts[0].total_s
+    assert "median of 3 starts" in smoke.summary(result)[0]
+    # every timing container is gone (run_id's teardown checks the label), and a failing service is not
+    # started again: its one failure is the result
+    silent = smoke.check(Variant(service_app("silent", start_timeout=1), "slim", BASE_SET), run_id, starts=3)
+    assert not silent.passed and silent.starts == []
+
+
+@pytest.mark.docker
 def test_a_container_that_exits_at_once_gives_its_exit_code_and_log(images, run_id):
     result = smoke.check(Variant(service_app("exits"), "naive", BASE_SET), run_id)
     assert not result.passed and not result.started_ok

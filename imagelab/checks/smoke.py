@@ -15,6 +15,7 @@ import functools
 import http.client
 import http.server
 import secrets
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +30,9 @@ from imagelab.checks.sockets import listening, never_answered_hint
 from imagelab.engine import Container
 from imagelab.errors import ContainerError, tail
 
+#: How many times a service is started to time its start-up: one start is noise (a cold page cache, a
+#: busy neighbour); the report shows the median, the spread and the count.
+STARTS = 5
 STOP_TIMEOUT_S = 10  # docker stop's grace period, its default: SIGTERM, then SIGKILL after this
 POLL_S = 0.2
 ATTEMPT_TIMEOUT_S = 2.0  # one request while waiting for the first answer
@@ -43,6 +47,18 @@ EXIT_HINTS = {
 }
 
 
+@dataclass(frozen=True)
+class StartTiming:
+    """One start of a service, split where the engine's work ends and the app's begins."""
+
+    container_s: float  # create + start, until the engine reports it running
+    readiness_s: float  # from running to the first good answer: the app's own start-up
+
+    @property
+    def total_s(self) -> float:
+        return self.container_s + self.readiness_s
+
+
 @dataclass
 class SmokeResult:
     """One image started once. For a hardened variant `hardened` holds its --read-only run, which is
@@ -54,7 +70,8 @@ class SmokeResult:
     tag: str
     read_only: bool = False  # True for the hardened run itself
     started_ok: bool = False  # the service answered / the job exited within its bound
-    seconds_to_first_answer: float | None = None
+    seconds_to_first_answer: float | None = None  # the first start's, create to first good answer
+    starts: list[StartTiming] = field(default_factory=list)  # every timed start, the first included
     memory_bytes: int | None = None
     probes: list[ProbeResult] = field(default_factory=list)
     job_exit_code: int | None = None
@@ -179,8 +196,12 @@ def _service(variant: Variant, run_id: str, options: dict, result: SmokeResult) 
     app, service = variant.app, variant.app.service
     assert service is not None
     ports = {f"{service.port}/tcp": ("127.0.0.1", None)}  # None: the engine picks the host port
+    began = time.monotonic()
     with container(variant.tag, run_id, environment=app.env, ports=ports, **options) as box:
-        port, result.seconds_to_first_answer = wait_for_answer(box, service, time.monotonic())
+        running = time.monotonic()
+        port, ready = wait_for_answer(box, service, running)
+        result.starts.append(StartTiming(running - began, ready))
+        result.seconds_to_first_answer = result.starts[0].total_s
         result.started_ok = True
         result.probes = [judge(p, send(p, port, PROBE_TIMEOUT_S)) for p in service.probes]
         result.memory_bytes = engine.memory_usage(box)
@@ -246,6 +267,28 @@ def _job(variant: Variant, run_id: str, options: dict, result: SmokeResult) -> N
                 result.log_tail = tail(engine.container_logs(box, stdout=False)) or tail(output)
 
 
+def time_starts(variant: Variant, run_id: str, count: int) -> list[StartTiming]:
+    """Start the service `count` more times, each until its first good answer, and time each start.
+
+    Each container is removed before the next starts (force-removed: how it stops is the smoke run's
+    business), so the starts do not compete. Each wait is bounded by the app's start_timeout; a start
+    that fails ends the timing with the starts measured so far (the smoke run has said why already)."""
+    app, service = variant.app, variant.app.service
+    assert service is not None
+    ports = {f"{service.port}/tcp": ("127.0.0.1", None)}
+    found: list[StartTiming] = []
+    for _ in range(count):
+        began = time.monotonic()
+        try:
+            with container(variant.tag, run_id, environment=app.env, ports=ports) as box:
+                running = time.monotonic()
+                _, ready = wait_for_answer(box, service, running)
+        except ContainerError:
+            break
+        found.append(StartTiming(running - began, ready))
+    return found
+
+
 def run_once(variant: Variant, run_id: str, hardened: bool = False) -> SmokeResult:
     """Start the image once (hardened: read-only, no capabilities) and check it; failures land in the result."""
     app = variant.app
@@ -259,14 +302,17 @@ def run_once(variant: Variant, run_id: str, hardened: bool = False) -> SmokeResu
     return result
 
 
-def check(variant: Variant, run_id: str) -> SmokeResult:
-    """Smoke-test one image; hardened variants also run read-only when the plain run passed."""
+def check(variant: Variant, run_id: str, starts: int = STARTS) -> SmokeResult:
+    """Smoke-test one image; hardened variants also run read-only when the plain run passed. A service
+    that passed is started again until `starts` starts are timed."""
     if not engine.image_id(variant.tag):
         return SmokeResult(
             variant.app.name, variant.name, variant.base_set.name, variant.tag,
             error=f"image {variant.tag} does not exist", hint=f"build it: {build_command(variant)}",
         )  # fmt: skip
     result = run_once(variant, run_id)
+    if result.passed and result.starts and starts > 1:
+        result.starts += time_starts(variant, run_id, starts - 1)
     if variant.hardened and result.passed:
         result.hardened = run_once(variant, run_id, hardened=True)
     return result
@@ -280,7 +326,15 @@ def summary(result: SmokeResult) -> list[str]:
             continue
         name = "hardened" if run.read_only else "smoke"
         facts = []
-        if run.seconds_to_first_answer is not None:
+        if len(run.starts) > 1:
+            totals = sorted(start.total_s for start in run.starts)
+            engine_part = statistics.median(start.container_s for start in run.starts)
+            app_part = statistics.median(start.readiness_s for start in run.starts)
+            facts.append(
+                f"first answer {statistics.median(totals):.2f} s, median of {len(totals)} starts "
+                f"({totals[0]:.2f}-{totals[-1]:.2f}; engine {engine_part:.2f} s, app {app_part:.2f} s)"
+            )
+        elif run.seconds_to_first_answer is not None:
             facts.append(f"first answer {run.seconds_to_first_answer:.2f} s")
         if run.probes:
             facts.append(f"{sum(p.passed for p in run.probes)}/{len(run.probes)} probes")

@@ -9,6 +9,8 @@ from imagelab import ROOT
 from imagelab.commands import flags
 from imagelab.errors import ConfigError
 
+#: More starts than this would only add minutes: the median and the spread settle well before.
+MAX_STARTS = 50
 HELP = "build, smoke-test and measure the variants; report and gate against a baseline"
 
 
@@ -62,7 +64,25 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         action="store_false",
         help="do not time a rebuild after a one-line change (rows keep the last known rebuild time)",
     )
+    command.add_argument(
+        "--starts",
+        type=_starts,
+        metavar="N",
+        help="start each service N times and report the median start-up, its spread and N "
+        "(default 5: checks/smoke.py's STARTS)",
+    )
     flags.add_gate_options(command)
+
+
+def _starts(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_STARTS:
+        # argparse turns this into one line with the usage: "argument --starts: ..."
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of starts from 1 to {MAX_STARTS}")
+    return count
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,5 +116,6 @@ def run(args: argparse.Namespace) -> int:
         # Only a run of the whole matrix is a point of the trend: a run of one app would be a dip.
         history=None if args.app or args.variant else args.history or args.results / "history.jsonl",
         accepted=args.accepted,
+        **({"starts": args.starts} if args.starts is not None else {}),
     )
     return pipeline.run(variants, options).status

@@ -16,6 +16,7 @@ The functions of client.py and containers.py are this package's own, so callers 
 """
 
 from imagelab.engine.client import (
+    ListedSizes,
     answers,
     as_engine_error,
     build_image,
@@ -29,6 +30,7 @@ from imagelab.engine.client import (
     image_size,
     image_store,
     layer_ids,
+    listed_sizes,
     prune_build_cache,
     remove_image,
     remove_image_if_unused,
@@ -58,6 +60,7 @@ __all__ = [
     "RUN_LABEL",
     "TOOL_REPOSITORY",
     "Container",
+    "ListedSizes",
     "answers",
     "as_engine_error",
     "build_image",
@@ -75,6 +78,7 @@ __all__ = [
     "image_store",
     "labelled_containers",
     "layer_ids",
+    "listed_sizes",
     "memory_usage",
     "prune_build_cache",
     "published_port",

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -122,6 +123,41 @@ def image_size(ref: str) -> int:
     """What the engine calls the image's Size (`docker image inspect`): on the classic store the bytes of
     its unpacked layers; on the containerd store the compressed content, what a pull moves."""
     return int(client().images.get(ref).attrs["Size"])
+
+
+@dataclass(frozen=True)
+class ListedSizes:
+    """One image as `docker images` and `docker system df -v` list it, in bytes (the CLI prints them in
+    decimal units). `shared` is what other images on this engine hold too, `unique` the rest: both move
+    when other images come and go, so they describe this engine at this moment, not the image."""
+
+    listed: int  # `docker images` SIZE: the image list's Size
+    disk: int  # `docker system df -v` SIZE
+    shared: int | None  # SHARED SIZE; None when the engine did not compute it
+    unique: int | None  # UNIQUE SIZE: disk - shared
+
+    @classmethod
+    def from_lists(cls, listed: dict, disk: dict) -> ListedSizes:
+        shared = disk.get("SharedSize")
+        # The engine answers -1 for "not computed": a figure it did not measure is no 0.
+        known = shared if isinstance(shared, int) and shared >= 0 else None
+        size = int(disk["Size"])
+        return cls(int(listed["Size"]), size, known, None if known is None else size - known)
+
+
+def listed_sizes(ref: str) -> ListedSizes | None:
+    """What `docker images` and `docker system df -v` print for the image `ref` (None: no such image).
+
+    Both read the engine's API, as the CLI does: the image list (GET /images/json) and the disk usage
+    (GET /system/df, images only, so the engine does not size every container's writable layer)."""
+    found = image_id(ref)
+    if not found:
+        return None
+    api = client().api
+    listed = next((i for i in api.images(all=False) if i["Id"] == found), None)
+    usage = api._result(api._get(api._url("/system/df"), params={"type": "image"}), json=True)
+    disk = next((i for i in usage.get("Images") or [] if i["Id"] == found), None)
+    return None if listed is None or disk is None else ListedSizes.from_lists(listed, disk)
 
 
 def content_key(ref: str) -> str:

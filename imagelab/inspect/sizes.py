@@ -31,6 +31,8 @@ class ImageMeasure:
     engine_size: int
     compressed_size: int
     layers: int
+    store: str = "classic"  # the engine's image store
+    listed: engine.ListedSizes | None = None  # what `docker images` and `docker system df -v` print
     base_images: list[origin.StageBase] = field(default_factory=list)
 
 
@@ -106,4 +108,6 @@ def measure_image(
         compressed_size=compressed.of_image(fs),
         layers=len(fs.layers),
         base_images=bases,
+        store=engine.image_store(),
+        listed=engine.listed_sizes(tag),
     )

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from imagelab.errors import ConfigError
-from imagelab.report.model import Run
+from imagelab.report import startup
+from imagelab.report.model import Run, StartupFacts
+from imagelab.report.sizes import docker_size
 from imagelab.report.units import human_size, percent, ratio
 
 FIGURE = re.compile(
@@ -51,6 +53,11 @@ def _os_packages(image: Any) -> int | None:
     return found if found is not None else (_get(exposure, "counts") or {}).get("deb")
 
 
+def _language_packages(image: Any) -> int | None:
+    exposure = _get(image, "exposure")
+    return None if exposure is None else _get(exposure, "language_packages")
+
+
 def _first_answer_vs_slim(image: Any, images: dict[tuple[str, str], Any]) -> float | None:
     slim = images.get((_get(image, "app"), "slim"))
     mine, theirs = _get(image, "first_answer_seconds"), slim and _get(slim, "first_answer_seconds")
@@ -68,6 +75,30 @@ def _megabytes(size: float | None) -> str:
     return "-" if size is None else f"{size / 1e6:.0f} MB"
 
 
+def _listed(name: str) -> Callable[[Any, dict], Any]:
+    """One of the figures the engine's own commands print (model.EngineSizes)."""
+
+    def read(image: Any, _images: dict) -> Any:
+        found = _get(image, "engine_sizes")
+        return None if found is None else _get(found, name)
+
+    return read
+
+
+def _startup(read: Callable[[Any], Any]) -> Callable[[Any, dict], Any]:
+    """A figure of the image's timed starts (model.StartupFacts); None before they were recorded."""
+
+    def figure(image: Any, _images: dict) -> Any:
+        found = _get(image, "startup")
+        if found is None:
+            return None
+        if isinstance(found, Mapping):  # compare.json's form of it
+            found = StartupFacts(found["container_seconds"], found["readiness_seconds"])
+        return read(found)
+
+    return figure
+
+
 def _field(name: str) -> Callable[[Any, dict], Any]:
     return lambda image, _images: _get(image, name)
 
@@ -77,6 +108,13 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "size": (_field("size"), human_size),
     "size-mb": (_field("size"), _megabytes),
     "pull": (_field("compressed_size"), human_size),
+    "pull-mb": (_field("compressed_size"), _megabytes),
+    "engine-size": (_field("engine_size"), docker_size),
+    "docker-images": (_listed("listed"), docker_size),
+    "df-size": (_listed("disk"), docker_size),
+    "df-shared": (_listed("shared"), lambda v: docker_size(v, 4)),
+    "df-unique": (_listed("unique"), lambda v: docker_size(v, 4)),
+    "store": (_listed("store"), lambda v: v or "-"),
     "share-of-naive": (_field("share_of_naive"), percent),
     "layers": (_field("layers"), _count),
     "last-layer": (_last_layer, human_size),
@@ -87,8 +125,13 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "rebuild": (_field("rebuild_seconds"), _seconds),
     "first-answer": (_field("first_answer_seconds"), _seconds),
     "first-answer-vs-slim": (_first_answer_vs_slim, ratio),
+    "first-answer-spread": (_startup(lambda s: s.totals()), startup.spread),
+    "starts": (_startup(lambda s: s.count), _count),
+    "engine-start": (_startup(lambda s: startup.part(s, "container")), _seconds),
+    "app-ready": (_startup(lambda s: startup.part(s, "readiness")), _seconds),
     "memory": (_field("memory_bytes"), human_size),
     "os-packages": (lambda image, _images: _os_packages(image), _count),
+    "language-packages": (lambda image, _images: _language_packages(image), _count),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagelab.report import breakdown, columns, units
+from imagelab.report import breakdown, columns, sizes, units
 from imagelab.report.model import ImageResult, Run
 
 
@@ -18,8 +18,11 @@ def render(run: Run) -> str:
         lines += [data, ""] if data else []
         lines += _bases(images)
         lines += breakdown.markdown(images)
+        lines += sizes.markdown(images)
         lines += _failures(images)
     lines += [columns.EXPLAINED, "", breakdown.EXPLAINED, ""]
+    if any(i.engine_sizes for i in run.images):
+        lines += [sizes.EXPLAINED, ""]
     return "\n".join(lines)
 
 

@@ -91,6 +91,22 @@ class BaseImage:
 
 
 @dataclass
+class EngineSizes:
+    """The image as the engine that holds it lists it, beside the report's own sizes (report/sizes.py
+    says why they differ). Bytes; the CLI prints them in decimal units (MB, 10^6 bytes)."""
+
+    __pydantic_config__ = STRICT
+
+    store: Literal["classic", "containerd"]  # the engine's image store when it was measured
+    listed: int | None = None  # `docker images` SIZE
+    disk: int | None = None  # `docker system df -v` SIZE
+    #: `docker system df -v` SHARED SIZE and UNIQUE SIZE: the bytes other images of that engine hold
+    #: too, and the rest. They follow what else is on the engine then; None when it did not compute them.
+    shared: int | None = None
+    unique: int | None = None
+
+
+@dataclass
 class ClosureFacts:
     """What the runtime closure counted (inspect/closure.py): the smallest image that runs the app."""
 
@@ -231,6 +247,24 @@ class VulnFacts:
 
 
 @dataclass
+class StartupFacts:
+    """Start-up over several starts of a service (checks/smoke.py), seconds, one entry a start in order:
+    the engine's part and the app's, so that a difference between two images can be told from noise."""
+
+    __pydantic_config__ = STRICT
+
+    container_seconds: list[float]  # create + start, until the engine reports it running
+    readiness_seconds: list[float]  # from running to the first good answer
+
+    def totals(self) -> list[float]:
+        return [a + b for a, b in zip(self.container_seconds, self.readiness_seconds, strict=True)]
+
+    @property
+    def count(self) -> int:
+        return len(self.container_seconds)
+
+
+@dataclass
 class CheckLines:
     """The checks' own summary lines, as `nox -s smoke` prints them."""
 
@@ -262,6 +296,8 @@ class ImageResult:
     #: What the engine that built it calls its Size (`docker image inspect`): on the classic store its
     #: unpacked layers as stored, on the containerd store its compressed content.
     engine_size: int | None = None
+    #: What `docker images` and `docker system df -v` print for it (None: measured before this was recorded).
+    engine_sizes: EngineSizes | None = None
     compressed_size: int | None = None
     layers: int | None = None
     largest_layers: list[LayerSize] = field(default_factory=list)
@@ -283,7 +319,10 @@ class ImageResult:
     rebuild_seconds: float | None = None
     rebuild_steps_ran: int | None = None
     # Whether it works
+    #: From create to the first good answer: the median of `startup`'s starts (one start before that
+    #: was recorded, counted from the container's start).
     first_answer_seconds: float | None = None
+    startup: StartupFacts | None = None  # every timed start, split into the engine's part and the app's
     memory_bytes: int | None = None
     smoke: Verdict | None = None
     structure: Verdict | None = None
