@@ -76,9 +76,10 @@ def verdict(variant: Variant, first: tuple, second_: tuple) -> ImageRepro:
     return image
 
 
-def run(variants: list[Variant], results: Path, keep: bool = False) -> ReproRun:
+def run(variants: list[Variant], results: Path, keep: bool = False, scratch: Path = SCRATCH) -> ReproRun:
     """Build each variant twice, compare, and write results/repro.md and .json after each app, so that
-    an interrupted run leaves the apps it finished. `keep`: leave the archives in the scratch folder."""
+    an interrupted run leaves the apps it finished. The archives go to `scratch`/1 and /2, and are
+    deleted once compared unless `keep`."""
     base_set = build.ensure_bases(variants[0].base_set)
     date = build.source_date()
     started = time.monotonic()
@@ -99,7 +100,7 @@ def run(variants: list[Variant], results: Path, keep: bool = False) -> ReproRun:
             rounds = []
             for n in (1, 2):
                 terminal.step(f"{app}: build {n} of 2 of {len(cells)} images, from no cache")
-                folder = SCRATCH / str(n)
+                folder = scratch / str(n)
                 rounds.append(
                     build.oci_archives(cells, base_set, folder, f"docker-bake.repro{n}.json", context)
                 )
@@ -114,7 +115,7 @@ def run(variants: list[Variant], results: Path, keep: bool = False) -> ReproRun:
             done.load_after = uptime()
             report.write(done, results)
     if not keep:
-        shutil.rmtree(SCRATCH, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return done
 
 

@@ -12,7 +12,7 @@ import hashlib
 import posixpath
 import re
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -76,6 +76,11 @@ def _path(member: tarfile.TarInfo) -> str:
     return posixpath.normpath("/" + member.name)
 
 
+def _kind(member: tarfile.TarInfo) -> str:
+    kinds = {"file": member.isreg(), "dir": member.isdir(), "symlink": member.issym()}
+    return next((kind for kind, found in kinds.items() if found), "hardlink" if member.islnk() else "other")
+
+
 def layer_facts(stream: IO[bytes]) -> dict[str, FileFacts]:
     """Every path of one layer tar, as its header and bytes describe it."""
     facts = {}
@@ -85,21 +90,11 @@ def layer_facts(stream: IO[bytes]) -> dict[str, FileFacts]:
             if member.isreg():
                 data = tar.extractfile(member)
                 hasher = hashlib.sha256()
-                if data is not None:
-                    for chunk in iter(lambda d=data: d.read(1 << 20), b""):  # type: ignore[misc]
-                        hasher.update(chunk)
+                while data is not None and (chunk := data.read(1 << 20)):
+                    hasher.update(chunk)
                 digest = hasher.hexdigest()
-            kind = (
-                "file"
-                if member.isreg()
-                else "dir"
-                if member.isdir()
-                else "symlink"
-                if member.issym()
-                else ("hardlink" if member.islnk() else "other")
-            )
             facts[_path(member)] = FileFacts(
-                kind,
+                _kind(member),
                 member.mode & 0o7777,
                 member.uid,
                 member.gid,
@@ -147,7 +142,7 @@ def layer_differences(
     index: int,
     first: dict[str, FileFacts],
     second: dict[str, FileFacts],
-    read: tuple[ContentReader, ContentReader] | None = None,
+    read: tuple[Callable[[int, str], bytes], Callable[[int, str], bytes]] | None = None,
 ) -> list[Difference]:
     """The paths of one layer that differ between two builds, in path order. `read` gives a small
     file's bytes in each build, to tell a stamp (only digits differ) from other content."""
