@@ -154,6 +154,8 @@ def test_a_build_with_more_layers_names_the_extra_files(tmp_path):
         ("/root/.npm/_cacache/index-v5/ab/cd", "npm"),
         ("/var/cache/debconf/templates.dat", "/var/cache"),
         ("/root/.cache/pip/http/x", "cache"),
+        ("/root/.cache/go-build/00/00ab-a", "Go's build cache"),
+        ("/root/.config/go/telemetry/local/weekends", "telemetry"),
     ],
 )
 def test_caches_are_told_by_their_place(path, expected):

@@ -29,7 +29,10 @@ PATH_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/var/log/"), "a log the build wrote"),
     (re.compile(r"(^|/)(\.npm|_cacache)/"), "npm's cache"),
     (re.compile(r"^/var/cache/"), "a cache the build wrote (/var/cache)"),
+    (re.compile(r"(^|/)\.cache/go-build/"), "Go's build cache (~/.cache/go-build)"),
     (re.compile(r"(^|/)\.cache/"), "a tool's cache (~/.cache)"),
+    # The go command counts its own use in files named by the day (GOTELEMETRY=off stops it).
+    (re.compile(r"(^|/)\.config/go/telemetry/"), "Go's telemetry counters, one file a day"),
     (re.compile(r"^/var/lib/(apt|dpkg)/"), "package manager state, written at build time"),
     (re.compile(r"^/tmp/"), "a temporary file left in the image"),
 )
