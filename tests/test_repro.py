@@ -192,7 +192,7 @@ def test_the_report_counts_reproducible_images_and_names_a_few_differing_files()
     text = report.markdown(run_of(same, differs, failed))
     assert "1 of 3 images are bit-for-bit reproducible (1 not built twice)" in text
     row = next(line for line in text.splitlines() if line.startswith("| microblog | slim"))
-    assert "7 files in 1 layers" in row and "`/app/m0.pyc`" in row and "and 2 more" in row
+    assert "7 files in 1 layers" in row and "`/app/m0.pyc`" in row and "and 4 more" in row
     assert "`/app/m6.pyc`" not in row and "bytecode: x (7)" in row
     assert "node-express-naive: step failed" in text
     assert "load average: 2.00" in text and "2023-11-14T22:13:20Z" in text
@@ -203,6 +203,23 @@ def test_the_report_is_written_whole(tmp_path):
     assert markdown.read_text().startswith("# Reproducible builds")
     assert json.loads(data.read_text())["summary"] == "0 of 0 images are bit-for-bit reproducible"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repro.json", "repro.md"]
+
+
+def test_a_run_of_some_apps_keeps_the_rows_of_the_others_and_says_when_they_were_built(tmp_path):
+    go = report.ImageRepro("go-href", "minimal", report.REPRODUCIBLE, ("sha256:" + "a" * 64,) * 2, layers=2)
+    stamp = layerdiff.Difference(1, "/built-at", "content", "a date")
+    node = report.ImageRepro("node-express", "naive", report.DIFFERS, ("sha256:b", "sha256:c"), [stamp], [1])
+    report.write(run_of(go, node), tmp_path)
+    again = report.ImageRepro("node-express", "naive", report.REPRODUCIBLE, ("sha256:d",) * 2)
+    merged = report.with_earlier(run_of(again), tmp_path)
+    assert [(i.app, i.verdict) for i in merged.images] == [
+        ("go-href", report.REPRODUCIBLE),
+        ("node-express", report.REPRODUCIBLE),
+    ]
+    assert merged.images[0] == go
+    (note,) = merged.earlier
+    assert note.startswith("rows of go-href from an earlier run") and "took 61 s" in note
+    assert "rows of go-href" in report.markdown(merged)
 
 
 # --- SOURCE_DATE_EPOCH -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import collections
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from imagelab.inspect.layerdiff import Difference
 
 REPRODUCIBLE, DIFFERS, FAILED = "reproducible", "differs", "not built"
 #: How many differing files the Markdown names per image; the JSON has them all.
-SHOWN = 5
+SHOWN = 3
 
 
 @dataclass
@@ -55,6 +55,8 @@ class ReproRun:
     load_before: str = ""  # `uptime`, as printed
     load_after: str = ""
     images: list[ImageRepro] = field(default_factory=list)
+    #: Rows kept from an earlier run of other apps, each run said in one line (when, how long, load).
+    earlier: list[str] = field(default_factory=list)
 
     @property
     def reproducible(self) -> list[ImageRepro]:
@@ -114,6 +116,7 @@ def markdown(run: ReproRun) -> str:
         f"- started {run.started}, took {run.seconds:.0f} s ({run.seconds / 60:.1f} min)",
         f"- machine load before: `{run.load_before}`",
         f"- machine load after: `{run.load_after}`",
+        *(f"- {line}" for line in run.earlier),
         "",
         "| app | variant | layers | digest, build 1 | digest, build 2 | verdict | differing files | why |",
         "|---|---|---:|---|---|---|---|---|",
@@ -132,6 +135,36 @@ def markdown(run: ReproRun) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _describe(run: dict) -> str:
+    apps = ", ".join(dict.fromkeys(i["app"] for i in run["images"]))
+    return (
+        f"rows of {apps} from an earlier run at `{run['revision'][:12]}`: started {run['started']}, took "
+        f"{run['seconds']:.0f} s, load before `{run['load_before']}`, after `{run['load_after']}`"
+    )
+
+
+def with_earlier(run: ReproRun, folder: Path) -> ReproRun:
+    """The run, plus the rows of the apps it did not build from the repro.json already in `folder`: a
+    run of one app then keeps the others', each run's time and load said. Unreadable: not merged."""
+    try:
+        earlier = json.loads((folder / "repro.json").read_text())
+        built = {i.app for i in run.images}
+        kept = [i for i in earlier["images"] if i["app"] not in built]
+        rows = [
+            ImageRepro(
+                **{k: v for k, v in i.items() if k not in ("differences", "digests")},
+                digests=(i["digests"][0], i["digests"][1]),
+                differences=[Difference(**d) for d in i["differences"]],
+            )
+            for i in kept
+        ]
+        # Its own notes first: they say where the rows it kept from a run before it come from.
+        notes = [*earlier.get("earlier", []), _describe({**earlier, "images": kept})]
+    except (OSError, ValueError, KeyError, TypeError):
+        return run
+    return replace(run, images=[*rows, *run.images], earlier=notes) if rows else run
 
 
 def to_json(run: ReproRun) -> dict:
