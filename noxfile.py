@@ -104,6 +104,12 @@ def explain(session: nox.Session) -> None:
     harness(session, "explain", *session.posargs)
 
 
+@nox.session(default=False)
+def repro(session: nox.Session) -> None:
+    """Build each variant twice from no cache and name what differs: -- [--app A] [--variant V]."""
+    harness(session, "repro", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff, mypy, the import contracts, actionlint, hadolint and BuildKit's build checks."""

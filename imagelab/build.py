@@ -44,6 +44,56 @@ def git_revision() -> str:
     return done.stdout.strip() if done.ok else "unknown"
 
 
+@dataclass(frozen=True)
+class SourceDate:
+    """The SOURCE_DATE_EPOCH every build gets, and where it comes from (said in reports)."""
+
+    epoch: int
+    origin: str
+
+
+#: What SOURCE_DATE_EPOCH is without git (a source tarball) and without the variable set: the epoch
+#: itself, so two builds of one tree still agree -- the date a report shows then is 1970.
+NO_GIT_EPOCH = 0
+
+
+def source_date() -> SourceDate:
+    """SOURCE_DATE_EPOCH for every image: BuildKit dates the image config, its history and (where the
+    exporter rewrites timestamps) every file with it, instead of the build's clock.
+
+    The time of HEAD's commit, so that the same checkout builds the same bytes today and next year; a
+    SOURCE_DATE_EPOCH already set in the environment wins (the reproducible-builds convention: whoever
+    set it means it). A dirty tree keeps HEAD's time, and the origin says so: its images hold changes
+    no commit dates."""
+    given = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if given:
+        if not given.isdigit():
+            raise ConfigError(
+                f"SOURCE_DATE_EPOCH={given!r} is not a number of seconds",
+                hint="unset it, or set it to a Unix time such as $(git log -1 --format=%ct)",
+            )
+        return SourceDate(int(given), "SOURCE_DATE_EPOCH from the environment")
+    try:
+        done = process.run(
+            ["git", "log", "-1", "--format=%ct"], timeout=30, what="git log", check=False, cwd=ROOT
+        )
+    except process.ProcessError:  # no git program here
+        done = None
+    if done is None or not done.ok or not done.stdout.strip().isdigit():
+        return SourceDate(NO_GIT_EPOCH, "no git history here: 0 (1970-01-01)")
+    epoch = int(done.stdout.strip())
+    status = process.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        timeout=30,
+        what="git status",
+        check=False,
+        cwd=ROOT,
+    )
+    if status.ok and status.stdout.strip():
+        return SourceDate(epoch, "HEAD's commit time; the tree has uncommitted changes, dated as HEAD")
+    return SourceDate(epoch, "HEAD's commit time")
+
+
 def labels(variant: Variant, revision: str, base_set: BaseSet) -> dict[str, str]:
     """The image's labels: what it is, and what it was built on -- the OCI base annotations name the
     final stage's base by reference and digest (as regclient's `image check-base` reads them)."""
@@ -117,6 +167,9 @@ def _engine() -> bootstrap.EngineInfo:
 
 def _target(app: App, path: Path, base_set: BaseSet, tag: str, extra: dict | None = None) -> dict:
     check_base_roles(path, base_set.build_args())
+    # BuildKit reads SOURCE_DATE_EPOCH as a build argument; it dates the image, not the steps' cache
+    # keys (seen: a new value leaves every RUN cached), so a new commit rebuilds nothing.
+    args = {**base_set.build_args(), "SOURCE_DATE_EPOCH": str(source_date().epoch)}
     # A plain FROM python:3.13-slim (or COPY --from=, RUN --mount=from=) gets the set's image by a
     # named context; the ARG form gets it by its build argument. Unmapped references stop here.
     contexts = base_set.contexts(path)
@@ -124,7 +177,7 @@ def _target(app: App, path: Path, base_set: BaseSet, tag: str, extra: dict | Non
         # Relative to the bake file in SCRATCH, so the file also runs on a remote builder from a checkout.
         "context": os.path.relpath(app.folder, SCRATCH),
         "dockerfile": os.path.relpath(path, app.folder),
-        "args": base_set.build_args(),
+        "args": args,
         **({"contexts": contexts} if contexts else {}),
         "tags": [tag],
         **(extra or {}),
@@ -216,6 +269,34 @@ def build(
     )
     results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder, context=context)
     return [Built(v, results[v.target]) for v in variants]
+
+
+#: How `oci_archives` exports: BuildKit rewrites every file's timestamp newer than SOURCE_DATE_EPOCH
+#: to it, in the layers the build made (moby/buildkit#4805: once in the base's too); layers stay
+#: uncompressed, so a layer's digest is its diff id and the archive is read without unpacking.
+OCI_OUTPUT = "type=oci,dest={dest},rewrite-timestamp=true,compression=uncompressed"
+
+
+def oci_archives(
+    variants: list[Variant], base_set: BaseSet, folder: Path, name: str, context: str | None = None
+) -> dict[str, tuple[TargetResult, Path]]:
+    """Each variant built with no cache into an OCI archive in `folder` (`<target>.tar`), timestamps
+    rewritten, no provenance: by target, what the bake did and the archive.
+
+    Only an engine with the containerd image store (or a builder of its own) can export OCI archives;
+    the classic store's builder refuses the exporter. The provenance attestation is left out because
+    it records when the build ran: it differs every time by design."""
+    folder.mkdir(parents=True, exist_ok=True)
+    definition = bake_definition(variants, base_set)
+    archives = {}
+    for target, spec in definition["target"].items():
+        archives[target] = folder / f"{target}.tar"
+        archives[target].unlink(missing_ok=True)  # a failed build must not leave an older archive
+        spec["no-cache"] = True
+        spec["output"] = [OCI_OUTPUT.format(dest=archives[target])]
+        spec["attest"] = ["type=provenance,disabled=true"]
+    results = _bake(definition, name, None, context=context)
+    return {target: (results[target], archives[target]) for target in definition["target"]}
 
 
 def cold_builds(

@@ -24,6 +24,9 @@ TARGET_OF_STEP = re.compile(r"^\[(?P<target>[A-Za-z0-9_.-]+)[ \]]")
 #: "[internal] ..." steps and FROM, which only resolves an image and is never reported as cached.
 INSTRUCTION = re.compile(r"\d+/\d+\] (?!FROM )")
 CANCELED = "context canceled"
+#: The step that ends a target: "exporting to image" (the engine's store, a push), or "exporting to oci
+#: image format" / "docker image format" (an archive written to a file, as `repro` asks).
+EXPORTING = re.compile(r"exporting to (image|oci image format|docker image format)")
 #: How BuildKit v0.8 wraps an error that ends a solve: "failed to solve: rpc error: code = Unknown desc =
 #: failed to solve with frontend dockerfile.v0: failed to create LLB definition: <the cause>".
 WRAPPING = re.compile(
@@ -153,7 +156,7 @@ class BakeRun:
             step.cached = step.cached or bool(vertex.get("cached"))
             step.error = vertex.get("error", step.error)
             step.inputs = tuple(vertex.get("inputs") or step.inputs)
-            if step.completed and "exporting to image" in step.name and not step.error:
+            if step.completed and EXPORTING.search(step.name) and not step.error:
                 self._report(self.target_of(step))
             elif self.on_step and step.started and not step.completed and not step.error:
                 target = self.target_of(step)
@@ -194,7 +197,7 @@ class BakeRun:
     def result(self, target: str) -> TargetResult:
         own = [s for s in self.steps.values() if self.target_of(s) == target]
         failed = [s for s in own if s.error and not s.canceled]
-        exported = any("exporting to image" in s.name and s.completed and not s.error for s in own)
+        exported = any(EXPORTING.search(s.name) and s.completed and not s.error for s in own)
         starts = [s.started for s in own if s.started]
         ends = [s.completed for s in own if s.completed]
         result = TargetResult(
