@@ -31,6 +31,7 @@ from imagelab.report.model import (
     LayerSize,
     OsFixFacts,
     PackageRef,
+    ProvenanceBase,
     SupportFacts,
     VulnData,
     VulnFacts,
@@ -94,6 +95,8 @@ def measure_into(
             for layer in fs.layers
         ]
         image.config = ImageConfig(**asdict(fs.config))
+        recorded = fs.provenance()
+        image.provenance = None if recorded is None else [ProvenanceBase(m.ref, m.digest) for m in recorded]
         image.composition = dict(composition.compose(fs, variant.app.language).bytes)
         if scanner is not None:
             image.vulnerabilities = vulnerabilities(

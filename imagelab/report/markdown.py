@@ -17,6 +17,7 @@ def render(run: Run) -> str:
         data = columns.vuln_data(images)
         lines += [data, ""] if data else []
         lines += _bases(images)
+        lines += provenance_lines(images)
         lines += breakdown.markdown(images)
         lines += _failures(images)
     lines += [columns.EXPLAINED, "", breakdown.EXPLAINED, ""]
@@ -64,6 +65,33 @@ def _bases(images: list[ImageResult]) -> list[str]:
     stamp = sorted({(i.measured_at, i.revision[:12]) for i in images if i.revision})
     when = f" Measured {stamp[-1][0]} at `{stamp[-1][1]}`." if stamp else ""
     return [f"Bases: {', '.join(named)}.{when}", ""]
+
+
+def unrecorded_bases(image: ImageResult) -> list[str]:
+    """The bases the harness resolved by digest that the image's provenance does not record (none when
+    it has no provenance: nothing to hold them against)."""
+    if image.provenance is None:
+        return []
+    recorded = {p.digest for p in image.provenance}
+    return [f"{b.ref}" for b in image.base_images if b.digest and b.digest not in recorded]
+
+
+def provenance_lines(images: list[ImageResult]) -> list[str]:
+    """Per image, the base digests its provenance attestation records next to the ones the harness
+    resolved: BuildKit's word and ours must agree."""
+    if all(image.provenance is None for image in images):
+        return ["Provenance: no provenance on this store/engine (the classic image store keeps none).", ""]
+    lines = ["Provenance (base digests BuildKit recorded / the harness resolved):", ""]
+    for image in images:
+        if image.provenance is None:
+            lines.append(f"- **{image.variant}**: no provenance on this store/engine")
+            continue
+        recorded = ", ".join(units.short_digest(p.digest) for p in image.provenance) or "none"
+        resolved = ", ".join(units.short_digest(b.digest) for b in image.base_images if b.digest) or "none"
+        missing = unrecorded_bases(image)
+        verdict = f"DISAGREE: not recorded: {', '.join(missing)}" if missing else "agree"
+        lines.append(f"- **{image.variant}**: {recorded} / {resolved}: {verdict}")
+    return [*lines, ""]
 
 
 def _failures(images: list[ImageResult]) -> list[str]:
