@@ -4,7 +4,8 @@ Each cell (an engine kind and an image store, engine/bootstrap.py's KINDS) start
 in use as a second engine, with a data root, socket and bridge of its own, and a compare of a few images
 runs on it with DOCKER_HOST pointing there: a bake, the bases pulled by digest from the project's
 registry, measuring with the closure, smoke and structure tests, and the gate against the same images'
-report from the engine in use. A cell passes when that compare passes the gate, the invariants below
+report from the engine in use; then a bump between two local sets (the debian set and a set file
+pinning the same bases by digest, so nothing moved and its gate must pass). A cell passes when that compare passes the gate, the invariants below
 hold, and every verdict and package list equals the engine in use's. Otherwise it says why, in one line.
 
 Invariants that hold on every engine: no image smaller than its runtime closure; compressed at most
@@ -58,13 +59,16 @@ class Outcome:
 
 def compare(results: Path, env: dict[str, str] | None = None, *extra: str) -> subprocess.CompletedProcess:
     """The real command line, so each cell runs exactly what a user runs with DOCKER_HOST set."""
-    command = [sys.executable, "-m", "imagelab", "compare", "--app", APP, "--results", str(results)]
+    command = ["compare", "--app", APP, "--results", str(results)]
     for variant in VARIANTS:
         command += ["--variant", variant]
     # --fresh: the measurement memory is keyed by content, and each engine must measure these itself.
-    command += ["--fresh", "--no-rebuild-timing", *extra]
+    return imagelab(env, *command, "--fresh", "--no-rebuild-timing", *extra)
+
+
+def imagelab(env: dict[str, str] | None, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        command,
+        [sys.executable, "-m", "imagelab", *args],
         cwd=ROOT,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         capture_output=True,
@@ -101,6 +105,7 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
             }
             gate_on = _without(baseline, set(left_out), results / "baseline.json")
             done = compare(results, env, "--baseline", str(gate_on))
+            bumped = bump(results, env) if (results / "compare.json").exists() else ""
     except (ImagelabError, subprocess.TimeoutExpired) as exc:  # this cell's verdict, not the matrix's end
         return Outcome(cell, False, str(exc).splitlines()[0], seconds=time.monotonic() - started)
     outcome = Outcome(cell, done.returncode == 0, seconds=time.monotonic() - started)
@@ -122,9 +127,39 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
         for field in SAME:
             if there.get(variant, {}).get(field) != here[variant].get(field):
                 problems.append(f"{variant}: {field} differs from the engine in use")
+    if bumped:
+        problems.append(bumped)
     notes = [f"{variant} left out: {why.split(';')[0]}" for variant, why in left_out.items()]
     outcome.ok, outcome.reason = not problems, "; ".join(problems or notes)
     return outcome
+
+
+def pinned_set(report: Path, out: Path) -> Path:
+    """A set file of the cell's own: every role the report's images were built on, pinned to the digest
+    the harness resolved. A second local set, whose bases did not move: a bump to it must find nothing."""
+    roles: dict[str, str] = {}
+    for row in json.loads(report.read_text())["images"]:
+        for base in row["base_images"]:
+            written = base["written"]  # "${GOLANG_IMAGE}": the role golang
+            if base["digest"] and written.startswith("${") and written.endswith("_IMAGE}"):
+                roles[written[2:-7].lower().replace("_", "-")] = base["ref"]
+    lines = ['description = "the images a matrix cell was built on, pinned by digest"', "", "[roles]"]
+    out.write_text("\n".join([*lines, *(f'{role} = "{ref}"' for role, ref in sorted(roles.items()))]) + "\n")
+    return out
+
+
+def bump(results: Path, env: dict[str, str]) -> str:
+    """A bump between two local sets on the cell's engine: the cell's report on the debian set, and the
+    same images built on a set file pinning its bases (measured here, like any set). Nothing moved, so
+    the bump's gate must pass; "" when it does, else why not in one line."""
+    pinned = compare(
+        results / "pinned", env, "--bases", str(pinned_set(results / "compare.json", results / "pinned.toml"))
+    )
+    if pinned.returncode != 0:
+        return f"bump: the pinned set's compare failed: {_last_line(pinned.stderr)}"
+    ends = ("--from", str(results / "compare.json"), "--to", str(results / "pinned" / "compare.json"))
+    done = imagelab(env, "bump", "--results", str(results / "bump"), *ends)
+    return "" if done.returncode == 0 else f"bump between two sets failed: {_last_line(done.stderr)}"
 
 
 def _with_buildx(kind: str, config: Path, log: Callable[[str], None]) -> dict[str, str]:
