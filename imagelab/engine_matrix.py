@@ -124,9 +124,7 @@ def run_cell(cell: Cell, baseline: Path, results: Path, log: Callable[[str], Non
                 problems.append(f"{variant}: built, though its Dockerfile {left_out[variant]}")
             continue
         problems += [f"{variant}: {p}" for p in invariants(there.get(variant))]
-        for field in SAME:
-            if there.get(variant, {}).get(field) != here[variant].get(field):
-                problems.append(f"{variant}: {field} differs from the engine in use")
+        problems += [f"{variant}: {p}" for p in differences(here[variant], there.get(variant) or {})]
     if bumped:
         problems.append(bumped)
     notes = [f"{variant} left out: {why.split(';')[0]}" for variant, why in left_out.items()]
@@ -216,6 +214,25 @@ def invariants(row: dict | None) -> list[str]:
         resolved = {base["digest"] for base in row["base_images"] if base["digest"]}
         if not resolved <= recorded:
             found.append("provenance records other base digests than the harness resolved")
+    return found
+
+
+def differences(here: dict, there: dict) -> list[str]:
+    """What differs between the engine in use's row and a cell's for the same image, a phrase each: the
+    package lists by name, the other fields of SAME by field."""
+    found = []
+    for field in SAME:
+        if there.get(field) == here.get(field):
+            continue
+        if field == "exposure" and here.get(field) and there.get(field):
+            mine, theirs = (
+                {(p["kind"], p["name"], p["version"]) for p in row[field]["inventory"]}
+                for row in (here, there)
+            )
+            if mine != theirs:
+                found.append(f"package lists differ (+{len(theirs - mine)} -{len(mine - theirs)})")
+                continue
+        found.append(f"{field} differs from the engine in use")
     return found
 
 

@@ -95,3 +95,17 @@ def test_where_provenance_names_other_bases_the_cell_fails_on_it():
     ]
     row["provenance"] = None  # the classic store keeps none: nothing to hold the bases against
     assert engine_matrix.invariants(row) == []
+
+
+def test_a_package_list_that_differs_from_the_engine_in_use_is_named_with_what_differs():
+    inventory = [
+        {"kind": "deb", "name": "tzdata", "version": "2026f"},
+        {"kind": "go", "name": "stdlib", "version": "1"},
+    ]
+    here = {"size": 10, "smoke": "pass", "exposure": {"shell": False, "inventory": inventory}}
+    assert engine_matrix.differences(here, here) == []
+    fewer = {"size": 10, "smoke": "fail", "exposure": {"shell": False, "inventory": inventory[:1]}}
+    assert engine_matrix.differences(here, fewer) == [
+        "smoke differs from the engine in use",
+        "package lists differ (+0 -1)",
+    ]
