@@ -107,7 +107,7 @@ def test_an_engine_or_store_it_cannot_start_is_one_line(monkeypatch, forbid_inst
     with pytest.raises(EngineError) as caught:
         bootstrap.ensure_engine(log=lambda _: None, kind=kind, store=store)
     assert caught.value.cause == cause
-    assert caught.value.hint.startswith(("choose one of: forky, source, debian", "it has: classic"))
+    assert caught.value.hint.startswith(("choose one of: forky, source, trixie, debian", "it has: classic"))
 
 
 def test_a_users_engine_is_not_replaced_by_the_one_asked_for(monkeypatch, forbid_install):
