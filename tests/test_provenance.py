@@ -9,6 +9,7 @@ import io
 import json
 import tarfile
 from pathlib import Path
+from urllib.parse import quote
 
 from imagelab.inspect import provenance
 from imagelab.report import markdown
@@ -30,7 +31,8 @@ def slsa02(*images: tuple[str, str]) -> dict:
             "materials": [
                 *(
                     {
-                        "uri": f"pkg:docker/{ref}@{digest}?platform=linux%2Famd64",
+                        # as a purl writes them: the registry's colon escaped, as the digest's
+                        "uri": f"pkg:docker/{quote(ref, safe='/')}@{quote(digest)}?platform=linux%2Famd64",
                         "digest": {"sha256": digest.split(":")[1]},
                     }
                     for ref, digest in images
