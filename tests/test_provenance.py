@@ -7,11 +7,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
 import tarfile
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from imagelab.inspect import provenance
+import pytest
+
+from imagelab.engine import registry, second
+from imagelab.inspect import imagefs, provenance
 from imagelab.report import markdown
 from imagelab.report.model import BaseImage, ImageResult, ProvenanceBase
 
@@ -149,3 +155,38 @@ def test_the_report_shows_recorded_next_to_resolved_and_names_a_base_provenance_
 def test_a_report_with_no_provenance_at_all_says_so_once():
     lines = markdown.provenance_lines([image("naive", [GOLANG], None), image("slim", [GOLANG], None)])
     assert lines[0].startswith("Provenance: no provenance on this store/engine")
+
+
+# A real engine: a containerd-store second engine keeps the provenance BuildKit attaches.
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(os.geteuid() != 0, reason="a second dockerd needs root")
+def test_on_the_containerd_store_provenance_names_the_base_by_the_digest_it_was_pulled_by(tmp_path):
+    where = registry.ensure_registry(log=lambda _: None).address
+    base = f"{where}/imagelab-test/provenance-base:{uuid.uuid4().hex[:8]}"
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text("FROM scratch\nCOPY stamp /stamp\n")
+    (tmp_path / "base" / "stamp").write_text(base)  # a base of its own, so its digest is this test's
+    with second.second_engine(log=lambda _: None, kind="forky", store="containerd") as other:
+        env = {**os.environ, "DOCKER_HOST": other.host}
+
+        def docker(*args: str) -> None:
+            done = subprocess.run(
+                ["docker", *args], env=env, capture_output=True, text=True, timeout=300, check=False
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+
+        metadata = tmp_path / "pushed.json"
+        docker(
+            "buildx", "build", "--push", "--metadata-file", str(metadata), "-t", base, str(tmp_path / "base")
+        )
+        digest = json.loads(metadata.read_text())["containerimage.digest"]
+        (tmp_path / "image").mkdir()
+        (tmp_path / "image" / "Dockerfile").write_text(
+            f"FROM {base.rsplit(':', 1)[0]}@{digest}\nCOPY . /app\n"
+        )
+        docker("buildx", "build", "--load", "-t", "imagelab-scratch/provenance:test", str(tmp_path / "image"))
+        docker("save", "-o", str(tmp_path / "image.tar"), "imagelab-scratch/provenance:test")
+    with imagefs.open_archive(tmp_path / "image.tar") as image:
+        assert image.provenance() == [provenance.Material(base.rsplit(":", 1)[0], digest)]
