@@ -141,14 +141,19 @@ def image(variant: str, resolved: list[str], recorded: list[str] | None) -> Imag
     )
 
 
-def test_the_report_shows_recorded_next_to_resolved_and_names_a_base_provenance_lacks():
+def test_the_report_shows_recorded_next_to_resolved_and_names_an_image_pulled_by_another_digest():
     agreeing = image("distroless", [GOLANG, STATIC], [GOLANG, STATIC])
-    lacking = image("minimal", [GOLANG, STATIC], [GOLANG])
-    text = "\n".join(markdown.provenance_lines([agreeing, lacking, image("naive", [GOLANG], None)]))
+    # A debug stage's base is resolved, yet never pulled for the target: no disagreement.
+    debug_stage = image("slim", [GOLANG, STATIC], [GOLANG])
+    other = image("minimal", [GOLANG], [GOLANG, STATIC])
+    text = "\n".join(
+        markdown.provenance_lines([agreeing, debug_stage, other, image("naive", [GOLANG], None)])
+    )
     assert "**distroless**: sha256:f9c49053390a, sha256:79d6cb18ffc0 / " in text
     assert "sha256:79d6cb18ffc0: agree" in text
-    assert "**minimal**: sha256:f9c49053390a / sha256:f9c49053390a, sha256:79d6cb18ffc0: DISAGREE" in text
-    assert STATIC in text.split("DISAGREE")[1].splitlines()[0]
+    assert "**slim**: sha256:f9c49053390a / sha256:f9c49053390a, sha256:79d6cb18ffc0: agree" in text
+    assert "**minimal**: sha256:f9c49053390a, sha256:79d6cb18ffc0 / sha256:f9c49053390a: DISAGREE" in text
+    assert "sha256:79d6cb18ffc0" in text.split("DISAGREE")[1].splitlines()[0]
     assert "**naive**: no provenance on this store/engine" in text
 
 

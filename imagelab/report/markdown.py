@@ -67,13 +67,14 @@ def _bases(images: list[ImageResult]) -> list[str]:
     return [f"Bases: {', '.join(named)}.{when}", ""]
 
 
-def unrecorded_bases(image: ImageResult) -> list[str]:
-    """The bases the harness resolved by digest that the image's provenance does not record (none when
-    it has no provenance: nothing to hold them against)."""
+def unresolved_materials(image: ImageResult) -> list[str]:
+    """The images the build's provenance says it pulled by a digest the harness did not resolve: where
+    the two disagree. (A base the harness resolved that provenance lacks is no disagreement: a stage the
+    target does not need, such as a debug stage's, is never pulled.)"""
     if image.provenance is None:
         return []
-    recorded = {p.digest for p in image.provenance}
-    return [f"{b.ref}" for b in image.base_images if b.digest and b.digest not in recorded]
+    resolved = {b.digest for b in image.base_images if b.digest}
+    return [f"{p.ref}@{units.short_digest(p.digest)}" for p in image.provenance if p.digest not in resolved]
 
 
 def provenance_lines(images: list[ImageResult]) -> list[str]:
@@ -88,8 +89,8 @@ def provenance_lines(images: list[ImageResult]) -> list[str]:
             continue
         recorded = ", ".join(units.short_digest(p.digest) for p in image.provenance) or "none"
         resolved = ", ".join(units.short_digest(b.digest) for b in image.base_images if b.digest) or "none"
-        missing = unrecorded_bases(image)
-        verdict = f"DISAGREE: not recorded: {', '.join(missing)}" if missing else "agree"
+        unresolved = unresolved_materials(image)
+        verdict = f"DISAGREE: pulled, not resolved: {', '.join(unresolved)}" if unresolved else "agree"
         lines.append(f"- **{image.variant}**: {recorded} / {resolved}: {verdict}")
     return [*lines, ""]
 
