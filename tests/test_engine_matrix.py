@@ -36,6 +36,11 @@ def test_compare_passes_with_the_same_verdicts_on_every_engine(baseline, tmp_pat
     outcome = engine_matrix.run_cell(cell, baseline, tmp_path, log=lambda _: None)
     assert outcome.ok, f"{cell.name}: {outcome.reason}"
     assert cell.store in outcome.engine
+    if cell.store == "containerd":
+        # The containerd store keeps BuildKit's provenance beside each image: the report read it, and the
+        # cell held it against the bases the harness resolved (engine_matrix.invariants).
+        rows = json.loads((tmp_path / "compare.json").read_text())["images"]
+        assert all(row["provenance"] for row in rows), [(r["variant"], r["provenance"]) for r in rows]
 
 
 def test_an_image_smaller_than_its_closure_is_named():
@@ -85,7 +90,8 @@ def test_where_provenance_names_other_bases_the_cell_fails_on_it():
         "closure_size": 90,
         "compressed_size": 40,
         "layer_details": [{"size": 100}],
-        "base_images": [{"digest": "sha256:aa"}, {"digest": ""}],
+        # a debug stage's base, resolved but never pulled for the target: not in provenance
+        "base_images": [{"digest": "sha256:aa"}, {"digest": "sha256:cc"}, {"digest": ""}],
         "provenance": [{"ref": "r", "digest": "sha256:aa"}],
     }
     assert engine_matrix.invariants(row) == []
