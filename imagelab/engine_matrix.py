@@ -4,7 +4,9 @@ Each setup (an engine kind and an image store, engine/bootstrap.py's KINDS) star
 in use as a second engine, with a data root, socket and bridge of its own, and a compare of a few images
 runs on it with DOCKER_HOST pointing there: a bake, the bases pulled by digest from the project's
 registry, measuring with the closure, smoke and structure tests, and the gate against the same images'
-report from the engine in use. A setup passes when that compare passes the gate, the invariants below
+report from the engine in use; then a bump between two local sets (the debian set and a set file
+pinning the same bases by digest, so nothing moved and its gate must pass). A setup passes when that
+compare passes the gate, the invariants below
 hold, and every verdict and package list equals the engine in use's. Otherwise it says why, in one line.
 
 Invariants that hold on every engine: no image smaller than its runtime closure; compressed at most
@@ -60,13 +62,16 @@ def run_compare_command(
     results: Path, env: dict[str, str] | None = None, *extra: str
 ) -> subprocess.CompletedProcess:
     """The real command line, so each setup runs exactly what a user runs with DOCKER_HOST set."""
-    command = [sys.executable, "-m", "imagelab", "compare", "--app", APP, "--results", str(results)]
+    command = ["compare", "--app", APP, "--results", str(results)]
     for variant in VARIANTS:
         command += ["--variant", variant]
     # --fresh: the measurement memory is keyed by content, and each engine must measure these itself.
-    command += ["--fresh", "--no-rebuild-timing", *extra]
+    return imagelab(env, *command, "--fresh", "--no-rebuild-timing", *extra)
+
+
+def imagelab(env: dict[str, str] | None, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        command,
+        [sys.executable, "-m", "imagelab", *args],
         cwd=ROOT,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         capture_output=True,
@@ -105,6 +110,7 @@ def run_setup(
             }
             gate_on = _without(baseline, set(left_out), results / "baseline.json")
             done = run_compare_command(results, env, "--baseline", str(gate_on))
+            bumped = bump(results, env) if (results / "compare.json").exists() else ""
     except (ImagelabError, subprocess.TimeoutExpired) as exc:  # this setup's verdict, not the matrix's end
         return Outcome(setup, False, str(exc).splitlines()[0], seconds=time.monotonic() - started)
     outcome = Outcome(setup, done.returncode == 0, seconds=time.monotonic() - started)
@@ -123,12 +129,40 @@ def run_setup(
                 problems.append(f"{variant}: built, though its Dockerfile {left_out[variant]}")
             continue
         problems += [f"{variant}: {p}" for p in invariants(there.get(variant))]
-        for field in SAME:
-            if there.get(variant, {}).get(field) != here[variant].get(field):
-                problems.append(f"{variant}: {field} differs from the engine in use")
+        problems += [f"{variant}: {p}" for p in differences(here[variant], there.get(variant) or {})]
+    if bumped:
+        problems.append(bumped)
     notes = [f"{variant} left out: {why.split(';')[0]}" for variant, why in left_out.items()]
     outcome.ok, outcome.reason = not problems, "; ".join(problems or notes)
     return outcome
+
+
+def pinned_set(report: Path, out: Path) -> Path:
+    """A set file of the setup's own: every role the report's images were built on, pinned to the digest
+    the harness resolved. A second local set, whose bases did not move: a bump to it must find nothing."""
+    roles: dict[str, str] = {}
+    for row in json.loads(report.read_text())["images"]:
+        for base in row["base_images"]:
+            written = base["written"]  # "${GOLANG_IMAGE}": the role golang
+            if base["digest"] and written.startswith("${") and written.endswith("_IMAGE}"):
+                roles[written[2:-7].lower().replace("_", "-")] = base["ref"]
+    lines = ['description = "the images an engine setup was built on, pinned by digest"', "", "[roles]"]
+    out.write_text("\n".join([*lines, *(f'{role} = "{ref}"' for role, ref in sorted(roles.items()))]) + "\n")
+    return out
+
+
+def bump(results: Path, env: dict[str, str]) -> str:
+    """A bump between two local sets on the setup's engine: the setup's report on the debian set, and the
+    same images built on a set file pinning its bases (measured here, like any set). Nothing moved, so
+    the bump's gate must pass; "" when it does, else why not in one line."""
+    pinned = run_compare_command(
+        results / "pinned", env, "--bases", str(pinned_set(results / "compare.json", results / "pinned.toml"))
+    )
+    if pinned.returncode != 0:
+        return f"bump: the pinned set's compare failed: {_last_line(pinned.stderr)}"
+    ends = ("--from", str(results / "compare.json"), "--to", str(results / "pinned" / "compare.json"))
+    done = imagelab(env, "bump", "--results", str(results / "bump"), *ends)
+    return "" if done.returncode == 0 else f"bump between two sets failed: {_last_line(done.stderr)}"
 
 
 def _with_buildx(kind: str, config: Path, log: Callable[[str], None]) -> dict[str, str]:
@@ -179,6 +213,32 @@ def invariants(row: dict | None) -> list[str]:
         found.append("compressed larger than unpacked")
     if sum(layer["size"] for layer in row["layer_details"]) != row["size"]:
         found.append("layers do not add up to its size")
+    # Where BuildKit recorded provenance, every image it pulled is one the harness resolved, by that
+    # digest. (Not the converse: a stage the target does not need, like a debug stage's, is never pulled.)
+    if row.get("provenance") is not None:
+        recorded = {material["digest"] for material in row["provenance"]}
+        resolved = {base["digest"] for base in row["base_images"] if base["digest"]}
+        if not recorded <= resolved:
+            found.append("provenance records other base digests than the harness resolved")
+    return found
+
+
+def differences(here: dict, there: dict) -> list[str]:
+    """What differs between the engine in use's row and a setup's for the same image, a phrase each: the
+    package lists by name, the other fields of SAME by field."""
+    found = []
+    for field in SAME:
+        if there.get(field) == here.get(field):
+            continue
+        if field == "exposure" and here.get(field) and there.get(field):
+            mine, theirs = (
+                {(p["kind"], p["name"], p["version"]) for p in row[field]["inventory"]}
+                for row in (here, there)
+            )
+            if mine != theirs:
+                found.append(f"package lists differ (+{len(theirs - mine)} -{len(mine - theirs)})")
+                continue
+        found.append(f"{field} differs from the engine in use")
     return found
 
 

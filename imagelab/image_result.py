@@ -34,6 +34,7 @@ from imagelab.report.model import (
     LayerSize,
     OsFixFacts,
     PackageRef,
+    ProvenanceBase,
     StartupFacts,
     SupportFacts,
     VulnData,
@@ -97,6 +98,8 @@ def measure_into(
             LayerFacts(layer.diff_id, layer.size, sizes.instruction(layer.created_by)) for layer in fs.layers
         ]
         image.config = ImageConfig(**asdict(fs.config))
+        recorded = fs.provenance()
+        image.provenance = None if recorded is None else [ProvenanceBase(m.ref, m.digest) for m in recorded]
         image.composition = dict(composition.compose(fs, variant.app.language).bytes)
         if scanner is not None:
             image.vulnerabilities = vulnerabilities(

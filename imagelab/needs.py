@@ -27,7 +27,11 @@ NEEDS = re.compile(
 #: built from source may report no release number ("library-import"), but always its API version.
 ENGINE_API = {(20, 10): (1, 41), (23, 0): (1, 42), (27, 0): (1, 46)}
 #: The oldest engine imagelab builds on: what a Dockerfile that uses nothing newer says it needs.
+#: Measured, not guessed: Debian 12's 20.10 (BuildKit 0.8) with buildx 0.13 passes every matrix cell
+#: whose Dockerfiles ask for nothing newer (results/engines.md); nothing older reaches this machine.
 FLOOR = ((20, 10), "0.8")
+#: The oldest buildx plugin measured working: 0.13, Debian 13's, on 20.10 and on 26.1.
+OLDEST_BUILDX = (0, 13)
 
 
 @dataclass(frozen=True)
@@ -136,3 +140,19 @@ def within_engine(variants: list, version: str, api: str) -> tuple[list, list[st
         else:
             kept.append(variant)
     return kept, left_out
+
+
+def unsupported(version: str, api: str, buildx: str) -> str:
+    """Why imagelab refuses this engine (its Version, ApiVersion and buildx version), in one line naming
+    the version found and the one needed; "" when it is supported (or its age cannot be told)."""
+    floor = Need(*FLOOR)
+    if enough(floor, version, api) is False:
+        return (
+            f"this engine is Docker {version} (API {api}); imagelab needs {floor.describe()} or newer "
+            f"(API {'.'.join(map(str, ENGINE_API[floor.engine]))})"
+        )
+    found = re.match(r"v?(\d+)\.(\d+)", buildx)
+    if found and (int(found[1]), int(found[2])) < OLDEST_BUILDX:
+        wanted = ".".join(map(str, OLDEST_BUILDX))
+        return f"this docker CLI has buildx {buildx}; imagelab needs buildx {wanted} or newer"
+    return ""

@@ -13,12 +13,26 @@ from imagelab import apps, bases, build, engine, needs
 from imagelab.apps import Variant
 from imagelab.bases.sets import BaseSet
 from imagelab.engine import bootstrap
+from imagelab.errors import EngineError
 from imagelab.terminal import terminal
 
 
 def ensure_engine() -> bootstrap.EngineInfo:
     """Every job that needs the engine starts here, so a fresh machine needs nothing run before."""
-    return bootstrap.ensure_engine(log=terminal.step)
+    return supported(bootstrap.ensure_engine(log=terminal.step))
+
+
+def supported(found: bootstrap.EngineInfo) -> bootstrap.EngineInfo:
+    """`found`, unless it is older than imagelab runs on: then one line naming both versions, before any
+    build fails on it in a way that names neither."""
+    why = needs.unsupported(found.server, found.api, found.buildx)
+    if why:
+        raise EngineError(
+            why,
+            hint="upgrade Docker (and its buildx plugin), or, as root on Debian with no engine running, "
+            "let `nox -s engine` start a supported one",
+        )
+    return found
 
 
 def variants(

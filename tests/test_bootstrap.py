@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import apt, engine
+from imagelab import apt, cli, engine
 from imagelab.engine import bootstrap, kinds
 from imagelab.errors import EngineError
 
@@ -107,7 +107,7 @@ def test_an_engine_or_store_it_cannot_start_is_one_line(monkeypatch, forbid_inst
     with pytest.raises(EngineError) as caught:
         bootstrap.ensure_engine(log=lambda _: None, kind=kind, store=store)
     assert caught.value.cause == cause
-    assert caught.value.hint.startswith(("choose one of: forky, source, debian", "it has: classic"))
+    assert caught.value.hint.startswith(("choose one of: forky, source, trixie, debian", "it has: classic"))
 
 
 def test_a_users_engine_is_not_replaced_by_the_one_asked_for(monkeypatch, forbid_install):
@@ -144,3 +144,51 @@ def test_on_a_ready_engine_the_check_changes_nothing_and_reads_real_versions(for
     assert found.buildx != "missing"
     assert found.buildkit != "unknown", f"no BuildKit line in `docker buildx inspect`: {found}"
     assert found.store in kinds.STORES
+
+
+def answering_engine(tmp_path, monkeypatch, version: str, api: str, buildx: str) -> None:
+    """An engine that answers as `version` (API `api`) with a buildx plugin `buildx`: faked, not started."""
+    monkeypatch.setattr(engine, "answers", lambda: True)
+    monkeypatch.setattr(engine, "versions", lambda: {"Version": version, "ApiVersion": api})
+    monkeypatch.setattr(engine, "image_store", lambda: "classic")
+    monkeypatch.setattr(bootstrap, "_started", lambda: None)
+    fake_docker(
+        tmp_path,
+        monkeypatch,
+        f"""
+case "$2" in
+  version) echo "github.com/docker/buildx {buildx} abc" ;;
+  inspect) printf 'Name: default\\nBuildKit version: v0.6.4\\n' ;;
+esac""",
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "api", "buildx", "found", "needed"),
+    [
+        ("19.03.15", "1.40", "0.13.1", "Docker 19.03.15 (API 1.40)", "Docker Engine 20.10"),
+        # An engine built from source names no release: its API version tells its age.
+        ("library-import", "1.40", "0.13.1", "API 1.40", "(API 1.41)"),
+        ("20.10.24", "1.41", "0.10.5", "buildx 0.10.5", "buildx 0.13"),
+    ],
+)
+def test_an_engine_older_than_supported_is_refused_in_one_line_naming_both_versions(
+    tmp_path, monkeypatch, capsys, forbid_install, version, api, buildx, found, needed
+):
+    answering_engine(tmp_path, monkeypatch, version, api, buildx)
+    assert cli.main(["engine"]) == 1
+    err = capsys.readouterr().err
+    cause = next(line for line in err.splitlines() if line.startswith("error:"))
+    assert found in cause and needed in cause
+
+
+@pytest.mark.parametrize(
+    ("version", "api", "buildx"),
+    [("20.10.24+dfsg1", "1.41", "0.13.1+ds1"), ("2.0.0-beta.24-module", "1.56", "v0.29.1")],
+)
+def test_the_oldest_supported_engine_and_a_source_built_one_are_accepted(
+    tmp_path, monkeypatch, capsys, forbid_install, version, api, buildx
+):
+    answering_engine(tmp_path, monkeypatch, version, api, buildx)
+    assert cli.main(["engine"]) == 0
+    assert "error:" not in capsys.readouterr().err

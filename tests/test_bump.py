@@ -162,7 +162,8 @@ def engine_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     from imagelab import engine
     from imagelab.engine import bootstrap, registry
 
-    monkeypatch.setattr(bootstrap, "ensure_engine", lambda log=print: None)
+    found = bootstrap.EngineInfo(server="28.5.2", api="1.51", buildx="0.29.1", buildkit="v0.25.1")
+    monkeypatch.setattr(bootstrap, "ensure_engine", lambda log=print: found)
     monkeypatch.setattr(registry, "remote_digest", lambda ref, timeout_s=0: "sha256:" + "d" * 64)
     monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:same")
 

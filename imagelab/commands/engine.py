@@ -15,8 +15,11 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from imagelab import selection
     from imagelab.engine import bootstrap
 
-    found = bootstrap.ensure_engine(log=terminal.step, kind=args.engine, store=args.store)
+    found = selection.supported(
+        bootstrap.ensure_engine(log=terminal.step, kind=args.engine, store=args.store)
+    )
     terminal.info(found.describe())
     return 0

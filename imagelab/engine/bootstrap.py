@@ -12,6 +12,8 @@ install.
 - source: Docker Engine 29 (containerd image store by default, as on a new install), built from its Go
   module with the runc it needs (engine/source.py; about 3.5 minutes once, then kept), with forky's
   containerd and buildx.
+- trixie: Debian 13's docker.io 26.1 with containerd 1.7 and buildx 0.13, unpacked like forky's, with
+  Debian 12's runc: the engine a Debian 13 machine installs, on either store.
 - debian: Debian 12's own docker.io 20.10 (upstream end of life, BuildKit 0.8, classic store only),
   installed with apt, and Debian 13's buildx 0.13: the oldest engine the project still runs on.
 """

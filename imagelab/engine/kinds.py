@@ -1,4 +1,4 @@
-"""The engines the project can start (forky, source, debian), and their programs made ready.
+"""The engines the project can start (forky, source, trixie, debian), and their programs made ready.
 
 Each kind's programs come from somewhere else: Debian packages of another release unpacked into a
 folder of the project's own (engine/debs.py), the machine's own release installed with apt, or built
@@ -52,6 +52,13 @@ KINDS = {
         engine_suite="forky",
         from_source=True,
     ),
+    "trixie": Kind(
+        "trixie",
+        "Debian 13's docker.io (26.1), containerd 1.7 and buildx 0.13, unpacked beside Debian 12",
+        STORES,
+        buildx_suite="trixie",
+        engine_suite="trixie",
+    ),
     "debian": Kind(
         "debian",
         "Debian 12's docker.io 20.10 (BuildKit 0.8, classic store) and Debian 13's buildx 0.13",
@@ -60,8 +67,12 @@ KINDS = {
     ),
 }
 DEFAULT_KIND, DEFAULT_STORE = "forky", "classic"
-#: Unpacked from engine_suite: the engine, its containerd, `docker run --init`'s tini, and buildx.
-ENGINE_PACKAGES = ["docker.io", "containerd", "tini-static", "docker-buildx"]
+#: Unpacked from each engine_suite: the engine, its containerd, `docker run --init`'s tini, and buildx.
+#: forky splits the static tini docker-init links to into a package of its own; trixie ships it in tini.
+ENGINE_PACKAGES = {
+    "forky": ["docker.io", "containerd", "tini-static", "docker-buildx"],
+    "trixie": ["docker.io", "containerd", "tini", "docker-buildx"],
+}
 
 
 def unpacked(suite: str, packages: list[str], log) -> Path:
@@ -71,15 +82,25 @@ def unpacked(suite: str, packages: list[str], log) -> Path:
     if record.exists() and set(json.loads(record.read_text())) >= set(packages):
         return root
     log(f"fetching {', '.join(packages)} from Debian {suite}")
+    # Unpacked beside it and swapped in whole: a failed download leaves the folder there was (another
+    # engine's buildx plugin may come from it), and a half-unpacked one is never taken as complete.
+    fresh = root.with_name(f".{suite}-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    try:
+        (fresh / record.name).write_text(json.dumps(debs.unpack(suite, packages, fresh), indent=2) + "\n")
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    record.write_text(json.dumps(debs.unpack(suite, packages, root), indent=2) + "\n")
+    fresh.rename(root)
     return root
 
 
 def buildx_plugin(suite: str, log) -> Path:
     """`suite`'s docker-buildx plugin, unpacked once and kept (e.g. for a DOCKER_CONFIG of its own)."""
-    packages = ENGINE_PACKAGES if suite == KINDS[DEFAULT_KIND].engine_suite else ["docker-buildx"]
+    # A suite some kind's engine comes from is unpacked whole at once, so its folder is fetched once.
+    packages = ENGINE_PACKAGES.get(suite, ["docker-buildx"])
     return unpacked(suite, packages, log) / "usr/libexec/docker/cli-plugins/docker-buildx"
 
 
@@ -109,7 +130,7 @@ def programs(kind_name: str, log) -> Programs:
     env = dict(os.environ)
     if not kind.engine_suite:
         return Programs("/usr/sbin/dockerd", env)
-    root = unpacked(kind.engine_suite, ENGINE_PACKAGES, log)
+    root = unpacked(kind.engine_suite, ENGINE_PACKAGES[kind.engine_suite], log)
     # Its dockerd starts the containerd, shim, proxy and init it finds first on PATH: the unpacked ones.
     env["PATH"] = f"{root / 'usr/bin'}:{root / 'usr/sbin'}:{env.get('PATH', '/usr/bin:/bin')}"
     dockerd = str(root / "usr/sbin/dockerd")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Self
 
 from imagelab import engine
-from imagelab.inspect import archive_layout, image_config
+from imagelab.inspect import archive_layout, image_config, provenance
 from imagelab.inspect.dive import DiveScore, DiveWaste
 from imagelab.inspect.image_config import Config, Layer
 
@@ -103,6 +103,10 @@ class ImageFS:
         if self._unpacked is not None:
             self._unpacked.cleanup()
             self._unpacked = None
+
+    def provenance(self) -> list[provenance.Material] | None:
+        """The images its provenance attestation records by digest; None when the archive holds none."""
+        return provenance.from_archive(self._outer, self.archive)
 
     @property
     def size(self) -> int:

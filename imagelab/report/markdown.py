@@ -17,6 +17,7 @@ def render(run: Run) -> str:
         data = columns.vuln_data(images)
         lines += [data, ""] if data else []
         lines += _bases(images)
+        lines += provenance_lines(images)
         lines += breakdown.markdown(images)
         lines += sizes.markdown(images)
         lines += _failures(images)
@@ -67,6 +68,34 @@ def _bases(images: list[ImageResult]) -> list[str]:
     stamp = sorted({(i.measured_at, i.revision[:12]) for i in images if i.revision})
     when = f" Measured {stamp[-1][0]} at `{stamp[-1][1]}`." if stamp else ""
     return [f"Bases: {', '.join(named)}.{when}", ""]
+
+
+def unresolved_materials(image: ImageResult) -> list[str]:
+    """The images the build's provenance says it pulled by a digest the harness did not resolve: where
+    the two disagree. (A base the harness resolved that provenance lacks is no disagreement: a stage the
+    target does not need, such as a debug stage's, is never pulled.)"""
+    if image.provenance is None:
+        return []
+    resolved = {b.digest for b in image.base_images if b.digest}
+    return [f"{p.ref}@{units.short_digest(p.digest)}" for p in image.provenance if p.digest not in resolved]
+
+
+def provenance_lines(images: list[ImageResult]) -> list[str]:
+    """Per image, the base digests its provenance attestation records next to the ones the harness
+    resolved: BuildKit's word and ours must agree."""
+    if all(image.provenance is None for image in images):
+        return ["Provenance: no provenance on this store/engine (the classic image store keeps none).", ""]
+    lines = ["Provenance (base digests BuildKit recorded / the harness resolved):", ""]
+    for image in images:
+        if image.provenance is None:
+            lines.append(f"- **{image.variant}**: no provenance on this store/engine")
+            continue
+        recorded = ", ".join(units.short_digest(p.digest) for p in image.provenance) or "none"
+        resolved = ", ".join(units.short_digest(b.digest) for b in image.base_images if b.digest) or "none"
+        unresolved = unresolved_materials(image)
+        verdict = f"DISAGREE: pulled, not resolved: {', '.join(unresolved)}" if unresolved else "agree"
+        lines.append(f"- **{image.variant}**: {recorded} / {resolved}: {verdict}")
+    return [*lines, ""]
 
 
 def _failures(images: list[ImageResult]) -> list[str]:

@@ -107,6 +107,16 @@ class EngineSizes:
 
 
 @dataclass
+class ProvenanceBase:
+    """An image the build's provenance attestation records (inspect/provenance.py)."""
+
+    __pydantic_config__ = STRICT
+
+    ref: str  # as the attestation names it, without the digest
+    digest: str
+
+
+@dataclass
 class ClosureFacts:
     """What the runtime closure counted (inspect/closure.py): the smallest image that runs the app."""
 
@@ -307,6 +317,9 @@ class ImageResult:
     base_layers: int | None = None
     config: ImageConfig | None = None
     base_images: list[BaseImage] = field(default_factory=list)
+    #: The images the build's provenance attestation records by digest, BuildKit's word on the bases
+    #: beside the harness's; None when the image carries none (the classic store keeps none): not "none".
+    provenance: list[ProvenanceBase] | None = None
     share_of_naive: float | None = None
     closure_size: int | None = None
     closure_ratio: float | None = None
