@@ -52,11 +52,11 @@ def test_the_set_file_points_every_role_at_the_release_stand_ins(monkeypatch: py
 def test_the_pockets_are_in_the_key_and_a_set_without_them_keeps_its_key() -> None:
     sets = recipes.load()
     role = sets.roles["debian-slim"]
-    with_pockets = local._key(role, sets, b"", None)
+    with_pockets = local._key(role, sets, b"", local.Takes())
     without = replace(sets, debian=replace(sets.debian, pockets=()))
     moved = replace(without, debian=replace(without.debian, security_mirror="http://elsewhere.invalid/x"))
-    assert with_pockets != local._key(role, without, b"", None)
-    assert local._key(role, without, b"", None) == local._key(role, moved, b"", None)
+    assert with_pockets != local._key(role, without, b"", local.Takes())
+    assert local._key(role, without, b"", local.Takes()) == local._key(role, moved, b"", local.Takes())
 
 
 def test_an_unknown_pocket_is_one_line(tmp_path: Path) -> None:

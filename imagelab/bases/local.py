@@ -20,6 +20,7 @@ from pathlib import Path
 
 from imagelab import ROOT, engine
 from imagelab.bases import distroless, rootfs, schedule
+from imagelab.bases.golang import GoRelease, go_release
 from imagelab.bases.node import NodeRelease, node_release
 from imagelab.bases.recipes import BASES_DIR, LocalSet, Role, load
 from imagelab.engine import registry
@@ -75,15 +76,20 @@ def build_local(
     extra_ca = read_extra_ca(ca_file)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     registry.ensure_registry(log=log)
-    # The Node.js download runs beside the first roles: only the node roles wait for it.
-    with _one_builder_at_a_time(log), ThreadPoolExecutor(1, thread_name_prefix="node") as fetch:
+    # The Node.js and Go downloads run beside the first roles: only the roles that take them wait.
+    with _one_builder_at_a_time(log), ThreadPoolExecutor(2, thread_name_prefix="fetch") as fetch:
         wants_node = any(sets.roles[name].node for name in order)
         node = fetch.submit(node_release, sets.debian, log) if wants_node else None
+        wants_go = any(sets.roles[name].go for name in order)
+        go = fetch.submit(go_release, sets.debian.go, log) if wants_go else None
 
         def make(name: str, parent: StandIn | None) -> StandIn:
             role = sets.roles[name]
-            release = node.result() if node is not None and role.node else None
-            return _publish(_build_or_reuse(role, sets, extra_ca, release, rebuild, log, parent))
+            takes = Takes(
+                node.result() if node is not None and role.node else None,
+                go.result() if go is not None and role.go else None,
+            )
+            return _publish(_build_or_reuse(role, sets, extra_ca, takes, rebuild, log, parent))
 
         # On a terminal: roles done of total, the ones building now, elapsed time.
         with terminal.progress("local base set", order) as shown:
@@ -97,6 +103,14 @@ def build_local(
                 finished=shown.finish,
             )
     return [done[name] for name in order]
+
+
+@dataclass(frozen=True)
+class Takes:
+    """The downloads a stand-in is made with besides Debian's packages: the official Node.js, Go."""
+
+    node: NodeRelease | None = None
+    go: GoRelease | None = None
 
 
 def image_ref(role: Role) -> str:
@@ -146,14 +160,14 @@ def _build_or_reuse(
     role: Role,
     sets: LocalSet,
     extra_ca: bytes,
-    node: NodeRelease | None,
+    takes: Takes,
     rebuild: bool,
     log: Callable[[str], None],
     parent: StandIn | None,
 ) -> StandIn:
     started = time.monotonic()
     ref = image_ref(role)
-    key = _key(role, sets, extra_ca, node, parent)
+    key = _key(role, sets, extra_ca, takes, parent)
     labels = engine.image_labels(ref)
     if not rebuild and (labels or {}).get(KEY_LABEL) != key and _in_registry(ref, key):
         # Built from the same inputs by another engine (or this one before its image store changed):
@@ -167,7 +181,7 @@ def _build_or_reuse(
     else:
         log(f"building {ref} (stands in for {role.official})")
         replaced = engine.image_id(ref)
-        versions = _build(role, sets, key, extra_ca, node, rebuild, parent)
+        versions = _build(role, sets, key, extra_ca, takes, rebuild, parent)
         cached = False
         if replaced and replaced != engine.image_id(ref):
             engine.remove_image_if_unused(replaced)  # the old version, unless images built on it remain
@@ -229,15 +243,14 @@ def _build_order(sets: LocalSet, wanted: list[str]) -> list[str]:
     return order
 
 
-def _key(
-    role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent: StandIn | None = None
-) -> str:
+def _key(role: Role, sets: LocalSet, extra_ca: bytes, takes: Takes, parent: StandIn | None = None) -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     inputs = {
-        "role": role.__dict__,
+        # A field at its default is left out, so that a new field keeps the other roles' keys (and images).
+        "role": {name: value for name, value in role.__dict__.items() if name != "go" or value},
         # What rootfs.py and distroless.py write, by version: a refactor keeps the images, a change to
         # what they write (bump the number) rebuilds them. Hashing its source made every checkout at another
         # revision rebuild the whole set.
@@ -246,13 +259,17 @@ def _key(
         "mirror": sets.debian.mirror,
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
-        "node": [node.version, node.npm_version] if role.node and node else None,
+        "node": [takes.node.version, takes.node.npm_version] if role.node and takes.node else None,
         # The parent's content, not its id: an image's id differs between the classic and the containerd
         # image store, its layers and run settings do not.
         "parent": engine.content_key(parent.image_id) if parent else None,
     }
     if sets.debian.pockets:  # only then: a set of the release alone keeps the key (and images) it had
         inputs["sources"] = sets.debian.sources()
+    if role.go and takes.go:  # only then: the other roles keep the keys (and images) they had
+        inputs["go"] = takes.go.version
+    if role.recipe == "rootfs" and sets.debian.usr_is_merged:  # likewise
+        inputs["usr_is_merged"] = True
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
@@ -261,10 +278,11 @@ def _build(
     sets: LocalSet,
     key: str,
     extra_ca: bytes,
-    node: NodeRelease | None,
+    takes: Takes,
     rebuild: bool,
     parent: StandIn | None,
 ) -> dict[str, str]:
+    node = takes.node
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
     # Unique: two checkouts building the same role at once must not untag each other's half-built image.
@@ -274,7 +292,12 @@ def _build(
     try:
         if role.recipe == "rootfs":
             made = rootfs.minbase(
-                suite, sets.debian.sources(), role.packages, extra_ca, context / "rootfs.tar"
+                suite,
+                sets.debian.sources(),
+                role.packages,
+                extra_ca,
+                context / "rootfs.tar",
+                usr_is_merged=sets.debian.usr_is_merged,
             )
             archive_date = made.archive_date
         elif role.recipe == "distroless":
@@ -300,6 +323,9 @@ def _build(
             shutil.copytree(node.npm_dir, context / "npm", symlinks=True)
             shutil.copy2(BASES_DIR / "docker-entrypoint.sh", context)
             build_args["NODE_VERSION"] = node.version
+        if role.go and takes.go:
+            shutil.copytree(takes.go.goroot, context / "go", symlinks=True)
+            build_args["GOLANG_VERSION"] = takes.go.version
         try:
             engine.build_image(
                 context,
@@ -311,7 +337,7 @@ def _build(
             )
         except BuildError as exc:
             raise rootfs.package_failure("\n".join(exc.log), suite, f"building {image_ref(role)}") from exc
-        versions = _versions(role, sets, scratch_tag, node)
+        versions = _versions(role, sets, scratch_tag, takes)
         parent_labels = engine.image_labels(parent.image_id) if parent else {}
         archive_date = archive_date or (parent_labels or {}).get(f"{LABEL}.debian.archive-date", "")
         engine.build_image(
@@ -330,7 +356,6 @@ def _build(
 #: The package versions worth a label: the ones a user of the role cares about ({python}: the set's).
 VERSION_PACKAGES = (
     "python{python}",
-    "golang-1.24-go",
     "libc6",
     "libssl3t64",
     "libssl3",
@@ -339,7 +364,7 @@ VERSION_PACKAGES = (
 )
 
 
-def _versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) -> dict[str, str]:
+def _versions(role: Role, sets: LocalSet, image: str, takes: Takes) -> dict[str, str]:
     """Versions of the packages that matter, read from the image's dpkg records (works without a shell)."""
     installed = dpkg.installed(
         engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D)
@@ -347,10 +372,12 @@ def _versions(role: Role, sets: LocalSet, image: str, node: NodeRelease | None) 
     wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
     versions = {name: installed[name] for name in wanted if name in installed}
     versions["packages"] = str(len(installed))
-    if role.node and node:
-        versions["node"] = node.version
+    if role.node and takes.node:
+        versions["node"] = takes.node.version
         if role.recipe == "dockerfile":
-            versions["npm"] = node.npm_version
+            versions["npm"] = takes.node.npm_version
+    if role.go and takes.go:
+        versions["go"] = takes.go.version
     return versions
 
 

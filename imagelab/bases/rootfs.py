@@ -47,6 +47,9 @@ SLIM_DPKG_OPTIONS = [
 _APT_CLEAN = (
     "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"
 )
+#: mmdebstrap's hooks that make /usr merged by symlinks and install usr-is-merged, as debuerreotype (which
+#: makes the official debian images) does; part of the mmdebstrap package.
+MERGED_USR_HOOKS = "/usr/share/mmdebstrap/hooks/merged-usr"
 SLIM_APT_OPTIONS = [
     f'DPkg::Post-Invoke {{ "{_APT_CLEAN}"; }}',
     f'APT::Update::Post-Invoke {{ "{_APT_CLEAN}"; }}',
@@ -79,10 +82,19 @@ def require_mmdebstrap() -> str:
     return shutil.which("mmdebstrap") or "mmdebstrap"
 
 
-def minbase(suite: str, mirrors: list[str], packages: Iterable[str], extra_ca: bytes, out: Path) -> Rootfs:
+def minbase(
+    suite: str,
+    mirrors: list[str],
+    packages: Iterable[str],
+    extra_ca: bytes,
+    out: Path,
+    usr_is_merged: bool = False,
+) -> Rootfs:
     """Debian's minbase variant plus `packages`, trusting `extra_ca`, as a tar at `out`. `mirrors`: a
     mirror URL, or `deb` lines (the release and its pockets), which stay in the image's apt sources as
-    the official images keep theirs."""
+    the official images keep theirs. `usr_is_merged`: merge /usr before the packages go in, with
+    mmdebstrap's own hook, so that nothing installs usrmerge (and perl with it) to do it."""
+    hooks = [f"--hook-dir={MERGED_USR_HOOKS}"] if usr_is_merged else []
     with tempfile.TemporaryDirectory(prefix="imagelab-rootfs-") as scratch:
         root = Path(scratch) / "root"
         mmdebstrap(
@@ -92,7 +104,8 @@ def minbase(suite: str, mirrors: list[str], packages: Iterable[str], extra_ca: b
             list(packages),
             root,
             [f"--dpkgopt={option}" for option in SLIM_DPKG_OPTIONS]
-            + [f"--aptopt={option}" for option in SLIM_APT_OPTIONS],
+            + [f"--aptopt={option}" for option in SLIM_APT_OPTIONS]
+            + hooks,
         )
         made_from = archive_date(root)
         shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
