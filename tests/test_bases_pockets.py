@@ -52,11 +52,13 @@ def test_the_set_file_points_every_role_at_the_release_stand_ins(monkeypatch: py
 def test_the_pockets_are_in_the_key_and_a_set_without_them_keeps_its_key() -> None:
     sets = recipes.load()
     role = sets.roles["debian-slim"]
-    with_pockets = provenance.key(role, sets, b"", None)
+    with_pockets = provenance.key(role, sets, b"", provenance.Takes())
     without = replace(sets, debian=replace(sets.debian, pockets=()))
     moved = replace(without, debian=replace(without.debian, security_mirror="http://elsewhere.invalid/x"))
-    assert with_pockets != provenance.key(role, without, b"", None)
-    assert provenance.key(role, without, b"", None) == provenance.key(role, moved, b"", None)
+    assert with_pockets != provenance.key(role, without, b"", provenance.Takes())
+    assert provenance.key(role, without, b"", provenance.Takes()) == provenance.key(
+        role, moved, b"", provenance.Takes()
+    )
 
 
 def test_an_unknown_pocket_is_one_line(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_the_references_people_write_for_an_image_name_its_role(written):
     assert bases.open_set("debian").role_for(written) == "python-slim"
 
 
-@pytest.mark.parametrize("written", ["node:24", "python:3-slim", "python:3.14-slim", "golang:1.27", "redis"])
+@pytest.mark.parametrize("written", ["node:24", "python:3-slim", "python:3.14-slim", "golang:1.28", "redis"])
 def test_another_image_or_a_moving_tag_names_no_role(written):
     assert bases.open_set("debian").role_for(written) is None
 
@@ -170,10 +170,10 @@ def test_a_reference_no_role_stands_for_is_refused_in_one_line(tmp_path):
 
 
 def test_an_arg_default_the_set_cannot_map_is_refused_with_what_it_expands_to(tmp_path):
-    path = write(tmp_path / "arg.Dockerfile", "ARG BASE=golang:1.27\nFROM ${BASE} AS build\n")
+    path = write(tmp_path / "arg.Dockerfile", "ARG BASE=golang:1.28\nFROM ${BASE} AS build\n")
     with pytest.raises(ConfigError) as caught:
         resolved("debian").contexts(path)
-    assert caught.value.cause.endswith(":2: base set 'debian' has no image for FROM ${BASE} (golang:1.27)")
+    assert caught.value.cause.endswith(":2: base set 'debian' has no image for FROM ${BASE} (golang:1.28)")
 
 
 def test_the_build_command_refuses_it_before_asking_for_an_engine(tmp_path, monkeypatch, capsys):

@@ -11,7 +11,7 @@
 #   debug data that minimal strips and this binary keeps (the binary's layer in each, in
 #   results/compare.md).
 # Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
-ARG GOLANG_IMAGE=golang:1.24-trixie
+ARG GOLANG_IMAGE=golang:1.27-trixie
 ARG STATIC_IMAGE=gcr.io/distroless/static-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
 

@@ -7,7 +7,7 @@
 #   gives panics with function names but no debugger symbols.
 # Look at: size against distroless; its distance to the closure (it is the closure).
 # Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
-ARG GOLANG_IMAGE=golang:1.24-trixie
+ARG GOLANG_IMAGE=golang:1.27-trixie
 
 FROM ${GOLANG_IMAGE} AS build
 WORKDIR /src

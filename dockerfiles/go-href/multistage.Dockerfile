@@ -17,7 +17,7 @@
 #   Alpine (docs/lessons.md, "Go, cgo and musl"). Both default images are Debian 13, so this holds.
 # Look at: size against naive; the distroless and minimal variants show what the Debian rest costs.
 # Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
-ARG GOLANG_IMAGE=golang:1.24-trixie
+ARG GOLANG_IMAGE=golang:1.27-trixie
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
 
 FROM ${GOLANG_IMAGE} AS build

@@ -1,9 +1,9 @@
-# distroless: install the production dependencies on node:22, then copy them and src/ into
-# gcr.io/distroless/nodejs22-debian13:nonroot: node, glibc, libstdc++, CA certificates and tzdata,
+# distroless: install the production dependencies on node:26, then copy them and src/ into
+# gcr.io/distroless/nodejs26-debian13:nonroot: node, glibc, libstdc++, CA certificates and tzdata,
 # and nothing else: no shell, no npm, no apt. The package database stays, in a form of its own:
 # one file per package in /var/lib/dpkg/status.d/ (no dpkg to read it), which is what image scanners
 # read to list the OS packages (the report's pkgs column counts them).
-# Saves: npm, apt, bash and coreutils (the tools an intruder would use), against node:22-slim
+# Saves: npm, apt, bash and coreutils (the tools an intruder would use), against node:26-slim
 #   (multistage against distroless in results/compare.md). The image's user is nonroot (UID 65532).
 # Costs: no `docker exec ... sh` to look around. What is there: node's REPL, through
 #   `docker run -it --rm --entrypoint /nodejs/bin/node IMAGE` (--entrypoint also drops the image's
@@ -17,8 +17,8 @@
 # Look at: size against multistage; the structure test (no /bin/sh, user 65532); its health in
 #   `docker ps` (the HEALTHCHECK below).
 # Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
-ARG NODE_IMAGE=node:22-trixie
-ARG NODE_DISTROLESS_IMAGE=gcr.io/distroless/nodejs22-debian13:nonroot
+ARG NODE_IMAGE=node:26-trixie
+ARG NODE_DISTROLESS_IMAGE=gcr.io/distroless/nodejs26-debian13:nonroot
 ARG DEBIAN_SLIM_IMAGE=debian:trixie-slim
 
 FROM ${NODE_IMAGE} AS production-deps

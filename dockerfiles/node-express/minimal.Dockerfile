@@ -13,7 +13,7 @@
 #   own Mozilla roots work; NODE_EXTRA_CA_CERTS and --use-openssl-ca have nothing to read).
 # Look at: its distance to the runtime closure (it is the closure), and size against distroless.
 # Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
-ARG NODE_IMAGE=node:22-trixie
+ARG NODE_IMAGE=node:26-trixie
 
 FROM ${NODE_IMAGE} AS production-deps
 WORKDIR /app

@@ -1,5 +1,5 @@
-# multistage: install and test on the full node:22 image (compilers for native addons, the dev
-# dependencies), then start again from node:22-slim and copy in only what runs: the production
+# multistage: install and test on the full node:26 image (compilers for native addons, the dev
+# dependencies), then start again from node:26-slim and copy in only what runs: the production
 # node_modules and src/.
 # Saves: the toolchain and the dev dependencies never reach the runtime image, even though the
 #   build needed them. The `test` stage runs the app's own tests (npm test with supertest) on the
@@ -8,8 +8,8 @@
 #   compile step and no native addon, this lands near slim: the win grows with what the build needs.
 # Look at: size against slim (about the same here) and naive; the test stage's log.
 # Needs: Docker Engine 23.0 (BuildKit 0.10), for COPY --link (RUN --mount: 20.10).
-ARG NODE_IMAGE=node:22-trixie
-ARG NODE_SLIM_IMAGE=node:22-trixie-slim
+ARG NODE_IMAGE=node:26-trixie
+ARG NODE_SLIM_IMAGE=node:26-trixie-slim
 
 # Everything: dev dependencies and tests, for the test stage (and for a compile or bundle step,
 # if the app had one).

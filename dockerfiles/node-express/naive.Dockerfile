@@ -1,4 +1,4 @@
-# naive: what most people write first. One stage on the full node:22 image (Debian with compilers,
+# naive: what most people write first. One stage on the full node:26 image (Debian with compilers,
 # headers, git, python3), the whole folder copied in, `npm install` with the development
 # dependencies, and root as the user.
 # Saves: nothing, but it works, and it is the yardstick the other variants are measured against.
@@ -15,7 +15,7 @@
 #   `exec node ...`, makes node the process that gets the signal.
 # Look at: the size (every other variant is a share of it) and the rebuild time after a source edit.
 # Needs: Docker Engine 20.10 (BuildKit 0.8): nothing here needs a newer one.
-ARG NODE_IMAGE=node:22-trixie
+ARG NODE_IMAGE=node:26-trixie
 FROM ${NODE_IMAGE}
 
 WORKDIR /app

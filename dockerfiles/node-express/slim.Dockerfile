@@ -1,4 +1,4 @@
-# slim: one stage on node:22-slim (Debian without compilers and headers), and three habits: copy the
+# slim: one stage on node:26-slim (Debian without compilers and headers), and three habits: copy the
 # dependency files before the source, install production dependencies only, keep no caches; then
 # drop root.
 # Saves: most of the base image; supertest and the tests; npm's cache. A source-only change reuses
@@ -7,7 +7,7 @@
 #   apt and a shell still ship and still run.
 # Look at: size against naive, the rebuild time after a source edit (the npm ci step CACHED).
 # Needs: Docker Engine 20.10 (BuildKit 0.8), for RUN --mount.
-ARG NODE_SLIM_IMAGE=node:22-trixie-slim
+ARG NODE_SLIM_IMAGE=node:26-trixie-slim
 FROM ${NODE_SLIM_IMAGE}
 
 ENV NODE_ENV=production
@@ -23,7 +23,7 @@ RUN --mount=type=cache,target=/root/.npm --mount=type=tmpfs,target=/tmp \
 
 COPY src/ src/
 
-# node:22 images have a `node` user, UID 1000; numeric, so a runtime (e.g. Kubernetes'
+# node:26 images have a `node` user, UID 1000; numeric, so a runtime (e.g. Kubernetes'
 # runAsNonRoot) can check it is not root. The files stay root's: the app cannot rewrite itself.
 USER 1000:1000
 EXPOSE 3000

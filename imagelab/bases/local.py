@@ -17,7 +17,9 @@ from pathlib import Path
 
 from imagelab import ROOT, engine
 from imagelab.bases import distroless, inputs, provenance, rootfs, schedule
-from imagelab.bases.node import NodeRelease, node_release
+from imagelab.bases.golang import go_release
+from imagelab.bases.node import node_release
+from imagelab.bases.provenance import Takes
 from imagelab.bases.recipes import BASES_DIR, LocalSet, Role, load
 from imagelab.engine import registry
 from imagelab.errors import BuildError, ConfigError
@@ -68,15 +70,20 @@ def build_local(
     extra_ca = read_extra_ca(ca_file)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     registry.ensure_registry(log=log)
-    # The Node.js download runs beside the first roles: only the node roles wait for it.
-    with _one_builder_at_a_time(log), ThreadPoolExecutor(1, thread_name_prefix="node") as fetch:
+    # The Node.js and Go downloads run beside the first roles: only the roles that take them wait.
+    with _one_builder_at_a_time(log), ThreadPoolExecutor(2, thread_name_prefix="fetch") as fetch:
         wants_node = any(sets.roles[name].node for name in order)
         node = fetch.submit(node_release, sets.debian, log) if wants_node else None
+        wants_go = any(sets.roles[name].go for name in order)
+        go = fetch.submit(go_release, sets.debian.go, log) if wants_go else None
 
         def make(name: str, parent: StandIn | None) -> StandIn:
             role = sets.roles[name]
-            release = node.result() if node is not None and role.node else None
-            return _publish(_build_or_reuse(role, sets, extra_ca, release, rebuild, log, parent))
+            takes = Takes(
+                node.result() if node is not None and role.node else None,
+                go.result() if go is not None and role.go else None,
+            )
+            return _publish(_build_or_reuse(role, sets, extra_ca, takes, rebuild, log, parent))
 
         # On a terminal: roles done of total, the ones building now, elapsed time.
         with terminal.progress("local base set", order) as shown:
@@ -139,14 +146,14 @@ def _build_or_reuse(
     role: Role,
     sets: LocalSet,
     extra_ca: bytes,
-    node: NodeRelease | None,
+    takes: Takes,
     rebuild: bool,
     log: Callable[[str], None],
     parent: StandIn | None,
 ) -> StandIn:
     started = time.monotonic()
     ref = image_ref(role)
-    key = provenance.key(role, sets, extra_ca, node, parent.image_id if parent else "")
+    key = provenance.key(role, sets, extra_ca, takes, parent.image_id if parent else "")
     labels = engine.image_labels(ref)
     if not rebuild and (labels or {}).get(provenance.KEY_LABEL) != key and _in_registry(ref, key):
         # Built from the same inputs by another engine (or this one before its image store changed):
@@ -162,7 +169,7 @@ def _build_or_reuse(
     else:
         log(f"building {ref} (stands in for {role.official})")
         replaced = engine.image_id(ref)
-        versions = _build(role, sets, key, extra_ca, node, rebuild, parent)
+        versions = _build(role, sets, key, extra_ca, takes, rebuild, parent)
         cached = False
         if replaced and replaced != engine.image_id(ref):
             engine.remove_image_if_unused(replaced)  # the old version, unless images built on it remain
@@ -229,10 +236,11 @@ def _build(
     sets: LocalSet,
     key: str,
     extra_ca: bytes,
-    node: NodeRelease | None,
+    takes: Takes,
     rebuild: bool,
     parent: StandIn | None,
 ) -> dict[str, str]:
+    node = takes.node
     suite = sets.debian.suite
     context = Path(tempfile.mkdtemp(prefix=f"context-{role.name}-", dir=WORK_DIR))
     # Unique: two checkouts building the same role at once must not untag each other's half-built image.
@@ -245,7 +253,13 @@ def _build(
     try:
         if role.recipe == "rootfs":
             made = rootfs.minbase(
-                suite, sets.debian.sources(), role.packages, extra_ca, context / "rootfs.tar", epoch
+                suite,
+                sets.debian.sources(),
+                role.packages,
+                extra_ca,
+                context / "rootfs.tar",
+                epoch,
+                usr_is_merged=sets.debian.usr_is_merged,
             )
             archive_date, archive = made.archive_date, made.archive
         elif role.recipe == "distroless":
@@ -275,6 +289,9 @@ def _build(
         if epoch is not None:
             # BuildKit dates the image config and its history with it instead of now.
             build_args["SOURCE_DATE_EPOCH"] = str(epoch)
+        if role.go and takes.go:
+            shutil.copytree(takes.go.goroot, context / "go", symlinks=True)
+            build_args["GOLANG_VERSION"] = takes.go.version
         try:
             engine.build_image(
                 context,
@@ -287,12 +304,12 @@ def _build(
         except BuildError as exc:
             raise rootfs.package_failure("\n".join(exc.log), suite, f"building {image_ref(role)}") from exc
         installed = provenance.installed(scratch_tag)
-        versions = provenance.versions(role, sets, installed, node)
+        versions = provenance.versions(role, sets, installed, takes)
         parent_labels = (engine.image_labels(parent.image_id) if parent else None) or {}
         archive_date = archive_date or parent_labels.get(provenance.ARCHIVE_DATE_LABEL, "")
         made_from = {
             inputs.PACKAGES: inputs.packages_digest(installed),
-            inputs.RECIPE: provenance.recipe_digest(role, sets, extra_ca, node, parent_labels),
+            inputs.RECIPE: provenance.recipe_digest(role, sets, extra_ca, takes, parent_labels),
             # A "dockerfile" recipe's apt-get reads the archive as it is at build time: the packages
             # digest says what it got; the parent's state is where its root file system came from.
             inputs.ARCHIVE: archive or inputs.of_labels(parent_labels).get(inputs.ARCHIVE, ""),

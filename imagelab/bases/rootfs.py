@@ -49,6 +49,9 @@ SLIM_DPKG_OPTIONS = [
 _APT_CLEAN = (
     "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"
 )
+#: mmdebstrap's hooks that make /usr merged by symlinks and install usr-is-merged, as debuerreotype (which
+#: makes the official debian images) does; part of the mmdebstrap package.
+MERGED_USR_HOOKS = "/usr/share/mmdebstrap/hooks/merged-usr"
 SLIM_APT_OPTIONS = [
     f'DPkg::Post-Invoke {{ "{_APT_CLEAN}"; }}',
     f'APT::Update::Post-Invoke {{ "{_APT_CLEAN}"; }}',
@@ -89,11 +92,15 @@ def minbase(
     extra_ca: bytes,
     out: Path,
     epoch: int | None = None,
+    usr_is_merged: bool = False,
 ) -> Rootfs:
     """Debian's minbase variant plus `packages`, trusting `extra_ca`, as a tar at `out`. `mirrors`: a
     mirror URL, or `deb` lines (the release and its pockets), which stay in the image's apt sources as
     the official images keep theirs. `epoch` (SOURCE_DATE_EPOCH, see `archive_epoch`): the time every
-    file is clamped to, so that the same packages make the same tar."""
+    file is clamped to, so that the same packages make the same tar. `usr_is_merged`: merge /usr before
+    the packages go in, with mmdebstrap's own hook, so that nothing installs usrmerge (and perl with it)
+    to do it."""
+    hooks = [f"--hook-dir={MERGED_USR_HOOKS}"] if usr_is_merged else []
     with tempfile.TemporaryDirectory(prefix="imagelab-rootfs-") as scratch:
         root = Path(scratch) / "root"
         mmdebstrap(
@@ -103,7 +110,8 @@ def minbase(
             list(packages),
             root,
             [f"--dpkgopt={option}" for option in SLIM_DPKG_OPTIONS]
-            + [f"--aptopt={option}" for option in SLIM_APT_OPTIONS],
+            + [f"--aptopt={option}" for option in SLIM_APT_OPTIONS]
+            + hooks,
             epoch,
         )
         made_from = archive_date(root)

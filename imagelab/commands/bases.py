@@ -114,7 +114,8 @@ def _print_table(resolved: Resolved) -> None:
 
 def _headline(stand_in: StandIn) -> str:
     """The version a user of the role asks about first."""
-    for prefix in ("node", "golang-", "python3."):  # buildpack-deps has python3 too, for mercurial
+    # buildpack-deps and golang have python3 too, for mercurial: Node.js and Go come first.
+    for prefix in ("node", "go", "python3."):
         for key, value in stand_in.versions.items():
             if key == prefix or (prefix.endswith(("-", ".")) and key.startswith(prefix)):
                 return f"{key} {value}"
