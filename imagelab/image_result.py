@@ -94,6 +94,7 @@ def measure_into(
         found = exposure.assess(fs)
         image.base_layers, in_base = origin.split(fs, [base.ref for base in facts.base_images])
         image.wasted_bytes, image.wasted_files = fs.wasted_bytes, fs.wasted_files
+        image.dive_wasted_bytes, image.dive_efficiency = fs.dive.wasted_bytes, fs.dive.efficiency
         image.layer_details = [
             LayerFacts(layer.diff_id, layer.size, sizes.instruction(layer.created_by)) for layer in fs.layers
         ]

@@ -47,6 +47,8 @@ def test_compare_writes_the_table_markdown_json_and_chart(first_run):
         assert row["built"] and row["smoke"] == "pass" and row["structure"] == "pass", row
         assert 0 < row["compressed_size"] < row["size"]
         assert 0 < row["closure_size"] <= row["size"], "an image holds its runtime closure"
+        # dive counts the visible copy of a path written twice too: never less than what is hidden.
+        assert row["dive_wasted_bytes"] >= row["wasted_bytes"] and 0 < row["dive_efficiency"] <= 1, row
     # FROM scratch, then COPY the CA bundle and the static binary: two layers, and nothing but the closure.
     assert rows["minimal"]["layers"] == 2
     assert rows["minimal"]["closure_size"] == rows["minimal"]["size"]

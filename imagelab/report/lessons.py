@@ -36,6 +36,11 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} s"
 
 
+def _efficiency(value: float | None) -> str:
+    """dive's image efficiency as dive prints it: a percentage."""
+    return "-" if value is None else f"{value * 100:.2f} %"
+
+
 def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
@@ -121,6 +126,8 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "vs-closure": (_field("closure_ratio"), ratio),
     "closure": (_field("closure_size"), human_size),
     "wasted": (_field("wasted_bytes"), human_size),
+    "dive-wasted": (_field("dive_wasted_bytes"), human_size),
+    "dive-efficiency": (_field("dive_efficiency"), _efficiency),
     "build": (_field("build_seconds"), _seconds),
     "rebuild": (_field("rebuild_seconds"), _seconds),
     "first-answer": (_field("first_answer_seconds"), _seconds),

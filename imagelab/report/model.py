@@ -326,6 +326,10 @@ class ImageResult:
     closure: ClosureFacts | None = None
     wasted_bytes: int | None = None
     wasted_files: int | None = None
+    #: dive's own "potential wasted space" and "image efficiency" (inspect/dive.py), for whoever holds the
+    #: report beside `dive IMAGE`: dive counts every copy of a path seen in two layers, the surviving one too.
+    dive_wasted_bytes: int | None = None
+    dive_efficiency: float | None = None
     # Where the bytes go: kind -> bytes, every kind of inspect/composition.KINDS; adds up to `size`.
     composition: dict[str, int] = field(default_factory=dict)
     build_seconds: float | None = None
