@@ -53,7 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("refs", nargs="*", help="repositories in the project's registry, host:port left out")
     parser.add_argument("--store", default="containerd", help="the second engine's image store")
-    parser.add_argument("--kind", default="forky", help="the second engine's kind (engine/bootstrap.py)")
+    parser.add_argument("--kind", default="forky", help="the second engine's kind (engine/kinds.py)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     refs = [f"{registry.address()}/{ref}" for ref in (args.refs or DEFAULT_REFS)]

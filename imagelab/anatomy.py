@@ -22,7 +22,7 @@ def show(variant: Variant) -> None:
         raise ImagelabError(
             f"no image {variant.tag} in the engine",
             hint=f"build it first: nox -s build -- --app {variant.app.name} --variant {variant.name}"
-            f" --bases {variant.base_set}",
+            f" --bases {variant.base_set.name}",
         )
     dockerfile = variant.app.dockerfile(variant.name)
     terminal.step(f"reading {variant.tag}")

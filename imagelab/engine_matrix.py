@@ -1,6 +1,6 @@
 """The engines and image stores imagelab supports, each tried for real: `nox -s engines`.
 
-Each setup (an engine kind and an image store, engine/bootstrap.py's KINDS) starts beside the engine
+Each setup (an engine kind and an image store, engine/kinds.py's KINDS) starts beside the engine
 in use as a second engine, with a data root, socket and bridge of its own, and a compare of a few images
 runs on it with DOCKER_HOST pointing there: a bake, the bases pulled by digest from the project's
 registry, measuring with the closure, smoke and structure tests, and the gate against the same images'

@@ -68,3 +68,11 @@ def test_no_flag_leaves_the_environment_as_the_user_set_it(monkeypatch):
     monkeypatch.setattr(bootstrap, "ensure_engine", ensure_engine)
     cli.main(["explain", "--app", "go-href", "--variant", "minimal"])
     assert seen == {"engine": "debian"}
+
+
+def test_the_engine_matrix_takes_engine_and_store_pairs_not_one_engine(capsys):
+    # Its --engine names a setup (KIND/STORE), never the engine this process runs on.
+    assert cli.main(["engines", "--engine", "forky/overlay9"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown engine and store forky/overlay9" in err and "debian/classic" in err
+    assert bootstrap.ENGINE_ENV not in os.environ

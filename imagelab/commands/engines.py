@@ -13,8 +13,14 @@ HELP = "run a compare on each engine and image store beside the one in use; writ
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
+    # dest "setups": each is an engine and a store, not the one engine --engine chooses on other commands.
     command.add_argument(
-        "--engine", action="append", default=[], metavar="KIND/STORE", help="e.g. debian/classic (repeatable)"
+        "--engine",
+        dest="setups",
+        action="append",
+        default=[],
+        metavar="KIND/STORE",
+        help="only this engine and store, e.g. debian/classic (repeatable)",
     )
     command.add_argument("--out", type=Path, default=ROOT / "results" / "engines.md", metavar="FILE")
 
@@ -24,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from imagelab.engine import registry
 
     every = engine_matrix.every_setup()
-    unknown = sorted(set(args.engine) - {c.name for c in every})
+    unknown = sorted(set(args.setups) - {c.name for c in every})
     if unknown:
         raise ConfigError(
             f"unknown engine and store {', '.join(unknown)}",
@@ -32,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         )
     selection.ensure_engine()
     registry.ensure_registry(log=terminal.step)
-    setups = [c for c in every if not args.engine or c.name in args.engine]
+    setups = [c for c in every if not args.setups or c.name in args.setups]
     outcomes = engine_matrix.run(setups, args.out, log=terminal.step)
     terminal.info(args.out.read_text())
     return 0 if all(o.ok for o in outcomes) else 1

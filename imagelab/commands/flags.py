@@ -53,7 +53,8 @@ def add_engine(command: argparse.ArgumentParser) -> None:
         "--engine",
         metavar="KIND",
         help="the engine to run on, started by imagelab where it may: forky (default: Debian's docker.io "
-        "28.5), source (Docker 29 built from its Go module), debian (Debian 12's 20.10); also $IMAGELAB_ENGINE",
+        "28.5), source (Docker 29 built from its Go module), trixie (Debian 13's 26.1), debian (Debian 12's 20.10); "
+        "also $IMAGELAB_ENGINE",
     )
     command.add_argument(
         "--store", metavar="STORE", help="its image store: classic or containerd; also $IMAGELAB_STORE"

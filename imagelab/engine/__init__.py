@@ -4,7 +4,7 @@
 - containers.py containers: started with the run label, read, stopped, always removed
 - bake.py       `docker buildx bake`, read step by step
 - bootstrap.py  making sure an engine answers; starting one of the kinds on Debian, or saying what to install
-- kinds.py      the engines the project can start (forky, source, debian) and their programs made ready
+- kinds.py      the engines the project can start (forky, source, trixie, debian) and their programs made ready
 - registry.py   the registry the local base sets live in: started, pushed to, resolved by digest
 - manifests.py  what a pull transfers, from a pushed image's manifest in the registry
 - transfer.py   images handed from one engine to another through the registry, by digest

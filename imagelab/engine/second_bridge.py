@@ -34,6 +34,7 @@ SUBNET = "10.213.0.0/24"
 FIRST_BRIDGE = "docker0"
 RULE_COMMENT = "imagelab second engine"
 COMMAND_TIMEOUT_S = 30
+REMOVE_TRIES = 5  # copies of one rule an earlier run may have left, removed one at a time
 
 
 def create() -> None:
@@ -48,7 +49,9 @@ def create() -> None:
 def remove() -> None:
     """Exactly the rules and the bridge `create` made, whatever of them an earlier run left. Idempotent."""
     for table, rule in _rules():
-        while run(["iptables", "-t", table, "-C", *rule], check=False) == 0:
+        for _ in range(REMOVE_TRIES):  # bounded: a rule that will not go must not hang the clean-up
+            if run(["iptables", "-t", table, "-C", *rule], check=False) != 0:
+                break
             run(["iptables", "-t", table, "-D", *rule], check=False)
     if link_exists(BRIDGE):
         run(["ip", "link", "delete", BRIDGE, "type", "bridge"], check=False)

@@ -20,7 +20,7 @@ rule matches, in this order:
    own), Go module sources (GOPATH/pkg/mod). The installers that come with a runtime (pip in its
    site-packages, npm and corepack beside Node) count as the runtime.
 4. runtime: the app's language's interpreter and standard library (Python, Node.js) or toolchain (Go):
-   a file dpkg lists by its package (python3.13-minimal, nodejs, golang-1.24-go, ...), any other by
+   a file dpkg lists by its package (python3.13-minimal, nodejs, libssl3t64, ...), any other by
    its path in the official images' and Debian's layouts. Another language's interpreter (Debian's
    python3 in a Node image, for node-gyp) is an OS package.
 5. app: the working directory's tree, and the program the image starts when it is neither the
