@@ -12,9 +12,12 @@ from imagelab.engine import bootstrap, kinds
 
 @pytest.fixture(autouse=True)
 def _no_choice_yet(monkeypatch):
-    # The flags write the environment; monkeypatch puts it back as it was after each test.
-    monkeypatch.delenv(bootstrap.ENGINE_ENV, raising=False)
-    monkeypatch.delenv(bootstrap.STORE_ENV, raising=False)
+    # The flags write os.environ themselves. monkeypatch undoes only what it recorded, and a delenv of a
+    # variable that is not set records nothing: set it first, so the test's own writes are undone too
+    # (a choice left behind would reach every later test's harness process and engine).
+    for variable in (bootstrap.ENGINE_ENV, bootstrap.STORE_ENV):
+        monkeypatch.setenv(variable, "")
+        monkeypatch.delenv(variable)
 
 
 @pytest.mark.parametrize(
@@ -76,3 +79,8 @@ def test_the_engine_matrix_takes_engine_and_store_pairs_not_one_engine(capsys):
     err = capsys.readouterr().err
     assert "unknown engine and store forky/overlay9" in err and "debian/classic" in err
     assert bootstrap.ENGINE_ENV not in os.environ
+
+
+def test_no_choice_outlives_its_test():
+    # Runs after the tests above (file order): none of their --engine or --store is left in the process.
+    assert bootstrap.ENGINE_ENV not in os.environ and bootstrap.STORE_ENV not in os.environ
