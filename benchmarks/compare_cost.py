@@ -132,7 +132,7 @@ def bases_first(sets: list[str], kept: bool) -> str:
     figures = []
     for name in sets:
         started = time.monotonic()
-        build.ensure_bases(name)
+        build.ensure_bases(bases.open_set(name))
         figures.append(f"{name} {time.monotonic() - started:.0f} s")
     how = (
         "checked on the kept engine (--keep-engine)"

@@ -210,13 +210,13 @@ def tests_definition(apps: list[App], base_set: BaseSet) -> dict:
     return {"group": {"default": {"targets": list(targets)}}, "target": targets}
 
 
-def ensure_bases(base_set: str | BaseSet) -> BaseSet:
+def ensure_bases(base_set: BaseSet) -> BaseSet:
     """The set with every role resolved to a digest, its local stand-ins built and pushed first
-    (about a second when they are); a set the command line already resolved is taken as it is."""
-    chosen = bases.open_set(base_set)
-    if chosen.resolved:
-        return chosen
-    return _resolved(chosen)
+    (about a second when they are); a set the command line already resolved is taken as it is. The
+    command line opens the set (bases.open_set); from there down it is the loaded BaseSet."""
+    if base_set.resolved:
+        return base_set
+    return _resolved(base_set)
 
 
 @functools.cache  # once a process: resolving reads every base image's labels and digests
@@ -258,7 +258,7 @@ def _bake(
 
 
 def build(
-    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
+    variants: list[Variant], base_set: BaseSet, builder: str | None = None, context: str | None = None
 ) -> list[Built]:
     """Bake the variants in one bake; a failed target does not stop the others. `context`: build on
     the engine of that Docker context instead (engine/transfer.py brings the images back)."""
@@ -300,7 +300,7 @@ def oci_archives(
 
 
 def cold_builds(
-    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None
+    variants: list[Variant], base_set: BaseSet, builder: str | None = None
 ) -> dict[str, TargetResult]:
     """Each variant built alone from an empty BuildKit cache: what its Dockerfile costs on its own.
 
@@ -316,9 +316,7 @@ def cold_builds(
     return results
 
 
-def test_apps(
-    apps: list[App], base_set: str | BaseSet, builder: str | None = None
-) -> dict[str, TargetResult]:
+def test_apps(apps: list[App], base_set: BaseSet, builder: str | None = None) -> dict[str, TargetResult]:
     """Run each app's own test suite by building its `test` stage; results by app name."""
     base_set = ensure_bases(base_set)
     terminal.step(f"running the test suites of {', '.join(a.name for a in apps)} in their build images")
@@ -363,7 +361,7 @@ def _without_change(source: bytes) -> bytes:
 
 
 def time_rebuild(
-    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
+    variants: list[Variant], base_set: BaseSet, builder: str | None = None, context: str | None = None
 ) -> dict[str, TargetResult]:
     """Rebuild each variant alone after a one-line source change, as `cold_builds` builds it alone, so
     that the two compare; then rebuild the committed source (from the cache) so that the tag points at
