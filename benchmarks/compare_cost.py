@@ -8,7 +8,7 @@ and times its phases by wrapping the functions compare calls for them:
     builds       build.build            the bake of the selected images
     rebuild      build.time_rebuild     a one-line source change, rebuilt image by image
     measuring    pipeline._measure_all    docker save, sizes, closure, exposure (two images at once)
-    smoke        image_result.check_into  containers, probes, structure tests
+    smoke        image_verdicts.check     containers, probes, structure tests
     other        the rest of the wall time (content keys, the report, the chart)
 
 Cold means an empty BuildKit cache, no image of the apps and nothing measured, with the base sets
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT, apps, bases, build, image_result, pipeline
+from imagelab import ROOT, apps, bases, build, image_verdicts, pipeline
 from imagelab.engine import second_engine
 
 PHASES = ("bases", "builds", "rebuild", "measuring", "smoke")
@@ -47,7 +47,7 @@ WRAPPED = {
     "builds": (build, "build"),
     "rebuild": (build, "time_rebuild"),
     "measuring": (pipeline, "_measure_all"),
-    "smoke": (image_result, "check_into"),
+    "smoke": (image_verdicts, "check"),
 }
 OUT = Path(__file__).with_name("results.md")
 

@@ -13,7 +13,7 @@ from saved_images import file, write_docker_archive
 from test_vulns_scan import BOOKWORM, scanner
 from vulns_archive import archive_server, serve_tree
 
-from imagelab import ROOT, cli, image_result
+from imagelab import ROOT, cli, image_costs
 from imagelab.commands import flags
 from imagelab.inspect import imagefs
 from imagelab.report import accepted, bump, bump_markdown, gate, jsonfile, markdown, table
@@ -46,7 +46,7 @@ def test_a_fix_is_the_bases_when_the_base_layers_hold_the_package_and_the_images
         assert scan.scan_base(fs, 1) is base  # the same base layers are scanned once a run
         assert scan.scan_base(fs, 0) is None  # FROM scratch: no base to scan
 
-    facts = image_result.vulnerabilities(found, base)
+    facts = image_costs.vulnerabilities(found, base)
 
     assert [(f.package, f.in_base, len(f.cves)) for f in facts.os_fixes] == [
         ("libexpat1", True, 27),
@@ -55,7 +55,7 @@ def test_a_fix_is_the_bases_when_the_base_layers_hold_the_package_and_the_images
     assert not facts.os_fixes[1].changelog_read
     assert (facts.fixable_cves, facts.fixable_packages) == (27, 2)
     assert len(facts.cves(in_base=True)) == 27 and facts.cves(in_base=False) == set()
-    assert image_result.vulnerabilities(found, None).cves(in_base=True) == set()  # FROM scratch: all own
+    assert image_costs.vulnerabilities(found, None).cves(in_base=True) == set()  # FROM scratch: all own
     assert [d.describe() for d in facts.os_data] == ["bookworm-security of 2026-12-04"]
     assert facts.not_covered == "Python and npm packages"
 
