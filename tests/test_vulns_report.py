@@ -16,7 +16,7 @@ from vulns_archive import archive_server, serve_tree
 from imagelab import ROOT, cli, image_costs
 from imagelab.commands import flags
 from imagelab.inspect import imagefs
-from imagelab.report import accepted, bump, bump_markdown, gate, jsonfile, markdown, table
+from imagelab.report import accepted, gate, jsonfile, markdown, move_diff, move_markdown, table
 from imagelab.report.model import Run
 
 SCHEMA_FILE = ROOT / "results" / "compare.schema.json"
@@ -214,7 +214,7 @@ def test_the_bump_lists_the_cves_the_move_fixed_and_brought_in_base_and_own_laye
         )
     )
 
-    result = bump.from_runs(old, new, "2026-11-28T00:00:00Z")
+    result = move_diff.from_runs(old, new, "2026-11-28T00:00:00Z")
     [slim] = result.images
 
     assert [(v.id, v.how, v.origin) for v in slim.vulnerabilities] == [
@@ -223,8 +223,8 @@ def test_the_bump_lists_the_cves_the_move_fixed_and_brought_in_base_and_own_laye
         ("CVE-2026-0004", "introduced", "own"),
     ]
     assert slim.metric("fixable cves") is not None and slim.metric("fixable cves").change == "-1 (-33.3 %)"
-    assert bump.loads(bump.dumps(result)) == result
-    text = bump_markdown.render(result)
+    assert move_diff.loads(move_diff.dumps(result)) == result
+    text = move_markdown.render(result)
     assert "| +0 -0 ~0 | -2 +1 | 0 |" in text
     assert (
         "Known vulnerabilities: the move fixes 2 distinct fixable CVEs (2 in base image layers, 0 in the "
