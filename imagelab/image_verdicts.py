@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from imagelab.apps import Variant
-from imagelab.checks import smoke, structure
+from imagelab.checks import smoke, smoke_result, structure
 from imagelab.report.model import CheckLines, Failure, StartupFacts, Verdict
 
 
@@ -56,14 +56,14 @@ def check(variant: Variant, run_id: str, starts: int = smoke.STARTS) -> Checked:
         startup=startup,
         first_answer_seconds=round(statistics.median(startup.totals()), 2) if startup else None,
         memory_bytes=smoked.memory_bytes,
-        checks=CheckLines(smoke.summary(smoked), structure.summary(contract)),
+        checks=CheckLines(smoke_result.summary(smoked), structure.summary(contract)),
         failures=tuple(failures),
     )
 
 
-def _smoke_failures(smoked: smoke.SmokeResult) -> list[Failure]:
+def _smoke_failures(smoked: smoke_result.SmokeResult) -> list[Failure]:
     found = []
-    runs: tuple[tuple[smoke.SmokeResult | None, Literal["smoke", "hardened"]], ...] = (
+    runs: tuple[tuple[smoke_result.SmokeResult | None, Literal["smoke", "hardened"]], ...] = (
         (smoked, "smoke"),
         (smoked.hardened, "hardened"),
     )
