@@ -19,17 +19,13 @@ from imagelab.report.model import (
     ClosureFacts,
     EngineSizes,
     ExposureFacts,
-    GoVulnFacts,
     ImageConfig,
     LayerFacts,
     LayerSize,
-    OsFixFacts,
     PackageRef,
     ProvenanceBase,
-    SupportFacts,
-    VulnData,
-    VulnFacts,
 )
+from imagelab.report.vuln_facts import GoVulnFacts, OsFixFacts, SupportFacts, VulnData, VulnFacts
 from imagelab.vulns.findings import DataDate
 
 

@@ -30,6 +30,8 @@ CODE = (
     *sorted((PACKAGE / "checks").glob("*.py")),
     *sorted((PACKAGE / "vulns").glob("*.py")),
     PACKAGE / "report" / "model.py",
+    PACKAGE / "report" / "vuln_facts.py",
+    PACKAGE / "report" / "strict.py",
 )
 
 
