@@ -6,7 +6,7 @@ and times its phases by wrapping the functions compare calls for them:
 
     bases        build.ensure_bases     the base set is there (built, resolved)
     builds       build.build            the bake of the selected images
-    rebuild      build.time_rebuild     a one-line source change, rebuilt image by image
+    rebuild      rebuild_timing.time_rebuild  a one-line source change, rebuilt image by image
     measuring    pipeline._measure_all    docker save, sizes, closure, exposure (two images at once)
     smoke        image_verdicts.check     containers, probes, structure tests
     other        the rest of the wall time (content keys, the report, the chart)
@@ -38,14 +38,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT, apps, bases, build, image_verdicts, pipeline
+from imagelab import ROOT, apps, bases, build, image_verdicts, pipeline, rebuild_timing
 from imagelab.engine import second_engine
 
 PHASES = ("bases", "builds", "rebuild", "measuring", "smoke")
 WRAPPED = {
     "bases": (build, "ensure_bases"),
     "builds": (build, "build"),
-    "rebuild": (build, "time_rebuild"),
+    "rebuild": (rebuild_timing, "time_rebuild"),
     "measuring": (pipeline, "_measure_all"),
     "smoke": (image_verdicts, "check"),
 }

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, build, engine, pipeline, process, selection
+from imagelab import ROOT, engine, pipeline, process, revision, selection
 from imagelab.bases.sets import BaseSet
 from imagelab.errors import ConfigError
 from imagelab.report import accepted, files, gate, history, jsonfile, move_chart, move_diff, move_markdown
@@ -91,7 +91,7 @@ def stale_reason(report: Path, variants: list) -> str:
         run = jsonfile.read(report)
     except ConfigError:
         return "its report does not read"
-    if run.revision != build.git_revision() and _changed_since(run.revision):
+    if run.revision != revision.git_revision() and _changed_since(run.revision):
         return f"apps/ or dockerfiles/ changed since {run.revision[:12]}, where it was measured"
     if _changed_since(""):
         return "apps/ or dockerfiles/ have uncommitted changes"

@@ -33,6 +33,7 @@ from imagelab import (
     image_costs,
     image_result,
     image_verdicts,
+    rebuild_timing,
     remote_build,
     vulns,
 )
@@ -44,6 +45,7 @@ from imagelab.errors import ConfigError
 from imagelab.inspect import sizes
 from imagelab.report import files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
+from imagelab.revision import git_revision
 from imagelab.terminal import terminal
 
 RESULTS = ROOT / "results"
@@ -138,7 +140,7 @@ def run(variants: list[Variant], options: Options) -> Outcome:
     keys = {b.variant.target: engine.content_key(b.variant.tag) for b in built if b.result.ok}
     rebuilds = _time_rebuilds(built, keys, memory, options) if options.rebuild_timing else {}
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    revision = build.git_revision()
+    revision = git_revision()
     run_id = smoke.new_run_id()
     compressed = sizes.CompressedSizes(CACHE / "compressed-layers.json")
     known = {
@@ -269,7 +271,7 @@ def _time_rebuilds(
             wanted.append(item.variant)
     if not wanted:
         return {}
-    return build.time_rebuild(wanted, options.base_set, options.builder, context=options.build_on)
+    return rebuild_timing.time_rebuild(wanted, options.base_set, options.builder, context=options.build_on)
 
 
 def _shares(run: Run) -> None:

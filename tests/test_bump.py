@@ -172,9 +172,9 @@ def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
     tmp_path, monkeypatch, engine_answers
 ):
     from imagelab import base_move as job
-    from imagelab import bases, build, pipeline
+    from imagelab import bases, pipeline, revision
 
-    monkeypatch.setattr(build, "git_revision", lambda: NEW.revision)
+    monkeypatch.setattr(revision, "git_revision", lambda: NEW.revision)
     changed = {"": False, NEW.revision: False}
     monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
     measured_sets = []
@@ -195,7 +195,7 @@ def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
     assert report.is_file()
     assert job.side(official, options).run == first.run  # current now: read, not measured
     assert measured_sets == ["official"]
-    monkeypatch.setattr(build, "git_revision", lambda: "another")  # a commit that changes no image
+    monkeypatch.setattr(revision, "git_revision", lambda: "another")  # a commit that changes no image
     assert job.stale_reason(report, []) == ""
     changed[NEW.revision] = True  # one that changes a Dockerfile
     assert "changed since" in job.stale_reason(report, [])
