@@ -46,7 +46,9 @@ def test_a_set_stands_in_for_images_that_exist_whatever_its_tag() -> None:
     # Its tag says "release"; distroless publishes no static-debian13-release: the labels name the images
     # the set stands in for, the same as `debian`'s.
     debian, release = recipes.load(), recipes.load(local_set="debian-release")
-    assert {n: r.official for n, r in release.roles.items()} == {n: r.official for n, r in debian.roles.items()}
+    assert {n: r.official for n, r in release.roles.items()} == {
+        n: r.official for n, r in debian.roles.items()
+    }
     assert release.roles["static"].official == "gcr.io/distroless/static-debian13:nonroot"
 
 
