@@ -31,6 +31,7 @@ def test_each_claim_of_the_course_has_its_section() -> None:
         "COPY --from=builder /usr/local/ /usr/local/",
         "--omit=dev",
         "--chown=nonroot",
+        "scans de sécurité",
         "dive",
         "Alpine",
         "glossaire",

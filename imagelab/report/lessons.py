@@ -22,7 +22,7 @@ from typing import Any
 
 from imagelab.errors import ConfigError
 from imagelab.report import startup
-from imagelab.report.model import Run, StartupFacts
+from imagelab.report.model import Run, StartupFacts, VulnData
 from imagelab.report.sizes import docker_size
 from imagelab.report.units import human_size, percent, ratio
 
@@ -61,6 +61,48 @@ def _os_packages(image: Any) -> int | None:
 def _language_packages(image: Any) -> int | None:
     exposure = _get(image, "exposure")
     return None if exposure is None else _get(exposure, "language_packages")
+
+
+#: The image was not scanned (a report older than the scan): "-" like any figure not measured. A count
+#: of None inside a scan is another thing: there was no data to judge with, and the page says so.
+_NOT_SCANNED = object()
+
+
+def _vulns(read: Callable[[Any], Any]) -> Callable[[Any, dict], Any]:
+    """A figure of the image's vulnerability scan (model.VulnFacts, or its JSON form)."""
+
+    def figure(image: Any, _images: dict) -> Any:
+        found = _get(image, "vulnerabilities")
+        return _NOT_SCANNED if found is None else read(found)
+
+    return figure
+
+
+def _go_modules(scan: Any) -> Any:
+    """The module versions the Go findings are in ("golang.org/x/net v0.50.0"); "none" when no finding;
+    None (no data) when there were Go programs and no database to judge them with."""
+    if _get(scan, "go_vulns") is None:
+        return None
+    found = sorted({f"{_get(g, 'module')} {_get(g, 'installed')}" for g in _get(scan, "go") or []})
+    return ", ".join(found) or "none"
+
+
+def _vuln_count(value: Any) -> str:
+    if value is _NOT_SCANNED:
+        return "-"
+    return "no data" if value is None else str(value)
+
+
+def _vuln_dates(value: Any) -> str:
+    """The data a figure was judged on, with its date, as the reports print it (VulnData.describe)."""
+    if value is _NOT_SCANNED:
+        return "-"
+    dates = [VulnData(**d) if isinstance(d, Mapping) else d for d in _as_list(value) if d is not None]
+    return ", ".join(date.describe() for date in dates) or "no data"
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _first_answer_vs_slim(image: Any, images: dict[tuple[str, str], Any]) -> float | None:
@@ -139,6 +181,14 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "memory": (_field("memory_bytes"), human_size),
     "os-packages": (lambda image, _images: _os_packages(image), _count),
     "language-packages": (lambda image, _images: _language_packages(image), _count),
+    "fixable-cves": (_vulns(lambda scan: _get(scan, "fixable_cves")), _vuln_count),
+    "fixable-packages": (_vulns(lambda scan: _get(scan, "fixable_packages")), _vuln_count),
+    "go-vulns": (_vulns(lambda scan: _get(scan, "go_vulns")), _vuln_count),
+    "go-programs": (_vulns(lambda scan: len(_get(scan, "go_binaries") or [])), _vuln_count),
+    "go-modules": (_vulns(_go_modules), _vuln_count),
+    "support-limited": (_vulns(lambda scan: _get(scan, "support_limited")), _vuln_count),
+    "os-data": (_vulns(lambda scan: _get(scan, "os_data")), _vuln_dates),
+    "go-data": (_vulns(lambda scan: _get(scan, "go_data")), _vuln_dates),
 }
 
 
