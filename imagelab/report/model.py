@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-SCHEMA = 1
+SCHEMA = 2  # 2: the package inventory written one line a package (report/jsonfile.py)
 #: A check's verdict. "n/a": the check does not apply to this variant (hardened runs are for
 #: distroless and minimal); None: not run (the image did not build).
 Verdict = Literal["pass", "fail", "n/a"]
