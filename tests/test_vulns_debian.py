@@ -4,6 +4,7 @@ judged against them. All on trimmed real data (tests/fixtures/vulns/) served on 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import lzma
 import shutil
 from datetime import UTC, datetime
@@ -19,10 +20,11 @@ from vulns_archive import (
     archive_server,
     make_deb,
     serve_tree,
+    signer,
 )
 
 from imagelab.inspect import dpkg
-from imagelab.vulns import archive, changelog, debian
+from imagelab.vulns import archive, changelog, debian, scan, summary
 from imagelab.vulns.archive import Archive
 from imagelab.vulns.changelog import Changelogs
 
@@ -351,3 +353,65 @@ def test_without_gpgv_or_keyring_the_error_names_the_apt_command(tmp_path, monke
     with pytest.raises(archive.SignatureError, match="gpgv is not installed") as caught:
         archive.verify_release(b"", SUITE, archive_keyring())
     assert "apt-get install gpgv debian-archive-keyring" in caught.value.hint
+
+
+# -- point-release fixes ----------------------------------------------------------------------------
+
+#: A made-up stable update of glibc in bookworm-updates, above the installed 2.36-9+deb12u14.
+LIBC6_UPDATE = "2.36-9+deb12u15"
+LIBC6_CHANGELOG = f"""glibc ({LIBC6_UPDATE}) bookworm; urgency=medium
+
+  * Fix a stack overflow in the DNS resolver (CVE-2026-99001).
+
+ -- Debian GNU C Library Maintainers <debian-glibc@lists.debian.org>  Sat, 28 Nov 2026 10:00:00 +0000
+
+glibc (2.36-9+deb12u14) bookworm; urgency=medium
+
+  * Fix CVE-2026-11111.
+
+ -- Debian GNU C Library Maintainers <debian-glibc@lists.debian.org>  Sat, 01 Nov 2026 10:00:00 +0000
+"""
+
+
+def serve_updates(root: Path) -> None:
+    """bookworm-updates under `root` (the release mirror's tree), with libc6's update and its .deb."""
+    deb = make_deb({"usr/share/doc/libc6/changelog.Debian.gz": gzip.compress(LIBC6_CHANGELOG.encode())})
+    pool = f"pool/main/g/glibc/libc6_{LIBC6_UPDATE}_amd64.deb"
+    (root / pool).parent.mkdir(parents=True)
+    (root / pool).write_bytes(deb)
+    packages = lzma.compress(
+        f"Package: libc6\nSource: glibc\nVersion: {LIBC6_UPDATE}\nFilename: {pool}\n"
+        f"Size: {len(deb)}\nSHA256: {hashlib.sha256(deb).hexdigest()}\n".encode()
+    )
+    dists = root / "dists" / "bookworm-updates"
+    (dists / "main/binary-amd64").mkdir(parents=True)
+    (dists / "main/binary-amd64/Packages.xz").write_bytes(packages)
+    release = (
+        "Codename: bookworm-updates\nDate: Sat, 05 Dec 2026 02:09:32 UTC\nSHA256:\n"
+        f" {hashlib.sha256(packages).hexdigest()} {len(packages)} main/binary-amd64/Packages.xz\n"
+    )
+    (dists / "InRelease").write_bytes(signer().sign(release))
+
+
+def test_a_fix_in_the_updates_pocket_counts_as_a_point_release_fix_with_its_cves(tmp_path, served):
+    security, _ = served
+    serve_updates(tmp_path / "debian")
+    records = dpkg.installed_records({"status": (VULNS / "status").read_bytes()})
+    with archive_server(tmp_path / "debian") as (mirror, _):
+        run = Archive(tmp_path / "cache", mirror=mirror, security_mirror=security, keyring=archive_keyring())
+        fixes, dates, _ = debian.scan(records, "bookworm", run, Changelogs(tmp_path / "cache", run.fetch))
+
+    by_package = {fix.package: fix for fix in fixes}
+    libc6 = by_package["libc6"]
+    assert (libc6.fixed, libc6.suite, libc6.kind) == (LIBC6_UPDATE, "bookworm-updates", "point-release")
+    assert list(libc6.cves) == ["CVE-2026-99001"]  # only the uploads after the installed one
+    assert by_package["libexpat1"].kind == "security"
+    assert [d.source for d in dates] == [SUITE, "bookworm-updates"]
+    found = scan.Findings(release="bookworm", packages=4, os_fixes=fixes, os_data=dates)
+    assert found.fixable_cves_by_kind() == {"security": len(EXPAT_U2_TO_U5), "point-release": 1}
+    text = summary.summary(found)
+    assert f"({len(EXPAT_U2_TO_U5)} by security fixes, 1 by point-release fixes)" in text
+    assert (
+        f"libc6 2.36-9+deb12u14 -> {LIBC6_UPDATE} (point-release fix, bookworm-updates): CVE-2026-99001"
+        in text
+    )

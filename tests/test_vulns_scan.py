@@ -58,7 +58,10 @@ def test_an_image_with_fixable_packages_reports_their_cves_with_the_data_date(tm
     assert findings.go_binaries == [] and findings.go_vulns == 0  # no Go program: a true zero
     assert findings.not_covered == NOT_COVERED
     text = summary.summary(findings)
-    assert "fixable OS CVEs: 27 in 2 packages; data: bookworm-security of 2026-12-04" in text
+    assert (
+        "fixable OS CVEs: 27 in 2 packages (27 by security fixes, 0 by point-release fixes); "
+        "data: bookworm-security of 2026-12-04"
+    ) in text
     assert "not covered: Python and npm packages" in text
 
 
@@ -177,8 +180,8 @@ def test_one_line_per_image_counts_the_base_layers_share_and_dates_its_data(tmp_
     base = scan.Findings(os_fixes=[fix for fix in findings.os_fixes if fix.package == "libexpat1"])
 
     assert summary.line(findings, base) == (
-        "fixable OS CVEs: 27 in 2 packages (27 in the base image's layers); Go vulnerabilities: 0 in 0 "
-        "Go programs; data: bookworm-security of 2026-12-04; not covered: Python and npm packages"
+        "fixable OS CVEs: 27 in 2 packages (27 in the base image's layers; 27 by security fixes, "
+        "0 by point-release fixes); Go vulnerabilities: 0 in 0 Go programs; data: bookworm-security of 2026-12-04; not covered: Python and npm packages"
     )
     assert summary.line(scanner(tmp_path / "none").scan(image)) == (
         "fixable OS CVEs: no data; Go vulnerabilities: 0 in 0 Go programs; not covered: Python and npm packages"
