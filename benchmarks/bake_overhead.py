@@ -43,9 +43,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     bootstrap.ensure_engine()
-    build.ensure_bases("debian")
-    variants = apps.select(apps.discover(), args.app, (), bases.open_set("debian"))
-    definition = build.bake_definition(variants, "debian")
+    debian = build.ensure_bases(bases.open_set("debian"))
+    variants = apps.select(apps.discover(), args.app, (), debian)
+    definition = build.bake_definition(variants, debian)
     bare_bake(definition)  # a first build of everything, so that warm rounds start warm
     times: dict[str, list[float]] = {"bare bake": [], "harness": []}
     for round_number in range(args.rounds):

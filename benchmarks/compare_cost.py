@@ -6,9 +6,9 @@ and times its phases by wrapping the functions compare calls for them:
 
     bases        build.ensure_bases     the base set is there (built, resolved)
     builds       build.build            the bake of the selected images
-    rebuild      build.time_rebuild     a one-line source change, rebuilt image by image
+    rebuild      rebuild_timing.time_rebuild  a one-line source change, rebuilt image by image
     measuring    pipeline._measure_all    docker save, sizes, closure, exposure (two images at once)
-    smoke        image_result.check_into  containers, probes, structure tests
+    smoke        image_verdicts.check     containers, probes, structure tests
     other        the rest of the wall time (content keys, the report, the chart)
 
 Cold means an empty BuildKit cache, no image of the apps and nothing measured, with the base sets
@@ -38,16 +38,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT, apps, bases, build, image_result, pipeline
+from imagelab import ROOT, apps, bases, build, image_verdicts, pipeline, rebuild_timing
 from imagelab.engine import second_engine
 
 PHASES = ("bases", "builds", "rebuild", "measuring", "smoke")
 WRAPPED = {
     "bases": (build, "ensure_bases"),
     "builds": (build, "build"),
-    "rebuild": (build, "time_rebuild"),
+    "rebuild": (rebuild_timing, "time_rebuild"),
     "measuring": (pipeline, "_measure_all"),
-    "smoke": (image_result, "check_into"),
+    "smoke": (image_verdicts, "check"),
 }
 OUT = Path(__file__).with_name("results.md")
 
@@ -132,7 +132,7 @@ def bases_first(sets: list[str], kept: bool) -> str:
     figures = []
     for name in sets:
         started = time.monotonic()
-        build.ensure_bases(name)
+        build.ensure_bases(bases.open_set(name))
         figures.append(f"{name} {time.monotonic() - started:.0f} s")
     how = (
         "checked on the kept engine (--keep-engine)"

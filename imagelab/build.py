@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import json
 import os
 import re
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagelab import ROOT, bases, dockerfile, engine, process
+from imagelab import ROOT, bases, dockerfile, engine
 from imagelab.apps import App, Variant
 from imagelab.bases.sets import BaseSet
 from imagelab.engine import bootstrap
 from imagelab.engine.bake import TargetResult, bake_all
 from imagelab.errors import ConfigError, EngineError
+from imagelab.revision import git_revision, source_date
 from imagelab.terminal import terminal
 
 #: Scratch space of the harness (git ignores it): bake files and exported images.
@@ -32,66 +29,6 @@ class Built:
 
     variant: Variant
     result: TargetResult
-
-
-def git_revision() -> str:
-    try:
-        done = process.run(
-            ["git", "rev-parse", "HEAD"], timeout=30, what="git rev-parse", check=False, cwd=ROOT
-        )
-    except process.ProcessError:  # no git here (a source tarball)
-        return "unknown"
-    return done.stdout.strip() if done.ok else "unknown"
-
-
-@dataclass(frozen=True)
-class SourceDate:
-    """The SOURCE_DATE_EPOCH every build gets, and where it comes from (said in reports)."""
-
-    epoch: int
-    origin: str
-
-
-#: What SOURCE_DATE_EPOCH is without git (a source tarball) and without the variable set: the epoch
-#: itself, so two builds of one tree still agree -- the date a report shows then is 1970.
-NO_GIT_EPOCH = 0
-
-
-def source_date() -> SourceDate:
-    """SOURCE_DATE_EPOCH for every image: BuildKit dates the image config, its history and (where the
-    exporter rewrites timestamps) every file with it, instead of the build's clock.
-
-    The time of HEAD's commit, so that the same checkout builds the same bytes today and next year; a
-    SOURCE_DATE_EPOCH already set in the environment wins (the reproducible-builds convention: whoever
-    set it means it). A dirty tree keeps HEAD's time, and the origin says so: its images hold changes
-    no commit dates."""
-    given = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if given:
-        if not given.isdigit():
-            raise ConfigError(
-                f"SOURCE_DATE_EPOCH={given!r} is not a number of seconds",
-                hint="unset it, or set it to a Unix time such as $(git log -1 --format=%ct)",
-            )
-        return SourceDate(int(given), "SOURCE_DATE_EPOCH from the environment")
-    try:
-        done = process.run(
-            ["git", "log", "-1", "--format=%ct"], timeout=30, what="git log", check=False, cwd=ROOT
-        )
-    except process.ProcessError:  # no git program here
-        done = None
-    if done is None or not done.ok or not done.stdout.strip().isdigit():
-        return SourceDate(NO_GIT_EPOCH, "no git history here: 0 (1970-01-01)")
-    epoch = int(done.stdout.strip())
-    status = process.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        timeout=30,
-        what="git status",
-        check=False,
-        cwd=ROOT,
-    )
-    if status.ok and status.stdout.strip():
-        return SourceDate(epoch, "HEAD's commit time; the tree has uncommitted changes, dated as HEAD")
-    return SourceDate(epoch, "HEAD's commit time")
 
 
 def labels(variant: Variant, revision: str, base_set: BaseSet) -> dict[str, str]:
@@ -210,13 +147,13 @@ def tests_definition(apps: list[App], base_set: BaseSet) -> dict:
     return {"group": {"default": {"targets": list(targets)}}, "target": targets}
 
 
-def ensure_bases(base_set: str | BaseSet) -> BaseSet:
+def ensure_bases(base_set: BaseSet) -> BaseSet:
     """The set with every role resolved to a digest, its local stand-ins built and pushed first
-    (about a second when they are); a set the command line already resolved is taken as it is."""
-    chosen = bases.open_set(base_set)
-    if chosen.resolved:
-        return chosen
-    return _resolved(chosen)
+    (about a second when they are); a set the command line already resolved is taken as it is. The
+    command line opens the set (bases.open_set); from there down it is the loaded BaseSet."""
+    if base_set.resolved:
+        return base_set
+    return _resolved(base_set)
 
 
 @functools.cache  # once a process: resolving reads every base image's labels and digests
@@ -235,9 +172,11 @@ def _built_line(result: TargetResult) -> str:
     return f"  built {result.target} in {result.seconds:.1f} s ({result.cached_steps}/{result.steps} steps cached)"
 
 
-def _bake(
+def run_bake(
     definition: dict, name: str, builder: str | None, quiet: bool = False, context: str | None = None
 ) -> dict[str, TargetResult]:
+    """One `docker buildx bake` of a definition written to SCRATCH/`name`, with live progress (none when
+    `quiet`); each target's result, its failure printed with its log."""
     targets = list(definition["target"])
     if any("contexts" in target for target in definition["target"].values()):
         require_named_contexts(_engine())
@@ -258,7 +197,7 @@ def _bake(
 
 
 def build(
-    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
+    variants: list[Variant], base_set: BaseSet, builder: str | None = None, context: str | None = None
 ) -> list[Built]:
     """Bake the variants in one bake; a failed target does not stop the others. `context`: build on
     the engine of that Docker context instead (engine/transfer.py brings the images back)."""
@@ -267,7 +206,7 @@ def build(
     terminal.step(
         f"building {len(variants)} images on the '{base_set.name}' base set with docker buildx bake{where}"
     )
-    results = _bake(bake_definition(variants, base_set), "docker-bake.json", builder, context=context)
+    results = run_bake(bake_definition(variants, base_set), "docker-bake.json", builder, context=context)
     return [Built(v, results[v.target]) for v in variants]
 
 
@@ -295,12 +234,12 @@ def oci_archives(
         spec["no-cache"] = True
         spec["output"] = [OCI_OUTPUT.format(dest=archives[target])]
         spec["attest"] = ["type=provenance,disabled=true"]
-    results = _bake(definition, name, None, context=context)
+    results = run_bake(definition, name, None, context=context)
     return {target: (results[target], archives[target]) for target in definition["target"]}
 
 
 def cold_builds(
-    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None
+    variants: list[Variant], base_set: BaseSet, builder: str | None = None
 ) -> dict[str, TargetResult]:
     """Each variant built alone from an empty BuildKit cache: what its Dockerfile costs on its own.
 
@@ -312,71 +251,13 @@ def cold_builds(
     results = {}
     for variant in variants:
         engine.prune_build_cache()
-        results.update(_bake(bake_definition([variant], base_set), "docker-bake.cold.json", builder))
+        results.update(run_bake(bake_definition([variant], base_set), "docker-bake.cold.json", builder))
     return results
 
 
-def test_apps(
-    apps: list[App], base_set: str | BaseSet, builder: str | None = None
-) -> dict[str, TargetResult]:
+def test_apps(apps: list[App], base_set: BaseSet, builder: str | None = None) -> dict[str, TargetResult]:
     """Run each app's own test suite by building its `test` stage; results by app name."""
     base_set = ensure_bases(base_set)
     terminal.step(f"running the test suites of {', '.join(a.name for a in apps)} in their build images")
-    results = _bake(tests_definition(apps, base_set), "docker-bake.tests.json", builder)
+    results = run_bake(tests_definition(apps, base_set), "docker-bake.tests.json", builder)
     return {app.name: results[f"{app.name}-{TEST_STAGE}"] for app in apps}
-
-
-CHANGE_MARKER = "imagelab: a one-line source change to time the rebuild"
-
-
-@contextlib.contextmanager
-def source_changed(apps: list[App]) -> Iterator[None]:
-    """Add one comment line to each app's source file, and put the files back however we leave.
-
-    One run at a time per checkout (a lock): two runs that each put back what they read would leave the
-    other's line in. A line a killed run could not take back is taken out first: no program writes it."""
-    SCRATCH.mkdir(parents=True, exist_ok=True)
-    with (SCRATCH / "source-change.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        originals = {app.source_file: _without_change(app.source_file.read_bytes()) for app in apps}
-        try:
-            for app in apps:
-                line = f"\n{app.comment} {CHANGE_MARKER} ({uuid.uuid4().hex})\n"
-                app.source_file.write_bytes(originals[app.source_file] + line.encode())
-            yield
-        finally:
-            for path, content in originals.items():
-                path.write_bytes(content)
-
-
-def _without_change(source: bytes) -> bytes:
-    """The source without the lines (and the blank line before each) that source_changed adds."""
-    lines = source.decode("utf-8", "surrogateescape").split("\n")
-    kept: list[str] = []
-    for line in lines:
-        if CHANGE_MARKER in line:
-            if kept and not kept[-1].strip():
-                kept.pop()
-            continue
-        kept.append(line)
-    return "\n".join(kept).encode("utf-8", "surrogateescape")
-
-
-def time_rebuild(
-    variants: list[Variant], base_set: str | BaseSet, builder: str | None = None, context: str | None = None
-) -> dict[str, TargetResult]:
-    """Rebuild each variant alone after a one-line source change, as `cold_builds` builds it alone, so
-    that the two compare; then rebuild the committed source (from the cache) so that the tag points at
-    it again. Results of the changed builds, by target."""
-    base_set = ensure_bases(base_set)
-    apps = list({v.app.name: v.app for v in variants}.values())
-    terminal.step(
-        f"timing a rebuild after a one-line change to {', '.join(a.name for a in apps)}, image by image"
-    )
-    changed = {}
-    for variant in variants:
-        definition = bake_definition([variant], base_set)
-        with source_changed([variant.app]):
-            changed.update(_bake(definition, "docker-bake.rebuild.json", builder, context=context))
-        _bake(definition, "docker-bake.rebuild.json", builder, quiet=True, context=context)
-    return changed

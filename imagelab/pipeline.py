@@ -2,9 +2,9 @@
 
 The data's path: commands/compare.py opens the base set once and reads the flags into Options;
 selection.py turns the set and the selectors into variants (apps.Variant), the set resolved to digests ->
-build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> image_result.py turns
-each built image into a report.model.ImageResult (inspect/ reads its files, checks/ runs it) -> a
-report.model.Run -> report/files.py writes compare.md, compare.json and the chart; report/gate.py
+build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> image_costs.measure
+reads each built image's files (inspect/, vulns/) and image_verdicts.check runs it (checks/), each
+returning a value -> image_result.assemble makes the report.model.ImageResult -> a report.model.Run -> report/files.py writes compare.md, compare.json and the chart; report/gate.py
 compares with a baseline. `run` returns the report it wrote, so bump measures a base set through it.
 
 What an image measures depends only on its content and on the measuring code, so measurements are
@@ -25,14 +25,27 @@ from typing import TypedDict
 
 import pydantic
 
-from imagelab import ROOT, __version__, build, engine, image_result, remote_build, vulns
+from imagelab import (
+    ROOT,
+    __version__,
+    build,
+    engine,
+    image_costs,
+    image_result,
+    image_verdicts,
+    rebuild_timing,
+    remote_build,
+    vulns,
+)
 from imagelab.apps import Variant
 from imagelab.bases.sets import BaseSet
+from imagelab.checks import smoke
 from imagelab.engine.bake import TargetResult
 from imagelab.errors import ConfigError
 from imagelab.inspect import sizes
 from imagelab.report import files, gate, history, lessons, markdown, table
 from imagelab.report.model import ImageResult, Run, Timings
+from imagelab.revision import git_revision
 from imagelab.terminal import terminal
 
 RESULTS = ROOT / "results"
@@ -59,7 +72,7 @@ class Options:
     results: Path = RESULTS
     history: Path | None = None  # a full run (every image) appends itself to this history.jsonl
     accepted: Path = RESULTS / "accepted.toml"  # reviewed changes the gate accepts until their date
-    starts: int = image_result.smoke.STARTS  # how many times each service starts, for its start-up figure
+    starts: int = smoke.STARTS  # how many times each service starts, for its start-up figure
 
 
 class Memory:
@@ -127,32 +140,40 @@ def run(variants: list[Variant], options: Options) -> Outcome:
     keys = {b.variant.target: engine.content_key(b.variant.tag) for b in built if b.result.ok}
     rebuilds = _time_rebuilds(built, keys, memory, options) if options.rebuild_timing else {}
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    revision = build.git_revision()
-    run_id = image_result.smoke.new_run_id()
+    revision = git_revision()
+    run_id = smoke.new_run_id()
     compressed = sizes.CompressedSizes(CACHE / "compressed-layers.json")
-    images, to_measure = [], []
-    for item in built:
-        image = _known(item, memory.recall(keys.get(item.variant.target)))
-        if image is None:  # built, and not measured before: measured and checked below
-            image = ImageResult(**_identity(item.variant), built=True)
-            to_measure.append((item, image))
-        images.append(image)
+    known = {
+        item.variant.target: _known(item, memory.recall(keys.get(item.variant.target))) for item in built
+    }
+    to_measure = [item for item in built if known[item.variant.target] is None]  # built, not measured before
     # One scanner a run: each index, changelog and Go database is fetched once for every image.
-    _measure_all(to_measure, compressed, vulns.Scanner())
+    measured = _measure_all(to_measure, compressed, vulns.Scanner())
+    made = {}
     with terminal.progress(
-        "smoke and structure tests", [item.variant.target for item, _ in to_measure]
+        "smoke and structure tests", [item.variant.target for item in to_measure]
     ) as shown:
-        for item, image in to_measure:
+        for item in to_measure:
             terminal.step(f"smoke and structure tests of {item.variant.tag}")
             shown.doing(item.variant.target, "smoke and structure tests")
-            image_result.check_into(image, item.variant, run_id, options.starts)
-            image.error = "; ".join(f.headline() for f in image.failures)
+            checked = image_verdicts.check(item.variant, run_id, options.starts)
+            made[item.variant.target] = image_result.assemble(
+                item.variant, measured[item.variant.target], checked
+            )
             shown.finish(item.variant.target)
-    for item, image in zip(built, images, strict=True):
-        image.measured_at, image.revision = now, revision
-        _build_times(image, item.result, cold.get(item.variant.target), rebuilds.get(item.variant.target))
-        if item.variant.target in keys:
-            memory.remember(keys[item.variant.target], image)
+    images = []
+    for item in built:
+        target = item.variant.target
+        row = known[target] or made[target]
+        image = replace(
+            row,
+            measured_at=now,
+            revision=revision,
+            **_build_times(item.result, cold.get(target), rebuilds.get(target)),
+        )
+        if target in keys:
+            memory.remember(keys[target], image)
+        images.append(image)
     memory.save()
     result = Run(
         generated=now,
@@ -167,81 +188,76 @@ def run(variants: list[Variant], options: Options) -> Outcome:
     return _finish(result, options)
 
 
-class Identity(TypedDict):
-    """What names a row: the fields an ImageResult takes from its variant."""
-
-    app: str
-    variant: str
-    base_set: str
-    tag: str
-
-
-def _identity(variant: Variant) -> Identity:
-    return {
-        "app": variant.app.name,
-        "variant": variant.name,
-        "base_set": variant.base_set.name,
-        "tag": variant.tag,
-    }
-
-
 def _known(item: build.Built, remembered: ImageResult | None) -> ImageResult | None:
     """The image's row when there is nothing to measure: its build failed, or this very content was
     measured before. None: it is to be measured and checked."""
     variant = item.variant
     if not item.result.ok:
         failure = image_result.build_failure(variant, item.result)
-        return ImageResult(**_identity(variant), built=False, error=failure.headline(), failures=[failure])
+        return ImageResult(
+            **image_result.identity(variant), built=False, error=failure.headline(), failures=[failure]
+        )
     if remembered is not None:
         terminal.info(f"  {variant.target}: unchanged since it was last measured")
         return replace(
-            remembered, **_identity(variant), built=True, base_images=image_result.bases_of(variant)
+            remembered,
+            **image_result.identity(variant),
+            built=True,
+            base_images=image_costs.bases_of(variant),
         )
     return None
 
 
 def _measure_all(
-    images: list[tuple[build.Built, ImageResult]],
+    images: list[build.Built],
     compressed: sizes.CompressedSizes,
     scanner: vulns.Scanner | None = None,
-) -> None:
+) -> dict[str, image_costs.Measured]:
     """Measure the images MEASURE_WORKERS at a time. Each is mostly the engine writing `docker save`
     and Python reading it, so two at once keep both cores busy (a cold run's measuring took 30 % less).
     The checks run after, one image at a time: start-up time and memory are measured on a quiet machine."""
-    targets = [item.variant.target for item, _ in images]
+    targets = [item.variant.target for item in images]
     with (
         terminal.progress("measuring", targets) as shown,
         ThreadPoolExecutor(MEASURE_WORKERS, thread_name_prefix="measure") as pool,
     ):
 
-        def one(item: build.Built, image: ImageResult) -> None:
+        def one(item: build.Built) -> image_costs.Measured:
             terminal.step(f"measuring {item.variant.tag}")
             shown.doing(item.variant.target, "docker save, then reading its layers")
-            image_result.measure_into(image, item.variant, compressed, scanner)
+            measured = image_costs.measure(item.variant, compressed, scanner)
             shown.finish(item.variant.target)
+            return measured
 
-        futures = [pool.submit(one, item, image) for item, image in images]
+        futures = {item.variant.target: pool.submit(one, item) for item in images}
         try:
-            for future in futures:
-                future.result()
+            return {target: future.result() for target, future in futures.items()}
         except BaseException:  # a failure or Ctrl-C: start no other image
-            for future in futures:
+            for future in futures.values():
                 future.cancel()
             raise
 
 
-def _build_times(
-    image: ImageResult, result: TargetResult, cold: TargetResult | None, rebuild: TargetResult | None
-) -> None:
+class BuildTimes(TypedDict, total=False):
+    """The build figures this run measured; a figure left out keeps the row's earlier one."""
+
+    build_seconds: float
+    rebuild_seconds: float
+    rebuild_steps_ran: int
+
+
+def _build_times(result: TargetResult, cold: TargetResult | None, rebuild: TargetResult | None) -> BuildTimes:
     # Best: the image built alone from an empty cache (--cold); else the steps it ran in this bake. A build
     # whose steps all came from the cache says nothing about build time: keep the last real one.
+    times: BuildTimes = {}
     if cold is not None and cold.ok:
-        image.build_seconds = round(cold.seconds, 1)
+        times["build_seconds"] = round(cold.seconds, 1)
     elif result.ok and result.ran_steps:
-        image.build_seconds = round(result.seconds, 1)
+        times["build_seconds"] = round(result.seconds, 1)
     if rebuild is not None and rebuild.ok:
-        image.rebuild_seconds = round(rebuild.seconds, 1)
-        image.rebuild_steps_ran = rebuild.ran_steps
+        times["rebuild_seconds"] = round(rebuild.seconds, 1)
+        times["rebuild_steps_ran"] = rebuild.ran_steps
+    return times
 
 
 def _time_rebuilds(
@@ -255,7 +271,7 @@ def _time_rebuilds(
             wanted.append(item.variant)
     if not wanted:
         return {}
-    return build.time_rebuild(wanted, options.base_set, options.builder, context=options.build_on)
+    return rebuild_timing.time_rebuild(wanted, options.base_set, options.builder, context=options.build_on)
 
 
 def _shares(run: Run) -> None:

@@ -27,6 +27,7 @@ from imagelab.engine import kinds, second_engine
 from imagelab.inspect import layerdiff
 from imagelab.report import repro as report
 from imagelab.report.repro import ImageRepro, ReproRun
+from imagelab.revision import git_revision, source_date
 from imagelab.terminal import terminal
 
 SCRATCH = build.SCRATCH / "repro"
@@ -83,10 +84,10 @@ def run(variants: list[Variant], results: Path, keep: bool = False, scratch: Pat
     # The variants come resolved (selection.variants) for the roles they use; ensure_bases would resolve,
     # and build, every role of the set (seen: nine minutes of stand-ins go-href never uses).
     base_set = variants[0].base_set
-    date = build.source_date()
+    date = source_date()
     started = time.monotonic()
     done = ReproRun(
-        revision=build.git_revision(),
+        revision=git_revision(),
         source_date_epoch=date.epoch,
         source_date_origin=date.origin,
         engine="",

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from imagelab import ROOT, build, engine
+from imagelab import ROOT, bases, build, engine
 from imagelab.checks import smoke
 from imagelab.dockerfile import without_heredocs
 
@@ -75,7 +75,7 @@ def scratch_tag(name: str) -> Iterator[str]:
 def base_images() -> dict[str, str]:
     """The local base set's build arguments, every role by digest: its stand-ins are built and pushed to
     the project's registry first when they are missing (about a second when they are there)."""
-    return build.ensure_bases(BASE_SET).build_args()
+    return build.ensure_bases(bases.open_set(BASE_SET)).build_args()
 
 
 def build_variant(

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from imagelab.report.model import (
-    ExposureFacts,
-    Failure,
-    GoVulnFacts,
-    ImageResult,
-    OsFixFacts,
-    Run,
-    VulnData,
-    VulnFacts,
-)
+from imagelab.report.model import ExposureFacts, Failure, ImageResult, Run
+from imagelab.report.vuln_facts import GoVulnFacts, OsFixFacts, VulnData, VulnFacts
 
 MiB = 1024 * 1024
 

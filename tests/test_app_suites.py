@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagelab import apps, build
+from imagelab import apps, bases, build
 
 pytestmark = pytest.mark.docker
 
@@ -15,7 +15,7 @@ APPS = apps.discover()
 @pytest.fixture(scope="module")
 def suites() -> dict:
     with_tests = [a for a in APPS.values() if "AS test" in a.dockerfile("multistage").read_text()]
-    return build.test_apps(with_tests, "debian")
+    return build.test_apps(with_tests, bases.open_set("debian"))
 
 
 @pytest.mark.parametrize("name", sorted(APPS))

@@ -502,7 +502,7 @@ CMD ["/app/main.js"]
 
 def build_and_run(context: Path, dockerfile: str, tag: str) -> str:
     (context / "Dockerfile").write_text(dockerfile)
-    args = build.ensure_bases("debian").build_args()  # by digest, from the registry
+    args = build.ensure_bases(bases.open_set("debian")).build_args()  # by digest, from the registry
     engine.build_image(context, context / "Dockerfile", tag, build_args=args)
     done = subprocess.run(
         ["docker", "run", "--rm", "--network", "none", tag],

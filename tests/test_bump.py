@@ -9,7 +9,7 @@ import json
 import pytest
 
 from imagelab import cli
-from imagelab.report import bump, bump_markdown, jsonfile
+from imagelab.report import jsonfile, move_diff, move_markdown
 from imagelab.report.model import ImageConfig, LayerFacts, PackageRef
 from tests.reports import MiB, exposure, image, run
 
@@ -55,7 +55,7 @@ NEW = run(python_image("debian", "3.5.1", (90 * MiB, 5 * MiB), (20 * MiB,)), bas
 
 
 def test_the_same_image_on_another_base_set_names_its_package_changes_and_where_they_are():
-    [found] = bump.from_runs(OLD, NEW, NOW).images
+    [found] = move_diff.from_runs(OLD, NEW, NOW).images
     assert found.name == "demo/slim"
     assert [(p.name, p.old, p.new, p.origin) for p in found.packages] == [
         ("libc6", "2.36", "2.41", "base"),
@@ -72,13 +72,13 @@ def test_a_package_added_in_the_image_s_own_layers_is_named_there_and_by_the_gat
     grown.exposure.inventory.append(PackageRef("deb", "curl", "8.14.1-2", False))
     grown.exposure.os_packages = 3  # +50 %: past the package limit
     grown.layer_details.append(LayerFacts("sha256:" + "f" * 64, 3 * MiB, "RUN apt-get install curl"))
-    [found] = bump.from_runs(OLD, new, NOW).images
+    [found] = move_diff.from_runs(OLD, new, NOW).images
     [added] = found.packages
     assert (added.how, added.name, added.new, added.origin) == ("added", "curl", "8.14.1-2", "own")
     assert found.own_bytes.change == 3 * MiB and found.base_bytes.change == 0
     [finding] = [f for f in found.findings if f.regression]
     assert finding.what == "os packages" and finding.details == ("+curl 8.14.1-2 (own)",)
-    text = bump_markdown.render(bump.from_runs(OLD, new, NOW))
+    text = move_markdown.render(move_diff.from_runs(OLD, new, NOW))
     assert "Packages in the image's own layers (1):" in text and "- added (1): curl 8.14.1-2" in text
     assert "**FAIL**: os packages" in text
 
@@ -87,7 +87,7 @@ def test_a_changed_entrypoint_and_a_broken_check_fail_and_are_named():
     new = copy.deepcopy(NEW)
     new.images[0].config.entrypoint = ["/usr/bin/python3.13"]
     new.images[0].smoke = "fail"
-    [found] = bump.from_runs(OLD, new, NOW).images
+    [found] = move_diff.from_runs(OLD, new, NOW).images
     failed = {f.what: f for f in found.findings if f.regression}
     assert {"entrypoint", "smoke"} <= set(failed)
     assert (
@@ -98,7 +98,7 @@ def test_a_changed_entrypoint_and_a_broken_check_fail_and_are_named():
 
 
 def test_the_harness_s_own_labels_are_not_configuration_changes():
-    [found] = bump.from_runs(OLD, NEW, NOW).images
+    [found] = move_diff.from_runs(OLD, NEW, NOW).images
     assert not any(c.field.startswith("label") for c in found.config)
 
 
@@ -107,22 +107,22 @@ def test_an_image_measured_before_base_layers_were_recorded_is_not_split():
     old.images[0].base_layers = None
     for ref in old.images[0].exposure.inventory:
         ref.in_base = None
-    [found] = bump.from_runs(old, NEW, NOW).images
+    [found] = move_diff.from_runs(old, NEW, NOW).images
     assert found.base_bytes.change is None and found.own_bytes.change is None
     assert {p.origin for p in found.packages} == {"base"}  # the new side knows
 
 
 def test_an_image_on_one_side_only_is_listed_and_a_missing_one_fails():
     new = run(image("naive", 900 * MiB), base_set="debian")
-    result = bump.from_runs(OLD, new, NOW)
+    result = move_diff.from_runs(OLD, new, NOW)
     assert result.images == [] and result.only_old == ["demo/slim"] and result.only_new == ["demo/naive"]
     assert result.failed
 
 
 def test_bump_json_round_trips_and_the_markdown_has_a_summary_table_and_a_section_per_image():
-    result = bump.from_runs(OLD, NEW, NOW)
-    assert bump.loads(bump.dumps(result)) == result
-    text = bump_markdown.render(result, chart="bump.svg", trend="trend.svg")
+    result = move_diff.from_runs(OLD, NEW, NOW)
+    assert move_diff.loads(move_diff.dumps(result)) == result
+    text = move_markdown.render(result, chart="bump.svg", trend="trend.svg")
     assert text.count("<details>") == 1 and text.count("</details>") == 1
     assert "| demo/slim | 100 MiB -> 115 MiB | +15 MiB (+15.0 %) | +15 MiB | ±0 | +0 -0 ~2 |" in text
     assert "![size per image" in text and "(trend.svg)" in text
@@ -171,10 +171,10 @@ def engine_answers(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
     tmp_path, monkeypatch, engine_answers
 ):
-    from imagelab import bases, build, pipeline
-    from imagelab import bump as job
+    from imagelab import base_move as job
+    from imagelab import bases, pipeline, revision
 
-    monkeypatch.setattr(build, "git_revision", lambda: NEW.revision)
+    monkeypatch.setattr(revision, "git_revision", lambda: NEW.revision)
     changed = {"": False, NEW.revision: False}
     monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
     measured_sets = []
@@ -195,7 +195,7 @@ def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
     assert report.is_file()
     assert job.side(official, options).run == first.run  # current now: read, not measured
     assert measured_sets == ["official"]
-    monkeypatch.setattr(build, "git_revision", lambda: "another")  # a commit that changes no image
+    monkeypatch.setattr(revision, "git_revision", lambda: "another")  # a commit that changes no image
     assert job.stale_reason(report, []) == ""
     changed[NEW.revision] = True  # one that changes a Dockerfile
     assert "changed since" in job.stale_reason(report, [])

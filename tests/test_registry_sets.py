@@ -295,7 +295,7 @@ def test_an_unreachable_registry_is_one_line_naming_file_role_and_reference(tmp_
     ref = f"{free_address()}/golden/python:3.13"  # nothing listens there
     path = write_set(tmp_path, "golden", {"python": ref})
     with pytest.raises(ConfigError) as caught:
-        build.ensure_bases(str(path))
+        build.ensure_bases(bases.open_set(str(path)))
     assert caught.value.cause.startswith(f"golden.toml: role python ({ref}): cannot resolve it: ")
     assert "\n" not in caught.value.cause and "reachable" in caught.value.hint
 
@@ -321,7 +321,7 @@ def test_a_build_on_a_pinned_digest_uses_that_digest(own_registry: str, tmp_path
             "static": f"{static}@{pinned}",
         },
     )
-    golden = build.ensure_bases(str(path))
+    golden = build.ensure_bases(bases.open_set(str(path)))
     assert golden.image("static").digest == pinned != newer
     (cell,) = apps.select(apps.discover(), ["go-href"], ["distroless"], golden)
     try:

@@ -116,6 +116,6 @@ def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp
         assert "pulled" in done.stderr and "(new here)" in done.stderr
     finally:
         # The shared tags point at local builds again (from the cache), and the handed-over images go.
-        build.build(cells, "debian")
+        build.build(cells, bases.open_set("debian"))
         for image_id in handed_ids:
             engine.remove_image_if_unused(image_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from imagelab import ROOT, apps, bases, build, engine, repro, selection
+from imagelab import ROOT, apps, bases, build, engine, process, repro, revision, selection
 from imagelab.errors import ConfigError
 from imagelab.inspect import imagefs, layerdiff, origin
 from imagelab.report import repro as report
@@ -227,23 +227,23 @@ def test_a_run_of_some_apps_keeps_the_rows_of_the_others_and_says_when_they_were
 
 def test_source_date_epoch_from_the_environment_wins(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
-    assert build.source_date() == build.SourceDate(1234567890, "SOURCE_DATE_EPOCH from the environment")
+    assert revision.source_date() == revision.SourceDate(1234567890, "SOURCE_DATE_EPOCH from the environment")
 
 
 def test_a_source_date_epoch_that_is_no_number_is_refused(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(ConfigError, match="SOURCE_DATE_EPOCH='yesterday' is not a number"):
-        build.source_date()
+        revision.source_date()
 
 
 def test_source_date_epoch_is_the_commit_time_of_head(monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    found = build.source_date()
+    found = revision.source_date()
     if found.origin.startswith("no git"):
         pytest.skip("not a git checkout")
     assert found.origin.startswith("HEAD's commit time")
     assert found.epoch == int(
-        build.process.run(["git", "log", "-1", "--format=%ct"], timeout=30, what="git").stdout
+        process.run(["git", "log", "-1", "--format=%ct"], timeout=30, what="git").stdout
     )
 
 

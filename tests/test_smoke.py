@@ -23,7 +23,7 @@ import pytest
 
 from imagelab import ROOT, apps, bases, cli, engine
 from imagelab.apps import App, Job, Probe, Service, Variant
-from imagelab.checks import probes, smoke, sockets
+from imagelab.checks import probes, smoke, smoke_result, sockets
 from imagelab.commands import flags
 
 BASE_SET = bases.open_set(
@@ -203,11 +203,13 @@ def test_the_never_answered_hint_says_what_the_app_listens_on_instead():
 
 def test_a_result_passes_only_when_its_hardened_run_passes_too():
     probe = probes.ProbeResult(GOOD_PROBES[0], True, 200, "hello smoke")
-    result = smoke.SmokeResult(
+    result = smoke_result.SmokeResult(
         "a", "minimal", "debian", "t", started_ok=True, probes=[probe], graceful_stop=False
     )
     assert result.passed  # a stop that needed SIGKILL is recorded, not a failure
-    result.hardened = smoke.SmokeResult("a", "minimal", "debian", "t", read_only=True, error="it exited")
+    result.hardened = smoke_result.SmokeResult(
+        "a", "minimal", "debian", "t", read_only=True, error="it exited"
+    )
     assert not result.passed
     assert result.problems() == ["hardened run: it exited"]
     result.hardened = None
@@ -289,27 +291,27 @@ def run_id() -> Iterator[str]:
 @pytest.mark.docker
 def test_a_good_service_passes_with_timing_memory_graceful_stop_and_a_hardened_run(images, run_id):
     result = smoke.check(Variant(service_app("web"), "distroless", BASE_SET), run_id)
-    assert result.passed, smoke.summary(result)
+    assert result.passed, smoke_result.summary(result)
     assert [p.status for p in result.probes] == [200, 200]
     assert 0 < result.seconds_to_first_answer < 10
     assert result.memory_bytes and 0 < result.memory_bytes < 64 * 2**20
     assert result.graceful_stop is True and result.stop.startswith("exit 0 after")
     assert result.hardened is not None and result.hardened.read_only and result.hardened.passed
     assert result.hardened.graceful_stop is None  # stopped once, in the plain run
-    assert smoke.summary(result)[0].startswith("smoke: pass (first answer")
+    assert smoke_result.summary(result)[0].startswith("smoke: pass (first answer")
 
 
 @pytest.mark.docker
 def test_start_up_is_timed_over_several_starts_split_into_the_engines_part_and_the_apps(images, run_id):
     variant = Variant(service_app("web"), "slim", BASE_SET)
     result = smoke.check(variant, run_id, starts=3)
-    assert result.passed, smoke.summary(result)
+    assert result.passed, smoke_result.summary(result)
     assert len(result.starts) == 3, "the smoke run's start, then two more"
     for start in result.starts:
         assert 0 < start.container_s < 10 and 0 <= start.readiness_s < 10
         assert start.total_s == start.container_s + start.readiness_s
     assert result.seconds_to_first_answer == result.starts[0].total_s
-    assert "median of 3 starts" in smoke.summary(result)[0]
+    assert "median of 3 starts" in smoke_result.summary(result)[0]
     # every timing container is gone (run_id's teardown checks the label), and a failing service is not
     # started again: its one failure is the result
     silent = smoke.check(Variant(service_app("silent", start_timeout=1), "slim", BASE_SET), run_id, starts=3)
@@ -408,7 +410,7 @@ def test_the_hardened_run_is_read_only_and_tmpfs_from_app_toml_fixes_it(images, 
     assert without.hardened.exit_code == 1
     assert any("Read-only file system" in line for line in without.hardened.log_tail)
     with_tmpfs = smoke.check(Variant(service_app("writes", tmpfs=("/tmp",)), "minimal", BASE_SET), run_id)
-    assert with_tmpfs.passed, smoke.summary(with_tmpfs)
+    assert with_tmpfs.passed, smoke_result.summary(with_tmpfs)
 
 
 @pytest.fixture
@@ -423,7 +425,7 @@ def test_a_job_fetches_its_fixture_on_the_host_network_and_matches_its_output(im
     result = smoke.check(
         Variant(job_app(fixture_page, '<a href="/one">one</a>'), "minimal", BASE_SET), run_id
     )
-    assert result.passed, smoke.summary(result)
+    assert result.passed, smoke_result.summary(result)
     assert (result.job_exit_code, result.job_output) == (0, '<a href="/one">one</a>')
     assert result.hardened is not None and result.hardened.passed
 
@@ -511,5 +513,5 @@ def test_every_debian_image_passes_its_smoke_test(debian_images, variant: Varian
     built = debian_images[variant.tag]
     assert built.result.ok, built.result.describe_failure()
     result = smoke.check(variant, run_id)
-    assert result.passed, "\n".join(smoke.summary(result))
+    assert result.passed, "\n".join(smoke_result.summary(result))
     assert (result.hardened is not None) == variant.hardened

@@ -13,10 +13,10 @@ from saved_images import file, write_docker_archive
 from test_vulns_scan import BOOKWORM, scanner
 from vulns_archive import archive_server, serve_tree
 
-from imagelab import ROOT, cli, image_result
+from imagelab import ROOT, cli, image_costs
 from imagelab.commands import flags
 from imagelab.inspect import imagefs
-from imagelab.report import accepted, bump, bump_markdown, gate, jsonfile, markdown, table
+from imagelab.report import accepted, gate, jsonfile, markdown, move_diff, move_markdown, table
 from imagelab.report.model import Run
 
 SCHEMA_FILE = ROOT / "results" / "compare.schema.json"
@@ -46,7 +46,7 @@ def test_a_fix_is_the_bases_when_the_base_layers_hold_the_package_and_the_images
         assert scan.scan_base(fs, 1) is base  # the same base layers are scanned once a run
         assert scan.scan_base(fs, 0) is None  # FROM scratch: no base to scan
 
-    facts = image_result.vulnerabilities(found, base)
+    facts = image_costs.vulnerabilities(found, base)
 
     assert [(f.package, f.in_base, len(f.cves)) for f in facts.os_fixes] == [
         ("libexpat1", True, 27),
@@ -55,7 +55,7 @@ def test_a_fix_is_the_bases_when_the_base_layers_hold_the_package_and_the_images
     assert not facts.os_fixes[1].changelog_read
     assert (facts.fixable_cves, facts.fixable_packages) == (27, 2)
     assert len(facts.cves(in_base=True)) == 27 and facts.cves(in_base=False) == set()
-    assert image_result.vulnerabilities(found, None).cves(in_base=True) == set()  # FROM scratch: all own
+    assert image_costs.vulnerabilities(found, None).cves(in_base=True) == set()  # FROM scratch: all own
     assert [d.describe() for d in facts.os_data] == ["bookworm-security of 2026-12-04"]
     assert facts.not_covered == "Python and npm packages"
 
@@ -214,7 +214,7 @@ def test_the_bump_lists_the_cves_the_move_fixed_and_brought_in_base_and_own_laye
         )
     )
 
-    result = bump.from_runs(old, new, "2026-11-28T00:00:00Z")
+    result = move_diff.from_runs(old, new, "2026-11-28T00:00:00Z")
     [slim] = result.images
 
     assert [(v.id, v.how, v.origin) for v in slim.vulnerabilities] == [
@@ -223,8 +223,8 @@ def test_the_bump_lists_the_cves_the_move_fixed_and_brought_in_base_and_own_laye
         ("CVE-2026-0004", "introduced", "own"),
     ]
     assert slim.metric("fixable cves") is not None and slim.metric("fixable cves").change == "-1 (-33.3 %)"
-    assert bump.loads(bump.dumps(result)) == result
-    text = bump_markdown.render(result)
+    assert move_diff.loads(move_diff.dumps(result)) == result
+    text = move_markdown.render(result)
     assert "| +0 -0 ~0 | -2 +1 | 0 |" in text
     assert (
         "Known vulnerabilities: the move fixes 2 distinct fixable CVEs (2 in base image layers, 0 in the "

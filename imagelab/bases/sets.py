@@ -226,10 +226,9 @@ def known_sets() -> list[str]:
     return [*sorted(p.stem for p in SETS_DIR.glob("*.toml")), "auto"]
 
 
-def open_set(name_or_path: str | BaseSet, registry_answers: Callable[[], bool] | None = None) -> BaseSet:
-    """The base set a command line names: a set name, `auto`, or a path to a set file."""
-    if isinstance(name_or_path, BaseSet):
-        return name_or_path
+def open_set(name_or_path: str, registry_answers: Callable[[], bool] | None = None) -> BaseSet:
+    """The base set a command line names: a set name, `auto`, or a path to a set file. Opened once, at
+    the edge; everything below takes the BaseSet this returns."""
     if name_or_path == "auto":
         name_or_path = "official" if (registry_answers or docker_hub_answers)() else LOCAL_SET
     path = set_path(name_or_path)

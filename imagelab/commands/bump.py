@@ -65,10 +65,10 @@ def side(spec: str) -> Path | BaseSet:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imagelab import bump, selection
+    from imagelab import base_move, selection
 
     old, new = side(args.old), side(args.new)
-    options = bump.Options(
+    options = base_move.Options(
         results=args.results,
         name=args.name,
         thresholds=flags.gate_thresholds(args),
@@ -78,4 +78,4 @@ def run(args: argparse.Namespace) -> int:
     )
     if isinstance(old, BaseSet) or isinstance(new, BaseSet):
         selection.ensure_engine()  # a base set is measured, or its images' ids compared with its report's
-    return bump.run(old, new, options)
+    return base_move.run(old, new, options)

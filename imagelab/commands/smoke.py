@@ -18,7 +18,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from imagelab import engine, selection
-    from imagelab.checks import smoke, structure
+    from imagelab.checks import smoke, smoke_result, structure
 
     variants = flags.selected(args)
     if not variants:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         terminal.step(variant.tag)
         result, contract = smoke.check(variant, run_id), structure.check(variant)
-        for line in smoke.summary(result) + structure.summary(contract):
+        for line in smoke_result.summary(result) + structure.summary(contract):
             terminal.info(f"  {line}")
         failed += not (result.passed and contract.passed)
     terminal.info(f"{len(variants) - failed} of {len(variants)} images passed (run {run_id})")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from imagelab.report import startup, units
-from imagelab.report.model import ImageResult, VulnData
+from imagelab.report.model import ImageResult
+from imagelab.report.vuln_facts import VulnData
 
 
 def _packages(image: ImageResult) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imagelab.report.model import CHECKS, ImageConfig, ImageResult, PackageRef, VulnFacts
+from imagelab.report.model import CHECKS, ImageConfig, ImageResult, PackageRef
+from imagelab.report.vuln_facts import VulnFacts
 
 #: Labels the harness stamps on every image (build.labels): they differ between any two runs or base
 #: sets by construction, and say nothing about what the base changed.

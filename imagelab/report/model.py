@@ -4,7 +4,8 @@ compare fills these objects; every renderer (terminal, Markdown, chart), the gat
 read them. `imagelab.report.jsonfile` turns them into compare.json and back, and publishes the JSON
 Schema that file follows (results/compare.schema.json), so a renamed field is an error, not a "-".
 
-Sizes are bytes; a figure the run could not measure is None (`null` in the JSON).
+Sizes are bytes; a figure the run could not measure is None (`null` in the JSON). What a scanner would
+say of an image, its VulnFacts, is in report/vuln_facts.py.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from imagelab.report.strict import STRICT
+from imagelab.report.vuln_facts import VulnFacts
+
 SCHEMA = 2  # 2: the package inventory written one line a package (report/jsonfile.py)
 #: A check's verdict. "n/a": the check does not apply to this variant (hardened runs are for
 #: distroless and minimal); None: not run (the image did not build).
 Verdict = Literal["pass", "fail", "n/a"]
 #: The checks every image goes through, in the order the tables show them.
 CHECKS = ("smoke", "structure", "hardened")
-#: How pydantic reads these classes (report/jsonfile.py): a field the model does not know -- a typo, a
-#: rename -- is an error, not silently dropped.
-STRICT = {"extra": "forbid"}
 
 
 @dataclass
@@ -157,103 +158,6 @@ class ExposureFacts:
     uid: int | None
     root: bool
     inventory: list[PackageRef] = field(default_factory=list)
-
-
-@dataclass
-class VulnData:
-    """Where one part of the vulnerability figures came from, and its date."""
-
-    __pydantic_config__ = STRICT
-
-    source: str  # "trixie-security", "golang.org/x/vulndb@v0.0.0-..." (imagelab/vulns/)
-    date: str  # the day the data was written (the index's Release date, the module version's time)
-    offline: bool = False  # the fetch failed: data kept from an earlier run
-
-    def describe(self) -> str:
-        return f"{self.source} of {self.date}" + (" (kept from an earlier run)" if self.offline else "")
-
-
-@dataclass
-class OsFixFacts:
-    """An installed Debian package whose release has a fixed version waiting (security or updates)."""
-
-    __pydantic_config__ = STRICT
-
-    package: str
-    installed: str
-    fixed: str
-    suite: str  # the pocket that has the fix: "trixie-security"
-    source: str  # the source package
-    cves: list[str] = field(default_factory=list)  # named by the uploads after `installed`, up to `fixed`
-    changelog_read: bool = True  # False: the fix's changelog could not be had, its CVE IDs are unknown
-    #: True when the image's base layers already hold the package at this version; None: not known.
-    in_base: bool | None = None
-
-
-@dataclass
-class GoVulnFacts:
-    """A known vulnerability of a module (or the standard library) compiled into a Go program."""
-
-    __pydantic_config__ = STRICT
-
-    id: str  # "GO-2025-3750"
-    binary: str  # the program's path in the image
-    module: str  # "golang.org/x/net", or "stdlib"
-    installed: str
-    fixed: str  # "" when no fixed version exists yet
-    aliases: list[str] = field(default_factory=list)  # CVE and GHSA IDs
-    called: bool = False  # the program holds one of the vulnerable functions, not only the module
-    in_base: bool | None = None  # the base image's layers hold the same program with it
-
-
-@dataclass
-class SupportFacts:
-    """An installed package whose Debian security support is limited or has ended."""
-
-    __pydantic_config__ = STRICT
-
-    package: str
-    source: str
-    kind: str  # "ended" or "limited"
-    note: str = ""
-
-
-@dataclass
-class VulnFacts:
-    """What a scanner would say, from the data the machine reached (imagelab/vulns/). A count is None
-    when there was no data to judge with ("no data"), never 0."""
-
-    __pydantic_config__ = STRICT
-
-    fixable_cves: int | None  # distinct CVE IDs the waiting fixes name
-    fixable_packages: int | None
-    go_vulns: int | None  # distinct GO- IDs in the image's Go programs
-    support_limited: int | None
-    release: str = ""  # the Debian release its packages are judged against ("" when none)
-    os_fixes: list[OsFixFacts] = field(default_factory=list)
-    go: list[GoVulnFacts] = field(default_factory=list)
-    go_binaries: list[str] = field(default_factory=list)  # the Go programs looked at
-    support: list[SupportFacts] = field(default_factory=list)
-    os_data: list[VulnData] = field(default_factory=list)  # empty: no index could be had
-    go_data: VulnData | None = None
-    support_data: VulnData | None = None
-    not_covered: str = ""  # what no offline source covers ("Python and npm packages")
-    notes: list[str] = field(default_factory=list)  # what went missing on the way
-
-    def cves(self, in_base: bool | None = None) -> set[str]:
-        """The fixable CVE IDs; with `in_base`, only those of fixes in (True) or out of (False) the base."""
-        return {
-            cve
-            for fix in self.os_fixes
-            if in_base is None or bool(fix.in_base) == in_base
-            for cve in fix.cves
-        }
-
-    def go_ids(self, in_base: bool | None = None) -> set[str]:
-        return {g.id for g in self.go if in_base is None or bool(g.in_base) == in_base}
-
-    def dates(self) -> list[VulnData]:
-        return [*self.os_data, *(d for d in (self.go_data, self.support_data) if d is not None)]
 
 
 @dataclass

@@ -1,10 +1,10 @@
-"""The bump chart: per app, each variant's size before and after, split into base layers and own layers."""
+"""The bump chart (of report/move_diff.py's Bump): per app, each variant's size before and after, split into base layers and own layers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from imagelab.report.bump import Bump, ImageBump
+from imagelab.report.move_diff import Bump, ImageBump
 from imagelab.report.units import MiB
 
 BASE_COLOUR, OWN_COLOUR, UNKNOWN_COLOUR = "#9ecae9", "#4c78a8", "#bbbbbb"

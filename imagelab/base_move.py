@@ -1,4 +1,5 @@
-"""The bump job: `nox -s bump -- --from A --to B`, what changed between two base sets (or two reports).
+"""`bump`'s job, a move between two base sets (or two reports): what changed, image by image.
+`nox -s bump -- --from A --to B`.
 
 A side is a compare.json file, or a loaded base set. A base set is measured by pipeline.run into
 results/sets/<set>/, unless the report there is current, in which case it is read as it is: a warm bump
@@ -9,7 +10,7 @@ compare itself remembers what it measured by image content, so even a re-measure
 changed. Each full compare appends to results/history.jsonl; the bump redraws results/trend.svg from it.
 
 Writes <results>/<name>.md (a pull request comment: summary table, a collapsed section per image),
-<name>.json (report/bump.py's Bump) and <name>.svg, prints the summary, and fails (exit 1) when the gate
+<name>.json (report/move_diff.py's Bump) and <name>.svg, prints the summary, and fails (exit 1) when the gate
 does: a regression past its limits that results/accepted.toml does not accept.
 """
 
@@ -23,13 +24,12 @@ from pathlib import Path
 
 from rich.table import Table
 
-from imagelab import ROOT, build, engine, pipeline, process, selection
+from imagelab import ROOT, engine, pipeline, process, revision, selection
 from imagelab.bases.sets import BaseSet
 from imagelab.errors import ConfigError
-from imagelab.report import accepted, bump_chart, bump_markdown, files, gate, history, jsonfile
-from imagelab.report import bump as bump_report
-from imagelab.report.bump import Bump
+from imagelab.report import accepted, files, gate, history, jsonfile, move_chart, move_diff, move_markdown
 from imagelab.report.model import Run
+from imagelab.report.move_diff import Bump
 from imagelab.terminal import terminal
 
 RESULTS = ROOT / "results"
@@ -91,7 +91,7 @@ def stale_reason(report: Path, variants: list) -> str:
         run = jsonfile.read(report)
     except ConfigError:
         return "its report does not read"
-    if run.revision != build.git_revision() and _changed_since(run.revision):
+    if run.revision != revision.git_revision() and _changed_since(run.revision):
         return f"apps/ or dockerfiles/ changed since {run.revision[:12]}, where it was measured"
     if _changed_since(""):
         return "apps/ or dockerfiles/ have uncommitted changes"
@@ -162,7 +162,7 @@ def bump_between(
     judge: Callable[[gate.Change], tuple[str, str]],
 ) -> Bump:
     """What changed from side `old` to side `new`, each change judged against the accepted file."""
-    return bump_report.from_runs(old.run, new.run, now, thresholds, judge, (old.source, new.source))
+    return move_diff.from_runs(old.run, new.run, now, thresholds, judge, (old.source, new.source))
 
 
 def _trend(results: Path) -> str:
@@ -178,18 +178,18 @@ def write(result: Bump, folder: Path, name: str, trend: str = "") -> list[Path]:
     drawn: list[bool] = []
 
     def chart(tmp: Path) -> bool:
-        drawn.append(bump_chart.sizes(result, tmp))
+        drawn.append(move_chart.sizes(result, tmp))
         return drawn[-1]
 
     def text(tmp: Path) -> None:
-        tmp.write_text(bump_markdown.render(result, f"{name}.svg" if drawn[-1] else "", trend))
+        tmp.write_text(move_markdown.render(result, f"{name}.svg" if drawn[-1] else "", trend))
 
     return files.write_together(
         folder,
         {
             f"{name}.svg": chart,
             f"{name}.md": text,
-            f"{name}.json": lambda tmp: tmp.write_text(bump_report.dumps(result)),
+            f"{name}.json": lambda tmp: tmp.write_text(move_diff.dumps(result)),
         },
     )
 
@@ -204,10 +204,10 @@ def summary_table(result: Bump) -> Table:
             image.name,
             f"{size.shown_old} -> {size.shown_new}",
             size.change or "±0",
-            bump_markdown.delta(image.base_bytes),
-            bump_markdown.delta(image.own_bytes),
-            bump_markdown.package_counts(image),
-            bump_markdown.gate_cell(image).replace("**", ""),
+            move_markdown.delta(image.base_bytes),
+            move_markdown.delta(image.own_bytes),
+            move_markdown.package_counts(image),
+            move_markdown.gate_cell(image).replace("**", ""),
             style="red" if image.failed else None,
         )
     return found

@@ -5,7 +5,7 @@ have, out come every metric old and new, the packages added, removed and changed
 configuration and check verdicts that changed, the gate's findings, and the split of the size and
 package change between the base image's layers and the image's own (model.ImageResult.base_layers,
 PackageRef.in_base), and the known vulnerabilities the move fixed and introduced, base or own
-(model.VulnFacts). report/bump_markdown.py and bump_chart.py render it; bump.json is this, as JSON.
+(vuln_facts.VulnFacts). report/move_markdown.py and move_chart.py render it; bump.json is this, as JSON.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import pydantic
 
 from imagelab.report import diff, gate, units
-from imagelab.report.model import BaseImage, ImageResult, Run, VulnFacts
+from imagelab.report.model import BaseImage, ImageResult, Run
+from imagelab.report.vuln_facts import VulnFacts
 
 SCHEMA = 1
 

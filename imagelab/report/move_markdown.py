@@ -1,12 +1,12 @@
-"""The bump report in Markdown, fit for a pull request comment or a CI job summary: one summary table,
+"""The bump report (report/move_diff.py's Bump) in Markdown, fit for a pull request comment or a CI job summary: one summary table,
 then a collapsed section per image with its metrics, packages by name, vulnerabilities fixed and
 introduced, configuration and checks."""
 
 from __future__ import annotations
 
 from imagelab.report import units
-from imagelab.report.bump import Bump, ImageBump, Part
 from imagelab.report.diff import PackageChange, VulnChange
+from imagelab.report.move_diff import Bump, ImageBump, Part
 
 
 def render(bump: Bump, chart: str = "", trend: str = "") -> str:
