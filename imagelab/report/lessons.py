@@ -22,9 +22,10 @@ from typing import Any
 
 from imagelab.errors import ConfigError
 from imagelab.report import startup
-from imagelab.report.model import Run, StartupFacts, VulnData
+from imagelab.report.model import Run, StartupFacts
 from imagelab.report.sizes import docker_size
 from imagelab.report.units import human_size, percent, ratio
+from imagelab.report.vuln_facts import VulnData
 
 FIGURE = re.compile(
     r"<!-- fig: (?P<app>[\w.-]+)/(?P<variant>[\w.-]+) (?P<metric>[\w-]+) -->(?P<old>.*?)<!-- /fig -->",
