@@ -153,15 +153,43 @@ def test_docs_lessons_md_is_filled_from_the_committed_report() -> None:
     page = (ROOT / "docs" / "lessons.md").read_text()
     report = jsonfile.read(ROOT / "results" / "compare.json")
     assert len(lessons.FIGURE.findall(page)) >= 20
-    assert lessons.fill_figures(page, report) == page
+    sets = lessons.set_reports(lessons.named_sets(page), ROOT / "results" / "sets")
+    assert lessons.fill_figures(page, report, sets=sets) == page
 
 
 def test_the_typed_report_and_its_json_fill_the_page_alike() -> None:
     page = (ROOT / "docs" / "lessons.md").read_text()
     path = ROOT / "results" / "compare.json"
-    assert lessons.fill_figures(page, jsonfile.read(path)) == lessons.fill_figures(
-        page, json.loads(path.read_text())
+    sets = lessons.set_reports(lessons.named_sets(page), ROOT / "results" / "sets")
+    assert lessons.fill_figures(page, jsonfile.read(path), sets=sets) == lessons.fill_figures(
+        page, json.loads(path.read_text()), sets=sets
     )
+
+
+RELEASED = {"images": [image("microblog", "naive", size=980 * MiB)]}
+
+
+def test_a_figure_that_names_a_base_set_reads_that_sets_report() -> None:
+    text = (
+        "now <!-- fig: microblog/naive size -->?<!-- /fig -->, "
+        "as released <!-- fig: microblog/naive@debian-release size -->?<!-- /fig -->"
+    )
+    assert lessons.named_sets(text) == {"debian-release"}
+    assert lessons.fill_figures(text, REPORT, sets={"debian-release": RELEASED}) == (
+        "now <!-- fig: microblog/naive size -->976 MiB<!-- /fig -->, "
+        "as released <!-- fig: microblog/naive@debian-release size -->980 MiB<!-- /fig -->"
+    )
+
+
+def test_a_figure_of_a_set_with_no_report_says_which_sets_have_one(tmp_path: Path) -> None:
+    text = "<!-- fig: microblog/naive@debian-release size -->?<!-- /fig -->"
+    (tmp_path / "debian12").mkdir()
+    (tmp_path / "debian12" / "compare.json").write_text((ROOT / "results" / "compare.json").read_text())
+    sets = lessons.set_reports({"debian-release", "debian12"}, tmp_path)
+    assert set(sets) == {"debian12"}
+    with pytest.raises(ConfigError, match="no report of base set 'debian-release'") as error:
+        lessons.fill_figures(text, REPORT, source="lessons.md", sets=sets)
+    assert "debian12" in (error.value.hint or "") and "--bases debian-release" in (error.value.hint or "")
 
 
 def scan(**figures: object) -> dict:

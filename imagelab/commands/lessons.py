@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
 
     report = jsonfile.read(args.report)
     for page in LESSONS:
-        changed = lessons.update_lessons(page, report)
+        # Figures that name a base set read its report beside this one (results/sets/<set>/).
+        changed = lessons.update_lessons(page, report, sets_dir=args.report.parent / "sets")
         terminal.info(
             f"{page.name}: {'figures rewritten' if changed else 'already matches'} {args.report.name}"
         )
