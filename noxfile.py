@@ -49,6 +49,12 @@ def trend(session: nox.Session) -> None:
 
 
 @nox.session
+def lessons(session: nox.Session) -> None:
+    """Refill the lessons pages' figures from results/compare.json (builds nothing): -- [--report FILE]."""
+    harness(session, "lessons", *session.posargs)
+
+
+@nox.session
 def engine(session: nox.Session) -> None:
     """Make sure a Docker engine with BuildKit answers; on Debian as root, install and start one."""
     harness(session, "engine", *session.posargs)

@@ -29,6 +29,7 @@ from pathlib import Path
 from imagelab import ROOT, engine, needs
 from imagelab.engine import kinds, second_engine
 from imagelab.errors import ImagelabError
+from imagelab.report import jsonfile
 
 #: Two go-href variants: a static binary FROM scratch, and one on a distroless base -- every layer of the
 #: harness in about a minute a setup once the Go module cache is warm.
@@ -282,7 +283,7 @@ def table(outcomes: list[Outcome], in_use: str) -> str:
 
 
 def _rows(path: Path) -> dict[str, dict]:
-    report = json.loads(path.read_text())
+    report = jsonfile.expanded(json.loads(path.read_text()))  # the inventory as one object a package
     return {row["variant"]: row for row in report["images"]} | {"": report}
 
 

@@ -298,7 +298,7 @@ def _finish(result: Run, options: Options) -> Outcome:
         # The README's tables and the lessons' figures come from the same full report.
         files.update_readme(report, README)
         for page in LESSONS:
-            lessons.update_lessons(page, report)
+            lessons.update_lessons(page, report, sets_dir=options.results / "sets")
         terminal.info(f"updated {_shown(README)}, " + " and ".join(_shown(page) for page in LESSONS))
     if options.history is not None:
         history.append(result, options.history)

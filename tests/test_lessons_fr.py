@@ -15,7 +15,8 @@ def test_the_french_page_is_filled_from_the_committed_report() -> None:
     page = PAGE.read_text()
     report = jsonfile.read(ROOT / "results" / "compare.json")
     assert len(lessons.FIGURE.findall(page)) >= 30
-    assert lessons.fill_figures(page, report, source=PAGE.name) == page
+    sets = lessons.set_reports(lessons.named_sets(page), ROOT / "results" / "sets")
+    assert lessons.fill_figures(page, report, source=PAGE.name, sets=sets) == page
 
 
 def test_compare_refreshes_it_with_the_english_page() -> None:
@@ -31,6 +32,7 @@ def test_each_claim_of_the_course_has_its_section() -> None:
         "COPY --from=builder /usr/local/ /usr/local/",
         "--omit=dev",
         "--chown=nonroot",
+        "scans de sécurité",
         "dive",
         "Alpine",
         "glossaire",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,12 +153,127 @@ def test_docs_lessons_md_is_filled_from_the_committed_report() -> None:
     page = (ROOT / "docs" / "lessons.md").read_text()
     report = jsonfile.read(ROOT / "results" / "compare.json")
     assert len(lessons.FIGURE.findall(page)) >= 20
-    assert lessons.fill_figures(page, report) == page
+    sets = lessons.set_reports(lessons.named_sets(page), ROOT / "results" / "sets")
+    assert lessons.fill_figures(page, report, sets=sets) == page
 
 
 def test_the_typed_report_and_its_json_fill_the_page_alike() -> None:
     page = (ROOT / "docs" / "lessons.md").read_text()
     path = ROOT / "results" / "compare.json"
-    assert lessons.fill_figures(page, jsonfile.read(path)) == lessons.fill_figures(
-        page, json.loads(path.read_text())
+    sets = lessons.set_reports(lessons.named_sets(page), ROOT / "results" / "sets")
+    assert lessons.fill_figures(page, jsonfile.read(path), sets=sets) == lessons.fill_figures(
+        page, json.loads(path.read_text()), sets=sets
     )
+
+
+RELEASED = {"images": [image("microblog", "naive", size=980 * MiB)]}
+
+
+def test_a_figure_that_names_a_base_set_reads_that_sets_report() -> None:
+    text = (
+        "now <!-- fig: microblog/naive size -->?<!-- /fig -->, "
+        "as released <!-- fig: microblog/naive@debian-release size -->?<!-- /fig -->"
+    )
+    assert lessons.named_sets(text) == {"debian-release"}
+    assert lessons.fill_figures(text, REPORT, sets={"debian-release": RELEASED}) == (
+        "now <!-- fig: microblog/naive size -->976 MiB<!-- /fig -->, "
+        "as released <!-- fig: microblog/naive@debian-release size -->980 MiB<!-- /fig -->"
+    )
+
+
+def test_a_figure_of_a_set_with_no_report_says_which_sets_have_one(tmp_path: Path) -> None:
+    text = "<!-- fig: microblog/naive@debian-release size -->?<!-- /fig -->"
+    (tmp_path / "debian12").mkdir()
+    (tmp_path / "debian12" / "compare.json").write_text((ROOT / "results" / "compare.json").read_text())
+    sets = lessons.set_reports({"debian-release", "debian12"}, tmp_path)
+    assert set(sets) == {"debian12"}
+    with pytest.raises(ConfigError, match="no report of base set 'debian-release'") as error:
+        lessons.fill_figures(text, REPORT, source="lessons.md", sets=sets)
+    assert "debian12" in (error.value.hint or "") and "--bases debian-release" in (error.value.hint or "")
+
+
+def scan(**figures: object) -> dict:
+    """A vulnerability scan as compare.json holds it (model.VulnFacts)."""
+    found: dict = {"fixable_cves": 0, "fixable_packages": 0, "go_vulns": 0, "support_limited": 0}
+    return found | figures
+
+
+VULNS = {
+    "images": [
+        image(
+            "go-href",
+            "naive",
+            vulnerabilities=scan(
+                go_vulns=2,
+                support_limited=8,
+                go_binaries=["/usr/local/go/bin/go", "/usr/local/bin/go-href"],
+                go=[
+                    {"id": "GO-2026-0001", "module": "golang.org/x/net", "installed": "v0.50.0"},
+                    {"id": "GO-2026-0002", "module": "golang.org/x/net", "installed": "v0.50.0"},
+                ],
+                os_data=[
+                    {"source": "trixie-security", "date": "2026-12-04"},
+                    {"source": "trixie-updates", "date": "2026-12-01", "offline": True},
+                ],
+                go_data={"source": "golang.org/x/vulndb@v0.0.0-20261105", "date": "2026-11-05"},
+            ),
+        ),
+        # Debian packages and no index to judge them with; Go programs and no database.
+        image(
+            "go-href",
+            "distroless",
+            vulnerabilities=scan(
+                fixable_cves=None, fixable_packages=None, go_vulns=None, go_binaries=["/go-href"]
+            ),
+        ),
+        image("go-href", "minimal"),  # a report from before the scan
+    ]
+}
+
+
+def test_the_scan_figures_read_from_the_report() -> None:
+    text = (
+        "<!-- fig: go-href/naive fixable-cves -->?<!-- /fig --> "
+        "<!-- fig: go-href/naive go-vulns -->?<!-- /fig --> "
+        "<!-- fig: go-href/naive go-programs -->?<!-- /fig --> "
+        "<!-- fig: go-href/naive go-modules -->?<!-- /fig --> "
+        "<!-- fig: go-href/naive support-limited -->?<!-- /fig -->\n"
+        "<!-- fig: go-href/naive os-data -->?<!-- /fig --> <!-- fig: go-href/naive go-data -->?<!-- /fig -->"
+    )
+    assert lessons.fill_figures(text, VULNS) == (
+        "<!-- fig: go-href/naive fixable-cves -->0<!-- /fig --> "
+        "<!-- fig: go-href/naive go-vulns -->2<!-- /fig --> "
+        "<!-- fig: go-href/naive go-programs -->2<!-- /fig --> "
+        "<!-- fig: go-href/naive go-modules -->golang.org/x/net v0.50.0<!-- /fig --> "
+        "<!-- fig: go-href/naive support-limited -->8<!-- /fig -->\n"
+        "<!-- fig: go-href/naive os-data -->trixie-security of 2026-12-04, "
+        "trixie-updates of 2026-12-01 (kept from an earlier run)<!-- /fig --> "
+        "<!-- fig: go-href/naive go-data -->golang.org/x/vulndb@v0.0.0-20261105 of 2026-11-05<!-- /fig -->"
+    )
+
+
+def test_a_scan_without_data_says_so_and_an_unscanned_image_reads_as_a_dash() -> None:
+    # "no data" is not 0: the figure could not be judged. "-": the report predates the scan.
+    text = "".join(
+        f"<!-- fig: go-href/{variant} {metric} -->?<!-- /fig -->"
+        for variant in ("distroless", "minimal")
+        for metric in ("fixable-cves", "go-vulns", "go-modules", "os-data", "go-data")
+    )
+    filled = lessons.fill_figures(text, VULNS)
+    values = re.findall(r"-->([^<]*)<!-- /fig", filled)
+    assert values == ["no data"] * 5 + ["-"] * 5
+
+
+def test_the_lessons_command_refills_the_pages_from_a_written_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imagelab import cli, pipeline
+
+    report = tmp_path / "compare.json"
+    report.write_text((ROOT / "results" / "compare.json").read_text())
+    page = tmp_path / "lessons.md"
+    page.write_text("<!-- fig: go-href/distroless go-vulns -->?<!-- /fig -->\n")
+    monkeypatch.setattr(pipeline, "LESSONS", (page,))
+    assert cli.main(["lessons", "--report", str(report)]) == 0
+    expected = lessons.fill_figures(page.read_text(), jsonfile.read(report))
+    assert page.read_text() == expected != "<!-- fig: go-href/distroless go-vulns -->?<!-- /fig -->\n"

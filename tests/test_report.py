@@ -3,6 +3,7 @@ the chart; the JSON round trip and its published schema; subset runs keep the ot
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -143,3 +144,62 @@ def test_the_readme_names_every_field_of_the_schema():
         names |= set(definition.get("properties", {}))
     missing = sorted(name for name in names if name not in section)
     assert not missing, f"README's compare.json section lacks {missing}"
+
+
+# -- compare.json's shape: the inventory one line a package (schema 2), schema 1 still read -------------
+
+COMMITTED = ROOT / "results" / "compare.json"
+
+
+def test_a_schema_1_report_reads_and_rewrites_to_the_same_run_in_half_the_bytes():
+    old_text = (ROOT / "results" / "baseline.json").read_text()  # an older report, written in schema 1
+    assert json.loads(old_text)["schema"] == 1
+    old = jsonfile.loads(old_text)
+    new_text = jsonfile.dumps(old)
+
+    assert json.loads(new_text)["schema"] == 2
+    assert jsonfile.loads(new_text) == old  # no figure, no package lost or changed
+    assert len(new_text) < len(old_text) * 0.6
+    jsonschema.validate(json.loads(new_text), json.loads(SCHEMA_FILE.read_text()))
+
+
+def test_the_committed_report_is_schema_2_and_follows_the_published_schema():
+    data = json.loads(COMMITTED.read_text())
+    assert data["schema"] == 2
+    jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text()))
+    inventory = data["images"][0]["exposure"]["inventory"]
+    assert set(inventory) <= {"base", "own", "unknown"}
+    assert all(len(line.split(" ")) == 3 for group in inventory.values() for line in group)
+
+
+def test_the_inventory_is_grouped_by_origin_and_reads_back_as_the_sorted_list():
+    report = jsonfile.loads(COMMITTED.read_text())
+    packages = report.images[0].exposure.inventory
+    text = jsonfile.dumps(report)
+    inventory = json.loads(text)["images"][0]["exposure"]["inventory"]
+    base = [p for p in packages if p.in_base]
+    assert inventory["base"] == [f"{p.kind} {p.name} {p.version}" for p in base]
+    assert jsonfile.loads(text).images[0].exposure.inventory == packages
+    plain = jsonfile.expanded(json.loads(text))["images"][0]["exposure"]["inventory"]
+    assert plain[0] == {
+        "kind": packages[0].kind,
+        "name": packages[0].name,
+        "version": packages[0].version,
+        "in_base": packages[0].in_base,
+    }
+
+
+def test_a_package_that_cannot_be_one_line_stays_an_object():
+    report = jsonfile.loads(COMMITTED.read_text())
+    odd = dataclasses.replace(report.images[0].exposure.inventory[0], version="1.0 beta", in_base=None)
+    report.images[0].exposure.inventory = [odd]
+    text = jsonfile.dumps(report)
+    assert json.loads(text)["images"][0]["exposure"]["inventory"] == {"unknown": [dataclasses.asdict(odd)]}
+    assert jsonfile.loads(text).images[0].exposure.inventory == [odd]
+    jsonschema.validate(json.loads(text), json.loads(SCHEMA_FILE.read_text()))
+
+
+def test_a_report_of_an_unknown_schema_is_refused_in_one_line():
+    data = json.loads(COMMITTED.read_text()) | {"schema": 3}
+    with pytest.raises(ConfigError, match="schema 1 or 2 \\(found schema 3\\)"):
+        jsonfile.loads(json.dumps(data))

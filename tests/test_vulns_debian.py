@@ -4,14 +4,27 @@ judged against them. All on trimmed real data (tests/fixtures/vulns/) served on 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import lzma
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from vulns_archive import EXPAT_FIXED, SUITE, VULNS, archive_server, make_deb, serve_tree
+from vulns_archive import (
+    EXPAT_FIXED,
+    SUITE,
+    VULNS,
+    Signer,
+    archive_keyring,
+    archive_server,
+    make_deb,
+    serve_tree,
+    signer,
+)
 
 from imagelab.inspect import dpkg
-from imagelab.vulns import archive, changelog, debian
+from imagelab.vulns import archive, changelog, debian, scan, summary
 from imagelab.vulns.archive import Archive
 from imagelab.vulns.changelog import Changelogs
 
@@ -58,7 +71,13 @@ def served(tmp_path: Path):
 
 def local_archive(cache: Path, security: str, offline: bool = False) -> Archive:
     # the release pockets' mirror is a port nothing listens on: bookworm-updates is unreachable here
-    return Archive(cache, mirror="http://127.0.0.1:9/debian", security_mirror=security, offline=offline)
+    return Archive(
+        cache,
+        mirror="http://127.0.0.1:9/debian",
+        security_mirror=security,
+        offline=offline,
+        keyring=archive_keyring(),
+    )
 
 
 # -- indexes ----------------------------------------------------------------------------------------
@@ -261,3 +280,138 @@ def test_an_image_is_judged_against_the_pockets_with_the_cves_of_its_fixes(tmp_p
     assert any(note.startswith("bookworm-updates:") for note in notes)  # unreachable, nothing kept
     assert [d.source for d in dates] == [SUITE]
     assert dates[0].date == DATE
+
+
+# -- signatures -------------------------------------------------------------------------------------
+
+DEBIAN_KEYS = pytest.mark.skipif(
+    shutil.which("gpgv") is None or not archive.KEYRING.is_file(),
+    reason=f"needs gpgv and Debian's keyring ({archive.INSTALL_HINT})",
+)
+
+
+@DEBIAN_KEYS
+def test_a_real_inrelease_verifies_against_debians_keyring():
+    # Saved as Debian's security archive served it on 2026-12-04, signature and all.
+    signed = (VULNS / f"{SUITE}.InRelease").read_bytes()
+    text = archive.verify_release(signed, SUITE)
+    date, hashes = archive.parse_release(text)
+    assert date.isoformat() == "2026-12-04T03:54:28+00:00"
+    assert "main/binary-amd64/Packages.xz" in hashes
+    assert "BEGIN PGP" not in text  # only the signed text is read
+
+
+@DEBIAN_KEYS
+def test_one_byte_changed_in_a_real_inrelease_is_refused():
+    signed = (VULNS / f"{SUITE}.InRelease").read_bytes()
+    tampered = signed.replace(b"Date: Fri, 04 Dec 2026", b"Date: Sat, 05 Dec 2026", 1)
+    assert tampered != signed
+    with pytest.raises(archive.SignatureError, match="signature is bad") as caught:
+        archive.verify_release(tampered, SUITE)
+    assert "\n" not in caught.value.cause and caught.value.hint
+
+
+def test_an_index_whose_signature_fails_is_no_data_not_the_kept_one(tmp_path, served):
+    url, _ = served
+    assert local_archive(tmp_path / "cache", url).index(SUITE) is not None  # kept from a good fetch
+    inrelease = tmp_path / "debian-security" / "dists" / SUITE / "InRelease"
+    inrelease.write_bytes(inrelease.read_bytes().replace(b"Date: ", b"Date:  ", 1))
+
+    run = local_archive(tmp_path / "cache", url)
+
+    assert run.index(SUITE) is None
+    assert "signature is bad" in run.errors[SUITE] and "hint:" in run.errors[SUITE]
+    assert "\n" not in run.errors[SUITE]
+
+
+def test_a_release_signed_by_a_key_not_in_the_keyring_is_refused(tmp_path):
+    stranger = Signer()
+    try:
+        signed = stranger.sign("Date: Fri, 04 Dec 2026 03:54:32 UTC\n")
+    finally:
+        stranger.close()
+    with pytest.raises(archive.SignatureError, match="key the keyring does not hold"):
+        archive.verify_release(signed, SUITE, archive_keyring())
+    with pytest.raises(archive.SignatureError, match="holds no signature"):
+        archive.verify_release(b"Date: Fri, 04 Dec 2026 03:54:32 UTC\n", SUITE, archive_keyring())
+
+
+def test_a_kept_packages_file_altered_since_is_not_used(tmp_path, served):
+    url, _ = served
+    assert local_archive(tmp_path / "cache", url).index(SUITE) is not None
+    kept = next((tmp_path / "cache").rglob("Packages.xz"))
+    kept.write_bytes(lzma.compress(b"Package: libexpat1\nVersion: 99\n"))
+
+    assert local_archive(tmp_path / "cache", url, offline=True).index(SUITE) is None
+
+
+def test_without_gpgv_or_keyring_the_error_names_the_apt_command(tmp_path, monkeypatch):
+    with pytest.raises(archive.SignatureError, match="no Debian archive keyring") as caught:
+        archive.verify_release(b"", SUITE, tmp_path / "missing.gpg")
+    assert "apt-get install gpgv debian-archive-keyring" in caught.value.hint
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no gpgv on it
+    with pytest.raises(archive.SignatureError, match="gpgv is not installed") as caught:
+        archive.verify_release(b"", SUITE, archive_keyring())
+    assert "apt-get install gpgv debian-archive-keyring" in caught.value.hint
+
+
+# -- point-release fixes ----------------------------------------------------------------------------
+
+#: A made-up stable update of glibc in bookworm-updates, above the installed 2.36-9+deb12u14.
+LIBC6_UPDATE = "2.36-9+deb12u15"
+LIBC6_CHANGELOG = f"""glibc ({LIBC6_UPDATE}) bookworm; urgency=medium
+
+  * Fix a stack overflow in the DNS resolver (CVE-2026-99001).
+
+ -- Debian GNU C Library Maintainers <debian-glibc@lists.debian.org>  Sat, 28 Nov 2026 10:00:00 +0000
+
+glibc (2.36-9+deb12u14) bookworm; urgency=medium
+
+  * Fix CVE-2026-11111.
+
+ -- Debian GNU C Library Maintainers <debian-glibc@lists.debian.org>  Sat, 01 Nov 2026 10:00:00 +0000
+"""
+
+
+def serve_updates(root: Path) -> None:
+    """bookworm-updates under `root` (the release mirror's tree), with libc6's update and its .deb."""
+    deb = make_deb({"usr/share/doc/libc6/changelog.Debian.gz": gzip.compress(LIBC6_CHANGELOG.encode())})
+    pool = f"pool/main/g/glibc/libc6_{LIBC6_UPDATE}_amd64.deb"
+    (root / pool).parent.mkdir(parents=True)
+    (root / pool).write_bytes(deb)
+    packages = lzma.compress(
+        f"Package: libc6\nSource: glibc\nVersion: {LIBC6_UPDATE}\nFilename: {pool}\n"
+        f"Size: {len(deb)}\nSHA256: {hashlib.sha256(deb).hexdigest()}\n".encode()
+    )
+    dists = root / "dists" / "bookworm-updates"
+    (dists / "main/binary-amd64").mkdir(parents=True)
+    (dists / "main/binary-amd64/Packages.xz").write_bytes(packages)
+    release = (
+        "Codename: bookworm-updates\nDate: Sat, 05 Dec 2026 02:09:32 UTC\nSHA256:\n"
+        f" {hashlib.sha256(packages).hexdigest()} {len(packages)} main/binary-amd64/Packages.xz\n"
+    )
+    (dists / "InRelease").write_bytes(signer().sign(release))
+
+
+def test_a_fix_in_the_updates_pocket_counts_as_a_point_release_fix_with_its_cves(tmp_path, served):
+    security, _ = served
+    serve_updates(tmp_path / "debian")
+    records = dpkg.installed_records({"status": (VULNS / "status").read_bytes()})
+    with archive_server(tmp_path / "debian") as (mirror, _):
+        run = Archive(tmp_path / "cache", mirror=mirror, security_mirror=security, keyring=archive_keyring())
+        fixes, dates, _ = debian.scan(records, "bookworm", run, Changelogs(tmp_path / "cache", run.fetch))
+
+    by_package = {fix.package: fix for fix in fixes}
+    libc6 = by_package["libc6"]
+    assert (libc6.fixed, libc6.suite, libc6.kind) == (LIBC6_UPDATE, "bookworm-updates", "point-release")
+    assert list(libc6.cves) == ["CVE-2026-99001"]  # only the uploads after the installed one
+    assert by_package["libexpat1"].kind == "security"
+    assert [d.source for d in dates] == [SUITE, "bookworm-updates"]
+    found = scan.Findings(release="bookworm", packages=4, os_fixes=fixes, os_data=dates)
+    assert found.fixable_cves_by_kind() == {"security": len(EXPAT_U2_TO_U5), "point-release": 1}
+    text = summary.summary(found)
+    assert f"({len(EXPAT_U2_TO_U5)} by security fixes, 1 by point-release fixes)" in text
+    assert (
+        f"libc6 2.36-9+deb12u14 -> {LIBC6_UPDATE} (point-release fix, bookworm-updates): CVE-2026-99001"
+        in text
+    )

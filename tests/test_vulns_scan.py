@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from saved_images import file, write_docker_archive
-from vulns_archive import VULNS, archive_server, serve_tree
+from vulns_archive import VULNS, archive_keyring, archive_server, serve_tree
 
 from imagelab.inspect import imagefs
 from imagelab.vulns import scan, summary
@@ -31,7 +31,13 @@ def rootfs(folder: Path, files: dict[str, bytes]) -> RootFS:
 
 
 def scanner(cache: Path, security: str = NOWHERE, offline: bool = False) -> scan.Scanner:
-    archive = Archive(cache, mirror=f"{NOWHERE}/debian", security_mirror=security, offline=offline)
+    archive = Archive(
+        cache,
+        mirror=f"{NOWHERE}/debian",
+        security_mirror=security,
+        offline=offline,
+        keyring=archive_keyring(),
+    )
     return scan.Scanner(cache, archive=archive, go=GoVulns(cache, offline=True))
 
 
@@ -52,8 +58,29 @@ def test_an_image_with_fixable_packages_reports_their_cves_with_the_data_date(tm
     assert findings.go_binaries == [] and findings.go_vulns == 0  # no Go program: a true zero
     assert findings.not_covered == NOT_COVERED
     text = summary.summary(findings)
-    assert "fixable OS CVEs: 27 in 2 packages; data: bookworm-security of 2026-12-04" in text
+    assert (
+        "fixable OS CVEs: 27 in 2 packages (27 by security fixes, 0 by point-release fixes); "
+        "data: bookworm-security of 2026-12-04"
+    ) in text
     assert "not covered: Python and npm packages" in text
+
+
+def test_an_index_whose_signature_fails_makes_the_figure_no_data_with_the_reason(tmp_path):
+    root = tmp_path / "debian-security"
+    serve_tree(root)
+    inrelease = next(root.rglob("InRelease"))
+    inrelease.write_bytes(inrelease.read_bytes().replace(b"Date: ", b"Date:  ", 1))
+    image = rootfs(
+        tmp_path / "rootfs",
+        {"/etc/os-release": BOOKWORM, "/var/lib/dpkg/status": (VULNS / "status").read_bytes()},
+    )
+    with archive_server(root) as (url, _):
+        findings = scanner(tmp_path / "cache", url).scan(image)
+
+    assert findings.fixable_cves is None  # never 0: nothing trustworthy to judge with
+    assert "fixable OS CVEs: no data" in summary.summary(findings)
+    (note,) = [n for n in findings.notes if n.startswith("bookworm-security:")]
+    assert "InRelease does not verify" in note and "hint:" in note
 
 
 def test_with_no_data_at_all_the_figures_say_no_data_not_zero(tmp_path):
@@ -153,8 +180,8 @@ def test_one_line_per_image_counts_the_base_layers_share_and_dates_its_data(tmp_
     base = scan.Findings(os_fixes=[fix for fix in findings.os_fixes if fix.package == "libexpat1"])
 
     assert summary.line(findings, base) == (
-        "fixable OS CVEs: 27 in 2 packages (27 in the base image's layers); Go vulnerabilities: 0 in 0 "
-        "Go programs; data: bookworm-security of 2026-12-04; not covered: Python and npm packages"
+        "fixable OS CVEs: 27 in 2 packages (27 in the base image's layers; 27 by security fixes, "
+        "0 by point-release fixes); Go vulnerabilities: 0 in 0 Go programs; data: bookworm-security of 2026-12-04; not covered: Python and npm packages"
     )
     assert summary.line(scanner(tmp_path / "none").scan(image)) == (
         "fixable OS CVEs: no data; Go vulnerabilities: 0 in 0 Go programs; not covered: Python and npm packages"

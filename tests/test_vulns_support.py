@@ -7,7 +7,7 @@ import hashlib
 import lzma
 from datetime import date
 
-from vulns_archive import VULNS, archive_server, make_deb
+from vulns_archive import VULNS, archive_keyring, archive_server, make_deb, signer
 
 from imagelab.vulns import support
 from imagelab.vulns.archive import Archive
@@ -71,17 +71,21 @@ def test_the_lists_come_from_the_suites_package_and_are_kept(tmp_path):
     )
     (root / "dists/trixie/main/binary-amd64").mkdir(parents=True)
     (root / "dists/trixie/main/binary-amd64/Packages.xz").write_bytes(packages)
-    (root / "dists/trixie/InRelease").write_text(
-        "Codename: trixie\nDate: Sat, 08 Nov 2026 10:00:00 UTC\nSHA256:\n"
-        f" {hashlib.sha256(packages).hexdigest()} {len(packages)} main/binary-amd64/Packages.xz\n"
+    (root / "dists/trixie/InRelease").write_bytes(
+        signer().sign(
+            "Codename: trixie\nDate: Sat, 08 Nov 2026 10:00:00 UTC\nSHA256:\n"
+            f" {hashlib.sha256(packages).hexdigest()} {len(packages)} main/binary-amd64/Packages.xz\n"
+        )
     )
     with archive_server(root) as (url, requests):
         lists = support.SupportLists(
-            Archive(tmp_path / "cache", mirror=url, security_mirror=url), tmp_path / "cache"
+            Archive(tmp_path / "cache", mirror=url, security_mirror=url, keyring=archive_keyring()),
+            tmp_path / "cache",
         )
         rules, data = lists.rules("trixie")
         again = support.SupportLists(
-            Archive(tmp_path / "cache", mirror=url, security_mirror=url), tmp_path / "cache"
+            Archive(tmp_path / "cache", mirror=url, security_mirror=url, keyring=archive_keyring()),
+            tmp_path / "cache",
         )
         assert again.rules("trixie")[0] == rules
 

@@ -4,18 +4,23 @@ The fixtures are trimmed real data from Debian's archive (bookworm-security, 202
 file's header, a few stanzas of its Packages file, and expat's changelog down to 2.4.9-1. The served
 tree is made from them: the Packages file compressed and listed by SHA256 in the Release file (and
 under by-hash/, as Debian's mirrors serve it), and a .deb built around the changelog at the pool path
-the Packages stanza names.
+the Packages stanza names. The served InRelease is signed, as Debian's are, by a throw-away key made for
+the test run (`signer()`); archives under test are given its keyring (`archive_keyring()`).
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gzip
 import hashlib
 import http.server
 import io
 import lzma
+import shutil
+import subprocess
 import tarfile
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +31,43 @@ from saved_images import FIXTURES
 VULNS = FIXTURES / "vulns"
 SUITE = "bookworm-security"
 EXPAT_FIXED = "2.5.0-1+deb12u5"
+
+
+class Signer:
+    """A throw-away OpenPGP key in its own GnuPG home: signs InRelease files as Debian's archive does."""
+
+    def __init__(self) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="imagelab-gpg-"))
+        self.keyring = self.home / "archive-keyring.gpg"
+        self._gpg(
+            "--quick-gen-key", "imagelab test archive <archive@imagelab.invalid>", "ed25519", "sign", "never"
+        )
+        self.keyring.write_bytes(self._gpg("--export"))
+
+    def sign(self, text: str) -> bytes:
+        """`text` as a cleartext-signed InRelease file."""
+        return self._gpg("--clearsign", "--output", "-", input=text.encode())
+
+    def close(self) -> None:
+        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "gpg-agent"], check=False)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def _gpg(self, *args: str, input: bytes | None = None) -> bytes:
+        command = ["gpg", "--homedir", str(self.home), "--batch", "--pinentry-mode", "loopback"]
+        command += ["--passphrase", "", *args]
+        return subprocess.run(command, input=input, capture_output=True, check=True, timeout=60).stdout
+
+
+@functools.cache
+def signer() -> Signer:
+    made = Signer()
+    atexit.register(made.close)  # its gpg-agent ends with the test run
+    return made
+
+
+def archive_keyring() -> Path:
+    """The keyring that vouches for the served archives' InRelease files."""
+    return signer().keyring
 
 
 def make_deb(files: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:
@@ -75,7 +117,7 @@ def serve_tree(root: Path, expat_changelog: bool = True) -> None:
     (dists / f"main/binary-amd64/by-hash/SHA256/{digest}").write_bytes(compressed)
     release = (VULNS / f"{SUITE}.Release").read_text()
     release += f"SHA256:\n {digest} {len(compressed):>16} main/binary-amd64/Packages.xz\n"
-    (dists / "InRelease").write_text(release)
+    (dists / "InRelease").write_bytes(signer().sign(release))
 
 
 def _set_field(packages: str, package: str, field: str, value: str) -> str:

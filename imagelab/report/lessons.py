@@ -5,9 +5,11 @@ A figure is a marked place in the Markdown; what stands between the marks is rep
 
     naive weighs <!-- fig: microblog/naive size -->931 MiB<!-- /fig --> ...
 
-`app/variant` names one image of the report, the metric one of METRICS. A marker that names an image
-or a metric the report does not have is an error (ConfigError: which marker, on which line), so a
-renamed variant cannot leave a stale number behind. A figure the run did not measure reads "-".
+`app/variant` names one image of the report, the metric one of METRICS. `app/variant@set` names the
+image in another base set's report, results/sets/<set>/compare.json (e.g. the same image on Debian 13
+as released, before its security fixes). A marker that names an image, a set or a metric the reports
+do not have is an error (ConfigError: which marker, on which line), so a renamed variant cannot leave
+a stale number behind. A figure the run did not measure reads "-".
 
 The report is compare's typed result (imagelab.report.model.Run, as jsonfile.read gives it); the dict
 that compare.json holds reads the same way.
@@ -21,13 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from imagelab.errors import ConfigError
-from imagelab.report import startup
+from imagelab.report import jsonfile, startup
 from imagelab.report.model import Run, StartupFacts
 from imagelab.report.sizes import docker_size
 from imagelab.report.units import human_size, percent, ratio
+from imagelab.report.vuln_facts import VulnData
 
 FIGURE = re.compile(
-    r"<!-- fig: (?P<app>[\w.-]+)/(?P<variant>[\w.-]+) (?P<metric>[\w-]+) -->(?P<old>.*?)<!-- /fig -->",
+    r"<!-- fig: (?P<app>[\w.-]+)/(?P<variant>[\w.-]+)(?:@(?P<set>[\w.-]+))? (?P<metric>[\w-]+) -->"
+    r"(?P<old>.*?)<!-- /fig -->",
     re.DOTALL,
 )
 
@@ -61,6 +65,48 @@ def _os_packages(image: Any) -> int | None:
 def _language_packages(image: Any) -> int | None:
     exposure = _get(image, "exposure")
     return None if exposure is None else _get(exposure, "language_packages")
+
+
+#: The image was not scanned (a report older than the scan): "-" like any figure not measured. A count
+#: of None inside a scan is another thing: there was no data to judge with, and the page says so.
+_NOT_SCANNED = object()
+
+
+def _vulns(read: Callable[[Any], Any]) -> Callable[[Any, dict], Any]:
+    """A figure of the image's vulnerability scan (model.VulnFacts, or its JSON form)."""
+
+    def figure(image: Any, _images: dict) -> Any:
+        found = _get(image, "vulnerabilities")
+        return _NOT_SCANNED if found is None else read(found)
+
+    return figure
+
+
+def _go_modules(scan: Any) -> Any:
+    """The module versions the Go findings are in ("golang.org/x/net v0.50.0"); "none" when no finding;
+    None (no data) when there were Go programs and no database to judge them with."""
+    if _get(scan, "go_vulns") is None:
+        return None
+    found = sorted({f"{_get(g, 'module')} {_get(g, 'installed')}" for g in _get(scan, "go") or []})
+    return ", ".join(found) or "none"
+
+
+def _vuln_count(value: Any) -> str:
+    if value is _NOT_SCANNED:
+        return "-"
+    return "no data" if value is None else str(value)
+
+
+def _vuln_dates(value: Any) -> str:
+    """The data a figure was judged on, with its date, as the reports print it (VulnData.describe)."""
+    if value is _NOT_SCANNED:
+        return "-"
+    dates = [VulnData(**d) if isinstance(d, Mapping) else d for d in _as_list(value) if d is not None]
+    return ", ".join(date.describe() for date in dates) or "no data"
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _first_answer_vs_slim(image: Any, images: dict[tuple[str, str], Any]) -> float | None:
@@ -139,6 +185,14 @@ METRICS: dict[str, tuple[Callable[[Any, dict], Any], Callable[[Any], str]]] = {
     "memory": (_field("memory_bytes"), human_size),
     "os-packages": (lambda image, _images: _os_packages(image), _count),
     "language-packages": (lambda image, _images: _language_packages(image), _count),
+    "fixable-cves": (_vulns(lambda scan: _get(scan, "fixable_cves")), _vuln_count),
+    "fixable-packages": (_vulns(lambda scan: _get(scan, "fixable_packages")), _vuln_count),
+    "go-vulns": (_vulns(lambda scan: _get(scan, "go_vulns")), _vuln_count),
+    "go-programs": (_vulns(lambda scan: len(_get(scan, "go_binaries") or [])), _vuln_count),
+    "go-modules": (_vulns(_go_modules), _vuln_count),
+    "support-limited": (_vulns(lambda scan: _get(scan, "support_limited")), _vuln_count),
+    "os-data": (_vulns(lambda scan: _get(scan, "os_data")), _vuln_dates),
+    "go-data": (_vulns(lambda scan: _get(scan, "go_data")), _vuln_dates),
 }
 
 
@@ -147,30 +201,58 @@ def images_of(report: Run | Mapping) -> dict[tuple[str, str], Any]:
     return {(_get(i, "app"), _get(i, "variant")): i for i in images}
 
 
-def fill_figures(text: str, report: Run | Mapping, source: str = "docs/lessons.md") -> str:
-    """`text` with every marked figure replaced by its value in `report` (see the module docstring)."""
-    images = images_of(report)
+def fill_figures(
+    text: str,
+    report: Run | Mapping,
+    source: str = "docs/lessons.md",
+    sets: Mapping[str, Run | Mapping] | None = None,
+) -> str:
+    """`text` with every marked figure replaced by its value in `report`, or in `sets[name]` for a figure
+    that names a base set (see the module docstring)."""
+    images = {None: images_of(report)} | {name: images_of(other) for name, other in (sets or {}).items()}
 
     def replace(match: re.Match[str]) -> str:
         key = (match["app"], match["variant"])
+        image = f"{match['app']}/{match['variant']}" + (f"@{match['set']}" if match["set"] else "")
         line = text.count("\n", 0, match.start()) + 1
-        where = f"{source}:{line}: figure {match['app']}/{match['variant']} {match['metric']}"
+        where = f"{source}:{line}: figure {image} {match['metric']}"
         if match["metric"] not in METRICS:
             raise ConfigError(f"{where}: unknown metric", hint=f"metrics: {', '.join(METRICS)}")
-        if key not in images:
-            known = ", ".join(sorted(f"{app}/{variant}" for app, variant in images))
+        if match["set"] not in images:
+            known = ", ".join(sorted(name for name in images if name)) or "none"
+            raise ConfigError(
+                f"{where}: no report of base set {match['set']!r}",
+                hint=f"sets with a report in results/sets/: {known} (nox -s compare -- --bases {match['set']})",
+            )
+        these = images[match["set"]]
+        if key not in these:
+            known = ", ".join(sorted(f"{app}/{variant}" for app, variant in these))
             raise ConfigError(f"{where}: the report has no such image", hint=f"it has: {known}")
         read, show = METRICS[match["metric"]]
-        value = show(read(images[key], images))
-        return f"<!-- fig: {match['app']}/{match['variant']} {match['metric']} -->{value}<!-- /fig -->"
+        value = show(read(these[key], these))
+        return f"<!-- fig: {image} {match['metric']} -->{value}<!-- /fig -->"
 
     return FIGURE.sub(replace, text)
 
 
-def update_lessons(path: Path, report: Run | Mapping) -> bool:
-    """Rewrite the figures of the Markdown file `path` from `report`; True when the file changed."""
+def named_sets(text: str) -> set[str]:
+    """The base sets whose reports the figures of `text` name."""
+    return {match["set"] for match in FIGURE.finditer(text) if match["set"]}
+
+
+def set_reports(names: set[str], sets_dir: Path) -> dict[str, Run]:
+    """Each named set's report, read from `sets_dir/<set>/compare.json` where it is there (a set with
+    none is left out, and its figures fail with the command that makes it)."""
+    found = {name: sets_dir / name / "compare.json" for name in sorted(names)}
+    return {name: jsonfile.read(path) for name, path in found.items() if path.is_file()}
+
+
+def update_lessons(path: Path, report: Run | Mapping, sets_dir: Path | None = None) -> bool:
+    """Rewrite the figures of the Markdown file `path` from `report` (and from the reports of the base
+    sets it names, in `sets_dir`); True when the file changed."""
     old = path.read_text()
-    new = fill_figures(old, report, source=path.name)
+    sets = set_reports(named_sets(old), sets_dir) if sets_dir is not None else {}
+    new = fill_figures(old, report, source=path.name, sets=sets)
     if new != old:
         path.write_text(new)
     return new != old

@@ -16,7 +16,7 @@ from typing import Literal
 from imagelab.report.strict import STRICT
 from imagelab.report.vuln_facts import VulnFacts
 
-SCHEMA = 1
+SCHEMA = 2  # 2: the package inventory written one line a package (report/jsonfile.py)
 #: A check's verdict. "n/a": the check does not apply to this variant (hardened runs are for
 #: distroless and minimal); None: not run (the image did not build).
 Verdict = Literal["pass", "fail", "n/a"]

@@ -7,9 +7,12 @@ A package whose installed version is older than the pocket's has a fix waiting. 
 two trees: `<suite>-updates` beside the release on the Debian mirror, `<suite>-security` in the security
 archive (`debian-security`), both read from the machine's apt sources where it has them.
 
-Plain HTTP, as apt does: the Packages file is checked against the SHA256 the Release file lists and
-fetched by that hash where the mirror offers it (a mirror that updates between the two requests cannot
-hand over a mismatched pair). The Release file's OpenPGP signature is not checked here.
+Plain HTTP, as apt does, and trusted as apt trusts it: the InRelease file's OpenPGP signature is checked
+with gpgv against Debian's archive keyring (the debian-archive-keyring package), only the text it signs
+is read, and the Packages file must have the SHA256 that signed text lists (fetched by that hash where the
+mirror offers it, so a mirror that updates between the two requests cannot hand over a mismatched pair).
+The kept files are checked the same way each time they are read. An index whose signature does not
+verify, or cannot be checked (no gpgv, no keyring), is no data: neither it nor the kept one is used.
 
 With no network the last data on disk is used and says how old it is; with none at all the index is
 missing, and whoever reports it says "no data", never zero.
@@ -20,6 +23,8 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import lzma
+import shutil
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -27,7 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT, aptsources
+from imagelab import ROOT, aptsources, process
+from imagelab.errors import ImagelabError
 from imagelab.vulns import debversion
 
 #: Kept between runs (git ignores .imagelab/): one folder per index, one per fetched changelog.
@@ -40,6 +46,53 @@ ARCH = "amd64"
 COMPONENT = "main"
 TIMEOUT_S = 60  # one request; an index is under 1 MB compressed
 USER_AGENT = "imagelab-vulns (+Debian package indexes, offline vulnerability scan)"
+#: The keys Debian signs its release, updates and security suites with (package debian-archive-keyring).
+KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+INSTALL_HINT = "install the checker and Debian's keys: sudo apt-get install gpgv debian-archive-keyring"
+GPGV_TIMEOUT_S = 60
+
+
+class SignatureError(ImagelabError):
+    """An InRelease file whose signature does not verify against Debian's keys, or cannot be checked."""
+
+
+#: gpgv's status words (doc/DETAILS in GnuPG) -> what they say about the file, in the user's words.
+_VERDICTS = {
+    "BADSIG": "its signature is bad (the file was altered after it was signed)",
+    "EXPKEYSIG": "it is signed by an expired key",
+    "REVKEYSIG": "it is signed by a revoked key",
+    "NO_PUBKEY": "it is signed by a key the keyring does not hold",
+    "NODATA": "it holds no signature",
+}
+
+
+def verify_release(signed: bytes, suite: str, keyring: Path = KEYRING) -> str:
+    """The text an InRelease file signs, once gpgv has found a good signature by a key of `keyring`.
+
+    Only the signed text is returned: whatever a file carries outside its signature is never read."""
+    if shutil.which("gpgv") is None:
+        raise SignatureError(
+            f"{suite}: gpgv is not installed, so the index's signature cannot be checked", INSTALL_HINT
+        )
+    if not keyring.is_file():
+        raise SignatureError(f"{suite}: no Debian archive keyring at {keyring}", INSTALL_HINT)
+    with tempfile.TemporaryDirectory(prefix="imagelab-gpgv-") as folder:
+        source, output = Path(folder) / "InRelease", Path(folder) / "signed"
+        source.write_bytes(signed)
+        done = process.run(
+            ["gpgv", "--status-fd", "1", "--keyring", str(keyring), "--output", str(output), str(source)],
+            timeout=GPGV_TIMEOUT_S,
+            what=f"gpgv on {suite}'s InRelease",
+            check=False,
+        )
+        words = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("[GNUPG:] ")}
+        if done.ok and "VALIDSIG" in words and "GOODSIG" in words:
+            return output.read_bytes().decode("utf-8", "replace")
+    why = next((text for word, text in _VERDICTS.items() if word in words), "gpgv refused it")
+    raise SignatureError(
+        f"{suite}'s InRelease does not verify against {keyring.name}: {why}",
+        "a proxy or mirror altered it, or the keyring is older than the key (upgrade debian-archive-keyring)",
+    )
 
 
 class NoData(Exception):
@@ -176,8 +229,10 @@ class Archive:
         mirror: str = "",
         security_mirror: str = "",
         offline: bool = False,
+        keyring: Path = KEYRING,
     ) -> None:
         self.cache_dir = cache_dir
+        self.keyring = keyring  # whose keys sign the InRelease files (verify_release)
         self.mirror = (mirror or aptsources.debian_mirror() or DEFAULT_MIRROR).rstrip("/")
         self.security_mirror = (
             security_mirror or aptsources.debian_security_mirror() or DEFAULT_SECURITY_MIRROR
@@ -200,6 +255,10 @@ class Archive:
         found = (self.index(f"{release}-{pocket}") for pocket in pockets)
         return [index for index in found if index is not None]
 
+    def verified(self, signed: bytes, suite: str) -> str:
+        """The text of an InRelease file that this archive's keyring vouches for (verify_release)."""
+        return verify_release(signed, suite, self.keyring)
+
     def fetch(self, url: str) -> bytes:
         """One GET, bounded by TIMEOUT_S; urllib's proxy variables apply."""
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
@@ -213,23 +272,27 @@ class Archive:
 
     def _load(self, suite: str) -> Index | None:
         folder = self._folder(suite)
-        if not self.offline:
-            try:
-                self._refresh(suite, folder)
-            except (OSError, ValueError, lzma.LZMAError) as exc:  # URLError is an OSError
-                self.errors[suite] = _reason(exc)
-            else:
-                return self._read(suite, folder, offline=False)
         try:
-            return self._read(suite, folder, offline=True)
-        except (OSError, ValueError):
+            if not self.offline:
+                try:
+                    self._refresh(suite, folder)
+                except (OSError, ValueError, lzma.LZMAError) as exc:  # URLError is an OSError
+                    self.errors[suite] = _reason(exc)
+                else:
+                    return self._read(suite, folder, offline=False)
+            try:
+                return self._read(suite, folder, offline=True)
+            except (OSError, ValueError, lzma.LZMAError):
+                return None
+        except SignatureError as exc:  # an index nobody vouches for is no data, and so is the kept one
+            self.errors[suite] = _reason(exc)
             return None
 
     def _refresh(self, suite: str, folder: Path) -> None:
         """Fetch the Release file; fetch the Packages file only when the kept one is not that release's."""
         root = f"{self.base_url(suite)}/dists/{suite}"
         release = self.fetch(f"{root}/InRelease")
-        _, hashes = parse_release(release.decode("utf-8", "replace"))
+        _, hashes = parse_release(self.verified(release, suite))
         wanted = f"{COMPONENT}/binary-{ARCH}/Packages.xz"
         if wanted not in hashes:
             raise ValueError(f"{suite}'s Release file lists no {wanted}")
@@ -250,8 +313,13 @@ class Archive:
         _write(folder / "fetched", datetime.now(UTC).isoformat().encode())
 
     def _read(self, suite: str, folder: Path, offline: bool) -> Index:
-        date, _ = parse_release((folder / "InRelease").read_text(errors="replace"))
-        packages = lzma.decompress((folder / "Packages.xz").read_bytes()).decode("utf-8", "replace")
+        """The kept index, checked again: a cache written before the checks, or altered since, is refused."""
+        date, hashes = parse_release(self.verified((folder / "InRelease").read_bytes(), suite))
+        compressed = (folder / "Packages.xz").read_bytes()
+        listed = hashes.get(f"{COMPONENT}/binary-{ARCH}/Packages.xz")
+        if listed is None or hashlib.sha256(compressed).hexdigest() != listed[0]:
+            raise ValueError(f"{suite}'s kept Packages file does not match its signed Release file")
+        packages = lzma.decompress(compressed).decode("utf-8", "replace")
         fetched = datetime.fromisoformat((folder / "fetched").read_text().strip())
         return Index(suite, self.base_url(suite), date, fetched, offline, parse_packages(packages))
 
@@ -264,6 +332,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ImagelabError):
+        return f"{exc.cause} (hint: {exc.hint})" if exc.hint else exc.cause
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} from {exc.url}"
     if isinstance(exc, urllib.error.URLError):

@@ -4,6 +4,12 @@ An installed package is fixable when its release's security or updates pocket ho
 it than the one installed. A pocket may also hold a version lower than the installed one (a point
 release superseded it): that is no fix. The CVE IDs come from the fixed package's changelog, the uploads
 after the installed source version up to the fixed one.
+
+Two kinds of fix, labelled apart (OsFix.kind): security fixes, from `<suite>-security`, and point-release
+fixes, from `<suite>-updates`, where Debian publishes the stable updates it will not hold back until the
+next point release. Both are read the same way, changelog and all. Not looked at: the release suite itself,
+where a point release folds in the rest of its fixes (an index of tens of MB): an image built before a
+point release can hold versions the release has replaced since, and those are not counted here.
 """
 
 from __future__ import annotations

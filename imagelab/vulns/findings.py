@@ -47,6 +47,12 @@ class OsFix:
         """The same fix in another image (its base): the same package at the same installed version."""
         return self.package, self.installed
 
+    @property
+    def kind(self) -> str:
+        """What sort of fix: a "security" fix (the security archive's pocket) or a "point-release" fix
+        (`<suite>-updates`: Debian's stable updates, released ahead of the next point release)."""
+        return "security" if self.suite.endswith("-security") else "point-release"
+
 
 @dataclass(frozen=True)
 class GoFinding:
@@ -98,6 +104,13 @@ class Findings:
         if self.packages and not self.os_data:
             return None
         return len({cve for fix in self.os_fixes for cve in fix.cves})
+
+    def fixable_cves_by_kind(self) -> dict[str, int]:
+        """Distinct CVE IDs by the kind of fix that names them (OsFix.kind); a CVE named by both counts
+        as a security fix."""
+        security = {cve for fix in self.os_fixes if fix.kind == "security" for cve in fix.cves}
+        point = {cve for fix in self.os_fixes if fix.kind != "security" for cve in fix.cves} - security
+        return {"security": len(security), "point-release": len(point)}
 
     @property
     def fixable_packages(self) -> int | None:

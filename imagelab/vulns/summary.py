@@ -14,6 +14,7 @@ def summary(findings: Findings) -> str:
     lines = [
         f"Debian packages: {findings.packages} ({findings.release or 'no Debian release'})",
         f"fixable OS CVEs: {count(findings.fixable_cves)} in {count(findings.fixable_packages)} packages"
+        + (f" ({_by_kind(findings)})" if findings.fixable_cves else "")
         + (f"; data: {', '.join(d.describe() for d in findings.os_data)}" if findings.os_data else ""),
         f"Go vulnerabilities: {count(findings.go_vulns)} in {len(findings.go_binaries)} Go programs"
         + (f"; data: {findings.go_data.describe()}" if findings.go_data else ""),
@@ -24,7 +25,8 @@ def summary(findings: Findings) -> str:
     for fix in sorted(findings.os_fixes, key=lambda f: (-len(f.cves), f.package)):
         cves = ", ".join(fix.cves) if fix.changelog_read else "CVE IDs unknown (no changelog)"
         lines.append(
-            f"  {fix.package} {fix.installed} -> {fix.fixed} ({fix.suite}): {cves or 'no CVE named'}"
+            f"  {fix.package} {fix.installed} -> {fix.fixed} ({fix.kind} fix, {fix.suite}): "
+            f"{cves or 'no CVE named'}"
         )
     for go in findings.go:
         called = "called" if go.called else "in the module"
@@ -39,6 +41,12 @@ def summary(findings: Findings) -> str:
     return "\n".join(lines)
 
 
+def _by_kind(findings: Findings) -> str:
+    """Which fixes name the CVEs: "3 by security fixes, 1 by point-release fixes"."""
+    kinds = findings.fixable_cves_by_kind()
+    return f"{kinds['security']} by security fixes, {kinds['point-release']} by point-release fixes"
+
+
 def line(findings: Findings, base: Findings | None = None) -> str:
     """One line for an image: its counts, how many of them its base image's layers already hold (`base`:
     the findings of those layers; None for an image FROM scratch), the data's dates, what is not covered."""
@@ -50,7 +58,7 @@ def line(findings: Findings, base: Findings | None = None) -> str:
     text = f"fixable OS CVEs: {count(cves)}"
     if cves is not None:
         text += f" in {findings.fixable_packages} packages"
-        text += f" ({len(base_cves)} in the base image's layers)" if cves else ""
+        text += f" ({len(base_cves)} in the base image's layers; {_by_kind(findings)})" if cves else ""
     text += f"; Go vulnerabilities: {count(go)} in {len(findings.go_binaries)} Go programs"
     text += f" ({len(base_go)} in the base image's layers)" if go else ""
     dates = [*findings.os_data, *([findings.go_data] if findings.go_data else [])]

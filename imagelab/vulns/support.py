@@ -27,7 +27,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from imagelab.vulns import debversion
-from imagelab.vulns.archive import ARCH, COMPONENT, Archive, parse_packages, parse_release
+from imagelab.vulns.archive import (
+    ARCH,
+    COMPONENT,
+    Archive,
+    SignatureError,
+    parse_packages,
+    parse_release,
+)
 from imagelab.vulns.changelog import _ar_member
 from imagelab.vulns.debian import Installed
 from imagelab.vulns.findings import DataDate, SupportLimit
@@ -122,6 +129,9 @@ class SupportLists:
             except (OSError, ValueError, lzma.LZMAError, tarfile.TarError) as exc:
                 self.errors.append(f"{PACKAGE} for {release}: {exc}")
                 offline = True
+            except SignatureError as exc:  # the suite nobody vouches for: no data, not the kept lists
+                self.errors.append(f"{PACKAGE} for {release}: {exc.cause} (hint: {exc.hint})")
+                return None
         try:
             one_file = folder / f"security-support.deb{number}"
             if one_file.exists():
@@ -139,7 +149,7 @@ class SupportLists:
 
     def _refresh(self, release: str, number: str, folder: Path) -> None:
         root = f"{self.archive.mirror}/dists/{release}"
-        release_text = self.archive.fetch(f"{root}/InRelease").decode("utf-8", "replace")
+        release_text = self.archive.verified(self.archive.fetch(f"{root}/InRelease"), release)
         stamp, hashes = parse_release(release_text)
         kept = (folder / "date").exists() and (folder / "date").read_text().strip() == stamp.isoformat()
         if kept and any(folder.glob("security-support*")):
