@@ -1,0 +1,79 @@
+"""The course's microblog recipe (benchmarks/course/microblog.Dockerfile), measured beside multistage by
+benchmarks/course_recipe.py: linted like every Dockerfile, written in the project's terms, and, built on
+the local base set (marker docker), its final COPY carries the pip packages under /usr/local."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lessons_support import base_images, instructions, scratch_tag, stages
+
+from imagelab import ROOT, cli, engine, needs
+from imagelab.checks import lint
+from imagelab.inspect import imagefs, layers
+
+COURSE = ROOT / "benchmarks" / "course" / "microblog.Dockerfile"
+MULTISTAGE = ROOT / "dockerfiles" / "microblog" / "multistage.Dockerfile"
+REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
+
+
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def test_the_lint_command_covers_it(monkeypatch, tmp_path: Path, capsys) -> None:
+    # dockerfiles/ made empty: what lint still reads is the benchmarks' recipes. No engine: the build
+    # checks are stubbed (test_lint.py runs them on one).
+    (tmp_path / "dockerfiles").mkdir()
+    monkeypatch.setattr(lint, "DOCKERFILES", tmp_path / "dockerfiles")
+    monkeypatch.setattr(lint, "build_checks", lambda paths, folder: ([], "not run: stubbed"))
+    assert cli.main(["lint"]) == 0
+    err = capsys.readouterr().err
+    assert "benchmarks/course/microblog.Dockerfile" in err  # its allowed finding, with its reason
+    assert "lint: pass (1 Dockerfiles" in err
+
+
+def test_it_is_no_variant_of_the_compare_table() -> None:
+    assert COURSE.parent.parent.name == "benchmarks"
+    assert not list((ROOT / "dockerfiles" / "microblog").glob("course*"))
+
+
+def test_it_is_the_courses_recipe_in_the_projects_terms() -> None:
+    course, multistage = COURSE.read_text(), MULTISTAGE.read_text()
+    # The same base roles as multistage, the builder on the full image and the runtime on the slim one.
+    assert [base for base, _ in stages(course)] == ["${PYTHON_IMAGE}", "${PYTHON_SLIM_IMAGE}"]
+    arguments = re.compile(r"^ARG (\w+_IMAGE)=(\S+)$", re.MULTILINE)
+    assert arguments.findall(course) == arguments.findall(multistage)
+    steps = instructions(course)
+    assert "RUN pip install -r requirements.txt" in steps  # as root, into the image's own Python
+    assert "COPY --from=builder /usr/local/ /usr/local/" in steps
+    # Non-root by number, and the same command as multistage.
+    final = steps[[i for i, s in enumerate(steps) if s.startswith("FROM")][-1] :]
+    assert "USER 65532:65532" in final
+    cmd = [s for s in instructions(multistage) if s.startswith("CMD")]
+    assert [s for s in final if s.startswith("CMD")] == cmd
+    assert needs.need(COURSE) == needs.oldest_engine(course)
+
+
+@pytest.mark.docker
+def test_its_final_copy_carries_the_pip_packages_under_usr_local() -> None:
+    wanted = {
+        normalized(name)
+        for name in REQUIREMENT.findall((ROOT / "apps" / "microblog" / "requirements.txt").read_text())
+    }
+    with scratch_tag("course-microblog") as tag:
+        engine.build_image(ROOT / "apps" / "microblog", COURSE, tag, build_args=base_images(), timeout_s=900)
+        with imagefs.saved(tag) as fs:
+            views = layers.views(fs, COURSE.read_text())
+            copy = next(v for v in views if v.instruction == "COPY --from=builder /usr/local/ /usr/local/")
+            packages = re.compile(
+                r"^/usr/local/lib/python3\.\d+/(?:site|dist)-packages/([^/]+)-[^-/]+\.dist-info/"
+            )
+            found = {
+                normalized(m[1]) for path, entry in fs.entries.items() if entry.layer == copy.index
+                if (m := packages.match(path))
+            }  # fmt: skip
+        assert wanted and wanted <= found, sorted(wanted - found)
+        assert engine.image_config(tag)["User"] == "65532:65532"
