@@ -77,3 +77,36 @@ def test_its_final_copy_carries_the_pip_packages_under_usr_local() -> None:
             }  # fmt: skip
         assert wanted and wanted <= found, sorted(wanted - found)
         assert engine.image_config(tag)["User"] == "65532:65532"
+
+
+RESULTS = ROOT / "benchmarks" / "results.md"
+SECTION = "## The course's microblog recipe beside multistage"
+PAGES = {ROOT / "docs" / "lessons.md": ".", ROOT / "docs" / "lessons.fr.md": ","}  # decimal marks
+
+
+def measured() -> dict[str, str]:
+    """The figures both lessons pages quote, as benchmarks/course_recipe.py wrote them in results.md."""
+    rows: dict[str, list[str]] = {}
+    for line in RESULTS.read_text().split(SECTION, 1)[1].splitlines():
+        if line.startswith("| "):  # each table's rows, the first row of a name kept (course: its sizes)
+            cells = [cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
+            rows.setdefault(cells[0], cells)
+    estimate = rows["interpreter + standard library + libpython"]
+    with_more = rows["the same, with headers and pip"]
+    figures = {
+        "image": rows["course"][1],
+        "layer": rows["course"][5],
+        "python": estimate[2],
+        "python-slim": estimate[3],
+        "python with headers and pip": with_more[2],
+        "python-slim with pip": with_more[3],
+    }
+    return {what: cell.removesuffix(" MiB") for what, cell in figures.items()}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_the_lessons_quote_the_benchmarks_figures(page: Path) -> None:
+    text = page.read_text()
+    assert "benchmarks/results.md" in text and "benchmarks/course_recipe.py" in text
+    for what, figure in measured().items():
+        assert figure.replace(".", PAGES[page]) in text, (what, figure)
