@@ -32,7 +32,7 @@ def test_the_lint_command_covers_it(monkeypatch, tmp_path: Path, capsys) -> None
     assert cli.main(["lint"]) == 0
     err = capsys.readouterr().err
     assert "benchmarks/course/microblog.Dockerfile" in err  # its allowed finding, with its reason
-    assert "lint: pass (1 Dockerfiles" in err
+    assert "lint: pass (2 Dockerfiles" in err
 
 
 def test_it_is_no_variant_of_the_compare_table() -> None:
