@@ -3,13 +3,16 @@
 benchmarks/course/microblog.Dockerfile is the course's recipe: pip installs the dependencies as root into
 the full python image, and the slim runtime takes the builder's whole /usr/local.
 dockerfiles/microblog/multistage.Dockerfile takes only the venv, /opt/venv. Both are built for real on
-the engine in use (tagged imagelab-bench/microblog:*, never the harness's imagelab/ tags), started and
-probed on 127.0.0.1 by the harness's smoke check, and read by its own measuring code: the image's files,
-its gzip'd layers, the layer its dependency COPY makes and what that layer holds by folder, its packages.
+the engine in use (tagged imagelab-bench/*, never the harness's imagelab/ tags), started and probed on
+127.0.0.1 by the harness's smoke check, and read by its own measuring code: the image's files, its gzip'd
+layers, the layer its dependency COPY makes and what that layer holds by folder, its packages.
 
-On the local stand-ins Python is Debian's, under /usr; the official images have theirs under /usr/local,
-where the course's COPY takes it too. The last table measures, in the stand-ins, the parts of Python
-that the official images keep under /usr/local: an estimate of what that COPY would also carry there.
+Each is built twice: on the base set's python and python-slim images as they are, and on the same two
+laid out like the official images, with Python under /usr/local (benchmarks/course/usr-local-python.Dockerfile,
+a local stand-in, not the official image). The local stand-ins keep Debian's Python under /usr, where
+the course's COPY does not reach; the official images keep theirs under /usr/local, where it does. A base
+set whose python already has its Python under /usr/local (official) is built once, as it is.
+The last table gives the Python each base image carries, by part.
 
     python benchmarks/course_recipe.py [--bases debian] [--keep]
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import posixpath
+import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -32,6 +36,17 @@ from imagelab.inspect import sizes as image_sizes
 MiB = 2**20
 APP = "microblog"
 COURSE = ROOT / "benchmarks" / "course" / f"{APP}.Dockerfile"
+#: Debian's Python moved to /usr/local, as the official images keep theirs (shared with a test).
+USR_LOCAL_PYTHON = ROOT / "benchmarks" / "course" / "usr-local-python.Dockerfile"
+#: The base images the recipes take, by build argument, and the role each is.
+PYTHON_ROLES = {"PYTHON_IMAGE": "python", "PYTHON_SLIM_IMAGE": "python-slim"}
+AS_IS = "as they are"
+USR_LOCAL = "/usr/local layout"
+#: How each row's bases are named in the output.
+BASES = {
+    AS_IS: "the base set's images",
+    USR_LOCAL: "on a /usr/local layout (local stand-in laid out like the official image)",
+}
 #: Each recipe, and what its dependency COPY takes from the build stage (as its history records it).
 RECIPES = {
     "course": (COURSE, "/usr/local/"),
@@ -53,6 +68,7 @@ class BenchImage(apps.Variant):
 @dataclass
 class Measured:
     recipe: str
+    bases: str  # AS_IS or USR_LOCAL
     tag: str
     size: int
     pull: int
@@ -68,16 +84,39 @@ class Measured:
     answers: str = "-"
 
 
-def build_recipe(name: str, base_set: BaseSet) -> str:
+def build_recipe(name: str, base_set: BaseSet, bases: str, build_args: dict[str, str]) -> str:
     path, _ = RECIPES[name]
-    tag = f"imagelab-bench/{APP}:{name}-{base_set.name}"
-    engine.build_image(
-        ROOT / "apps" / APP, path, tag, build_args=base_set.build_args(), timeout_s=1800
-    )  # fmt: skip
+    tag = f"imagelab-bench/{APP}:{name}-{base_set.name}" + ("-usr-local" if bases == USR_LOCAL else "")
+    engine.build_image(ROOT / "apps" / APP, path, tag, build_args=build_args, timeout_s=1800)
     return tag
 
 
-def measure(name: str, tag: str, compressed: image_sizes.CompressedSizes) -> Measured:
+def build_usr_local(base_set: BaseSet) -> dict[str, str]:
+    """The set's python and python-slim images with their Python moved to /usr/local: argument -> tag."""
+    made = {}
+    for argument, role in PYTHON_ROLES.items():
+        tag = f"imagelab-bench/{role}-usr-local:{base_set.name}"
+        engine.build_image(
+            USR_LOCAL_PYTHON.parent, USR_LOCAL_PYTHON, tag,
+            build_args={"PYTHON_IMAGE": base_set.build_args()[argument]}, timeout_s=900,
+        )  # fmt: skip
+        made[argument] = tag
+    return made
+
+
+def copy_folder(path: str) -> str:
+    """The harness's folder of a file, one level deeper below a lib/ folder (a Python's standard library,
+    its build files and libpython would otherwise count as one /usr/local/lib)."""
+    folder = layers.folder_of(path)
+    below = posixpath.dirname(path)[len(folder) :].strip("/").split("/")
+    if posixpath.basename(folder) == "lib" and below[0]:
+        folder += "/" + below[0]
+        if below[0].startswith("python3.") and len(below) > 1 and below[1].startswith("config-"):
+            folder += "/" + below[1]
+    return folder
+
+
+def measure(name: str, bases: str, tag: str, compressed: image_sizes.CompressedSizes) -> Measured:
     path, source = RECIPES[name]
     with imagefs.saved(tag) as fs:
         views = layers.views(fs, path.read_text())
@@ -92,16 +131,22 @@ def measure(name: str, tag: str, compressed: image_sizes.CompressedSizes) -> Mea
             if entry.layer != copy.index:
                 continue
             if entry.kind == "file":
-                folders[layers.folder_of(entry_path)] += entry.size
-                files[layers.folder_of(entry_path)] += 1
+                folders[copy_folder(entry_path)] += entry.size
+                files[copy_folder(entry_path)] += 1
             folder, base = posixpath.split(entry_path)
             if posixpath.basename(folder) == "bin" and base.startswith("python"):
                 pythons.append(
-                    entry_path + (f" -> {entry.link}" if entry.kind == "symlink" else f" ({entry.kind})")
+                    entry_path
+                    + (
+                        f" -> {entry.link}"
+                        if entry.kind == "symlink"
+                        else f" ({entry.kind}, {mib(entry.size)})"
+                    )
                 )
         found = exposure.assess(fs)
         return Measured(
             recipe=name,
+            bases=bases,
             tag=tag,
             size=fs.size,
             pull=compressed.of_image(fs),
@@ -127,34 +172,73 @@ def probe(app: apps.App, name: str, tag: str, base_set: BaseSet, run_id: str) ->
     )
 
 
-# -- what the official images keep under /usr/local, measured in the stand-ins ------------------------
+# -- the Python each base image carries, by part -------------------------------------------------------
+
+PACKAGES = re.compile(r"/(?:site|dist)-packages/")
+PIP = re.compile(r"/(?:site|dist)-packages/pip/")
+PARTS = {
+    "interpreter": "<prefix>/bin/python3.X",
+    "standard library": "<prefix>/lib/python3.X/, without config-*/ and *-packages/",
+    "build files (config-*, a static libpython)": "<prefix>/lib/python3.X/config-*/",
+    "libpython": "libpython3.X.so*, wherever it is",
+    "headers": "include/python3.X/, wherever it is",
+    "pip": "pip/ in a site- or dist-packages, wherever it is",
+}
 
 
-def python_parts(ref: str) -> dict[str, tuple[str, int]]:
-    """The parts of the image's Python that the official images install under /usr/local, where the
-    stand-in (Debian's python3.X) keeps each, and their bytes: part -> (path, bytes)."""
+@dataclass(frozen=True)
+class Part:
+    size: int | None  # None: not measurable (the base's note says why)
+    files: int = 0  # 0 with a size: measured, and the image has no such file
+
+
+@dataclass(frozen=True)
+class PythonParts:
+    """The parts of an image's Python, found from the interpreter /usr/local/bin/python3 leads to: its
+    prefix is where the standard library is (/usr in Debian's layout, /usr/local in the official one)."""
+
+    ref: str
+    note: str  # where the interpreter is, or why nothing could be measured
+    parts: dict[str, Part]
+
+    @property
+    def prefix(self) -> str | None:
+        return self.note.removeprefix("prefix ").split(" ")[0] if self.note.startswith("prefix ") else None
+
+
+def python_parts(ref: str) -> PythonParts:
+    """Each part of PARTS in the image: bytes and files, "none" (no such file), or not measurable."""
     with imagefs.saved(ref) as fs:
-        link = fs.resolve("/usr/local/bin/python3")
-        assert link is not None, f"{ref}: no /usr/local/bin/python3"
-        interpreter = link.path  # /usr/bin/python3.13 in the stand-ins
-        version = posixpath.basename(interpreter)  # python3.13
-        stdlib = f"/usr/lib/{version}/"
-        config = f"{stdlib}config-"
         files = {p: e.size for p, e in fs.entries.items() if e.kind == "file"}
+        link = fs.resolve("/usr/local/bin/python3")
+        interpreter = link.path if link is not None and link.kind == "file" else ""
+        version = posixpath.basename(interpreter)
+        bindir = posixpath.dirname(interpreter)
+        if not re.fullmatch(r"python3\.\d+", version) or posixpath.basename(bindir) != "bin":
+            why = f"/usr/local/bin/python3 leads to {interpreter or 'no file'}, not <prefix>/bin/python3.X"
+            return PythonParts(ref, why, {part: Part(None) for part in PARTS})
+        prefix = posixpath.dirname(bindir)
+        stdlib = f"{prefix}/lib/{version}/"
+        config = f"{stdlib}config-"
 
-        def under(prefix: str, *, but: tuple[str, ...] = ()) -> int:
-            return sum(s for p, s in files.items() if p.startswith(prefix) and not p.startswith(but))
+        def part(chosen: list[str]) -> Part:
+            return Part(sum(files[p] for p in chosen), len(chosen))
 
-        packages = (f"{stdlib}site-packages/", f"{stdlib}dist-packages/")
-        libpython = sorted(p for p in files if posixpath.basename(p).startswith(f"lib{version}.so"))
-        return {
-            "interpreter": (interpreter, files.get(interpreter, 0)),
-            "standard library": (stdlib, under(stdlib, but=(config, *packages))),
-            "libpython": (", ".join(libpython) or "-", sum(files[p] for p in libpython)),
-            "build files (config-*, a static libpython)": (f"{config}*", under(config)),
-            "headers": (f"/usr/include/{version}/", under(f"/usr/include/{version}/")),
-            "pip": ("/usr/lib/python3/dist-packages/pip/", under("/usr/lib/python3/dist-packages/pip/")),
-        }
+        standard = part([p for p in files if p.startswith(stdlib) and not p.startswith(config)
+                         and not PACKAGES.search(p)])  # fmt: skip
+        note = f"prefix {prefix} (interpreter {interpreter})"
+        if not standard.files:  # every Python has one: none there means it is elsewhere, unmeasured
+            note += f"; no standard library under {stdlib}, so it and its build files are not measured"
+        return PythonParts(ref, note, {
+            "interpreter": part([interpreter]),
+            "standard library": standard if standard.files else Part(None),
+            "build files (config-*, a static libpython)": (
+                part([p for p in files if p.startswith(config)]) if standard.files else Part(None)
+            ),
+            "libpython": part([p for p in files if posixpath.basename(p).startswith(f"lib{version}.so")]),
+            "headers": part([p for p in files if f"/include/{version}/" in p]),
+            "pip": part([p for p in files if PIP.search(p)]),
+        })  # fmt: skip
 
 
 # -- output ----------------------------------------------------------------------------------------------
@@ -164,50 +248,51 @@ def mib(size: int) -> str:
     return f"{size / MiB:.1f} MiB"
 
 
-def tables(found: list[Measured], parts: dict[str, dict[str, tuple[str, int]]]) -> list[str]:
+def cell(part: Part) -> str:
+    if part.size is None:
+        return "-"
+    return mib(part.size) if part.files else "none"
+
+
+def tables(found: list[Measured], parts: dict[str, PythonParts]) -> list[str]:
     header = (
-        "| recipe | image (files) | vs course | pull (gzip) | layers | dependency COPY layer | its files "
-        "| it hides | OS packages | Python packages | answers |"
+        "| recipe | bases | image (files) | vs course | pull (gzip) | layers | dependency COPY layer "
+        "| its files | it hides | OS packages | Python packages | answers |"
     )
-    lines = [
-        header,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for m in found:
+        course = next(c for c in found if c.bases == m.bases)
         lines.append(
-            f"| {m.recipe} | {mib(m.size)} | {(m.size - found[0].size) / 1024:+.1f} KiB | {mib(m.pull)} | "
-            f"{m.layers} | {mib(m.copy_size)} | {m.copy_files} | {mib(m.copy_hides)} | {m.os_packages} | "
-            f"{m.python_packages} | {m.answers} |"
+            f"| {m.recipe} | {BASES[m.bases]} | {mib(m.size)} | {(m.size - course.size) / 1024:+.1f} KiB | "
+            f"{mib(m.pull)} | {m.layers} | {mib(m.copy_size)} | {m.copy_files} | {mib(m.copy_hides)} | "
+            f"{m.os_packages} | {m.python_packages} | {m.answers} |"
         )
     lines += ["", "The dependency COPY's layer by folder:", ""]
-    lines += ["| recipe | instruction | folder | bytes | files |", "|---|---|---|---:|---:|"]
+    lines += ["| recipe | bases | instruction | folder | bytes | files |", "|---|---|---|---|---:|---:|"]
     for m in found:
+        where = f"| {m.recipe} | {BASES[m.bases]} | `{m.copy_line}` |"
         for folder, size, count in m.copy_folders:
-            lines.append(f"| {m.recipe} | `{m.copy_line}` | {folder} | {mib(size)} | {count} |")
+            lines.append(f"{where} {folder} | {mib(size)} | {count} |")
         for python in m.copy_pythons:
-            lines.append(f"| {m.recipe} | `{m.copy_line}` | {python} | - | - |")
-    roles = list(parts)
+            lines.append(f"{where} {python} | - | - |")
+    names = list(parts)
     lines += [
         "",
-        "Estimate: the stand-ins' own Python, in the parts the official images keep under /usr/local",
-        "(Debian's files, not the official build's):",
+        "The Python each base image carries, by part (none: the image has no such file; -: not measured,",
+        "the line below the table says why):",
         "",
-        "| part | where the stand-in has it | " + " | ".join(roles) + " |",
-        "|---|---|" + "---:|" * len(roles),
+        "| part | where | " + " | ".join(names) + " |",
+        "|---|---|" + "---:|" * len(names),
     ]
-    first = parts[roles[0]]
-    for part, (where, _) in first.items():
-        cells = [mib(parts[role][part][1]) for role in roles]
-        lines.append(f"| {part} | {where} | " + " | ".join(cells) + " |")
-    for label, keys in (
-        ("interpreter + standard library + libpython", ("interpreter", "standard library", "libpython")),
-        (
-            "the same, with headers and pip",
-            ("interpreter", "standard library", "libpython", "headers", "pip"),
-        ),
-    ):
-        cells = [mib(sum(parts[role][k][1] for k in keys)) for role in roles]
-        lines.append(f"| **{label}** | | " + " | ".join(f"**{c}**" for c in cells) + " |")
+    for part, where in PARTS.items():
+        lines.append(f"| {part} | {where} | " + " | ".join(cell(parts[n].parts[part]) for n in names) + " |")
+    totals = []
+    for name in names:
+        sizes = [p.size for p in parts[name].parts.values()]
+        totals.append("-" if None in sizes else f"**{mib(sum(s for s in sizes if s is not None))}**")
+    lines.append("| **all of the above** | | " + " | ".join(totals) + " |")
+    lines.append("")
+    lines += [f"- {name}: {parts[name].note}" for name in names]
     return lines
 
 
@@ -219,29 +304,42 @@ def main() -> int:
     base_set = build.ensure_bases(args.bases)
     app = apps.load_app(ROOT / "apps" / APP)
     run_id = smoke.new_run_id()
-    tags: dict[str, str] = {}
+    as_is = base_set.build_args()
+    parts = {role: python_parts(as_is[argument]) for argument, role in PYTHON_ROLES.items()}
+    layouts = {AS_IS: as_is}
+    movable = parts["python"].prefix == "/usr"  # Debian's layout: the one the /usr/local layout moves
+    skipped = "" if movable else f"Not built {BASES[USR_LOCAL]}: the python image's {parts['python'].note}."
+    tags: list[str] = []
     found = []
     try:
+        if movable:
+            moved = build_usr_local(base_set)
+            tags += moved.values()
+            layouts[USR_LOCAL] = as_is | moved
+            parts |= {
+                f"{PYTHON_ROLES[argument]} ({USR_LOCAL})": python_parts(tag)
+                for argument, tag in moved.items()
+            }
         with tempfile.TemporaryDirectory() as empty:
             compressed = image_sizes.CompressedSizes(Path(empty) / "compressed.json")
-            for name in RECIPES:
-                tags[name] = build_recipe(name, base_set)
-                measured = measure(name, tags[name], compressed)
-                measured.answers = probe(app, name, tags[name], base_set, run_id)
-                found.append(measured)
-        build_args = base_set.build_args()
-        parts = {
-            role: python_parts(build_args[arg])
-            for role, arg in (("python", "PYTHON_IMAGE"), ("python-slim", "PYTHON_SLIM_IMAGE"))
-        }
+            for bases, build_args in layouts.items():
+                for name in RECIPES:
+                    tag = build_recipe(name, base_set, bases, build_args)
+                    tags.append(tag)
+                    measured = measure(name, bases, tag, compressed)
+                    measured.answers = probe(app, name, tag, base_set, run_id)
+                    found.append(measured)
     finally:
         engine.remove_labelled(run_id)  # the smoke check removes its containers; this is the safety net
         if not args.keep:
-            for tag in tags.values():
+            for tag in reversed(tags):  # the recipes before the bases they were built on
                 engine.remove_image(tag)
     print(f"{APP} on base set {base_set.name}, {engine.describe()}")
     print()
     print("\n".join(tables(found, parts)))
+    if skipped:
+        print()
+        print(skipped)
     return 0
 
 
