@@ -207,38 +207,42 @@ class PythonParts:
 
 
 def python_parts(ref: str) -> PythonParts:
-    """Each part of PARTS in the image: bytes and files, "none" (no such file), or not measurable."""
     with imagefs.saved(ref) as fs:
-        files = {p: e.size for p, e in fs.entries.items() if e.kind == "file"}
-        link = fs.resolve("/usr/local/bin/python3")
-        interpreter = link.path if link is not None and link.kind == "file" else ""
-        version = posixpath.basename(interpreter)
-        bindir = posixpath.dirname(interpreter)
-        if not re.fullmatch(r"python3\.\d+", version) or posixpath.basename(bindir) != "bin":
-            why = f"/usr/local/bin/python3 leads to {interpreter or 'no file'}, not <prefix>/bin/python3.X"
-            return PythonParts(ref, why, {part: Part(None) for part in PARTS})
-        prefix = posixpath.dirname(bindir)
-        stdlib = f"{prefix}/lib/{version}/"
-        config = f"{stdlib}config-"
+        return parts_of(ref, fs)
 
-        def part(chosen: list[str]) -> Part:
-            return Part(sum(files[p] for p in chosen), len(chosen))
 
-        standard = part([p for p in files if p.startswith(stdlib) and not p.startswith(config)
-                         and not PACKAGES.search(p)])  # fmt: skip
-        note = f"prefix {prefix} (interpreter {interpreter})"
-        if not standard.files:  # every Python has one: none there means it is elsewhere, unmeasured
-            note += f"; no standard library under {stdlib}, so it and its build files are not measured"
-        return PythonParts(ref, note, {
-            "interpreter": part([interpreter]),
-            "standard library": standard if standard.files else Part(None),
-            "build files (config-*, a static libpython)": (
-                part([p for p in files if p.startswith(config)]) if standard.files else Part(None)
-            ),
-            "libpython": part([p for p in files if posixpath.basename(p).startswith(f"lib{version}.so")]),
-            "headers": part([p for p in files if f"/include/{version}/" in p]),
-            "pip": part([p for p in files if PIP.search(p)]),
-        })  # fmt: skip
+def parts_of(ref: str, fs: imagefs.ImageFS) -> PythonParts:
+    """Each part of PARTS in the image: bytes and files, "none" (no such file), or not measurable."""
+    files = {p: e.size for p, e in fs.entries.items() if e.kind == "file"}
+    link = fs.resolve("/usr/local/bin/python3")
+    interpreter = link.path if link is not None and link.kind == "file" else ""
+    version = posixpath.basename(interpreter)
+    bindir = posixpath.dirname(interpreter)
+    if not re.fullmatch(r"python3\.\d+", version) or posixpath.basename(bindir) != "bin":
+        why = f"/usr/local/bin/python3 leads to {interpreter or 'no file'}, not <prefix>/bin/python3.X"
+        return PythonParts(ref, why, {part: Part(None) for part in PARTS})
+    prefix = posixpath.dirname(bindir)
+    stdlib = f"{prefix}/lib/{version}/"
+    config = f"{stdlib}config-"
+
+    def part(chosen: list[str]) -> Part:
+        return Part(sum(files[p] for p in chosen), len(chosen))
+
+    standard = part([p for p in files if p.startswith(stdlib) and not p.startswith(config)
+                     and not PACKAGES.search(p)])  # fmt: skip
+    note = f"prefix {prefix} (interpreter {interpreter})"
+    if not standard.files:  # every Python has one: none there means it is elsewhere, unmeasured
+        note += f"; no standard library under {stdlib}, so it and its build files are not measured"
+    return PythonParts(ref, note, {
+        "interpreter": part([interpreter]),
+        "standard library": standard if standard.files else Part(None),
+        "build files (config-*, a static libpython)": (
+            part([p for p in files if p.startswith(config)]) if standard.files else Part(None)
+        ),
+        "libpython": part([p for p in files if posixpath.basename(p).startswith(f"lib{version}.so")]),
+        "headers": part([p for p in files if f"/include/{version}/" in p]),
+        "pip": part([p for p in files if PIP.search(p)]),
+    })  # fmt: skip
 
 
 # -- output ----------------------------------------------------------------------------------------------

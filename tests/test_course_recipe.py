@@ -4,11 +4,15 @@ the local base set (marker docker), its final COPY carries the pip packages unde
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from lessons_support import base_images, instructions, scratch_tag, stages
+from saved_images import file, symlink, write_docker_archive
 
 from imagelab import ROOT, cli, engine, needs
 from imagelab.checks import lint
@@ -55,6 +59,69 @@ def test_it_is_the_courses_recipe_in_the_projects_terms() -> None:
     cmd = [s for s in instructions(multistage) if s.startswith("CMD")]
     assert [s for s in final if s.startswith("CMD")] == cmd
     assert needs.need(COURSE) == needs.oldest_engine(course)
+
+
+@functools.cache
+def benchmark():
+    """benchmarks/course_recipe.py as a module (benchmarks/ is no package): its dataclasses need it in
+    sys.modules while they are made."""
+    spec = importlib.util.spec_from_file_location("course_recipe", ROOT / "benchmarks" / "course_recipe.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def python_parts_of(tmp_path: Path, members: list) -> dict[str, str]:
+    """The parts table's cells for an image made of these files, and its note under "note"."""
+    course_recipe = benchmark()
+    with imagefs.open_archive(write_docker_archive(tmp_path / "image.tar", [members])) as fs:
+        found = course_recipe.parts_of("test", fs)
+    return {part: course_recipe.cell(value) for part, value in found.parts.items()} | {"note": found.note}
+
+
+def test_the_parts_of_pythons_in_either_layout_are_measured_where_they_are(tmp_path: Path) -> None:
+    kib = b"x" * 1024
+    debian = python_parts_of(tmp_path, [
+        symlink("usr/local/bin/python3", "/usr/bin/python3.13"),
+        file("usr/bin/python3.13", kib * 512),
+        file("usr/lib/python3.13/os.py", kib * 1024),
+        file("usr/lib/python3/dist-packages/pip/__init__.py", kib * 256),
+    ])  # fmt: skip
+    assert debian["note"].startswith("prefix /usr (interpreter /usr/bin/python3.13)")
+    assert (debian["interpreter"], debian["standard library"], debian["pip"]) == (
+        "0.5 MiB",
+        "1.0 MiB",
+        "0.2 MiB",
+    )
+    assert debian["headers"] == debian["libpython"] == "none"  # measured: the image has none
+    usr_local = python_parts_of(tmp_path, [
+        symlink("usr/local/bin/python3", "python3.13"),
+        file("usr/local/bin/python3.13", kib * 512),
+        file("usr/local/lib/python3.13/os.py", kib * 1024),
+        file("usr/local/lib/python3.13/site-packages/pip/__init__.py", kib * 256),
+        file("usr/local/lib/libpython3.13.so.1.0", kib * 256),
+        file("usr/local/include/python3.13/Python.h", kib * 128),
+    ])  # fmt: skip
+    assert usr_local["note"].startswith("prefix /usr/local ")
+    assert [usr_local[p] for p in ("interpreter", "standard library", "libpython", "headers", "pip")] == [
+        "0.5 MiB", "1.0 MiB", "0.2 MiB", "0.1 MiB", "0.2 MiB",
+    ]  # fmt: skip
+
+
+def test_what_cannot_be_measured_says_so_never_zero(tmp_path: Path) -> None:
+    no_python = python_parts_of(tmp_path, [file("usr/bin/env", b"x")])
+    assert "no file" in no_python["note"]
+    assert {cell for part, cell in no_python.items() if part != "note"} == {"-"}
+    elsewhere = python_parts_of(tmp_path, [
+        symlink("usr/local/bin/python3", "/opt/python/bin/python3.13"),
+        file("opt/python/bin/python3.13", b"x" * 2**17),
+        file("opt/python/lib/python313.zip", b"x" * 1024),  # a standard library not where it is looked for
+    ])  # fmt: skip
+    assert "no standard library under /opt/python/lib/python3.13/" in elsewhere["note"]
+    assert elsewhere["standard library"] == elsewhere["build files (config-*, a static libpython)"] == "-"
+    assert elsewhere["interpreter"] == "0.1 MiB"
 
 
 @pytest.mark.docker
