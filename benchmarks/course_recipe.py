@@ -252,6 +252,10 @@ def mib(size: int) -> str:
     return f"{size / MiB:.1f} MiB"
 
 
+def difference(size: int) -> str:
+    return f"{size / MiB:+.1f} MiB" if abs(size) >= MiB else f"{size / 1024:+.1f} KiB"
+
+
 def cell(part: Part) -> str:
     if part.size is None:
         return "-"
@@ -267,7 +271,7 @@ def tables(found: list[Measured], parts: dict[str, PythonParts]) -> list[str]:
     for m in found:
         course = next(c for c in found if c.bases == m.bases)
         lines.append(
-            f"| {m.recipe} | {BASES[m.bases]} | {mib(m.size)} | {(m.size - course.size) / 1024:+.1f} KiB | "
+            f"| {m.recipe} | {BASES[m.bases]} | {mib(m.size)} | {difference(m.size - course.size)} | "
             f"{mib(m.pull)} | {m.layers} | {mib(m.copy_size)} | {m.copy_files} | {mib(m.copy_hides)} | "
             f"{m.os_packages} | {m.python_packages} | {m.answers} |"
         )
