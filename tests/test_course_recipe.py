@@ -153,20 +153,21 @@ PAGES = {ROOT / "docs" / "lessons.md": ".", ROOT / "docs" / "lessons.fr.md": ","
 
 def measured() -> dict[str, str]:
     """The figures both lessons pages quote, as benchmarks/course_recipe.py wrote them in results.md."""
-    rows: dict[str, list[str]] = {}
+    rows: dict[tuple[str, str], list[str]] = {}
     for line in RESULTS.read_text().split(SECTION, 1)[1].splitlines():
-        if line.startswith("| "):  # each table's rows, the first row of a name kept (course: its sizes)
+        if line.startswith("| "):  # each table's rows, the first row of a (recipe, bases) kept: its sizes
             cells = [cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
-            rows.setdefault(cells[0], cells)
-    estimate = rows["interpreter + standard library + libpython"]
-    with_more = rows["the same, with headers and pip"]
+            rows.setdefault((cells[0], cells[1]), cells)
+    as_is = "the base set's images"
+    moved = "on a /usr/local layout (local stand-in laid out like the official image)"
     figures = {
-        "image": rows["course"][1],
-        "layer": rows["course"][5],
-        "python": estimate[2],
-        "python-slim": estimate[3],
-        "python with headers and pip": with_more[2],
-        "python-slim with pip": with_more[3],
+        "image": rows["course", as_is][2],
+        "layer": rows["course", as_is][6],
+        "image, /usr/local": rows["course", moved][2],
+        "multistage image, /usr/local": rows["multistage", moved][2],
+        "layer, /usr/local": rows["course", moved][6],
+        "hidden, /usr/local": rows["course", moved][8],
+        "venv layer, /usr/local": rows["multistage", moved][6],
     }
     return {what: cell.removesuffix(" MiB") for what, cell in figures.items()}
 

@@ -11,7 +11,8 @@
 #   runs the full image's build of Python, whose extension modules may link libraries the slim image
 #   does not install. The local stand-ins run Debian's Python from /usr, and their /usr/local holds
 #   only links to it, the extra CA certificate and what pip installed: there the same COPY carries
-#   much less (benchmarks/results.md says how much, and what the official images would add).
+#   much less (benchmarks/results.md measures both: on the stand-ins, and on them laid out as the
+#   official images are, by benchmarks/course/usr-local-python.Dockerfile).
 # Look at: the size of the COPY's layer and what it holds by folder, against multistage's venv layer.
 # Needs: Docker Engine 20.10 (BuildKit 0.8): nothing here needs a newer one.
 ARG PYTHON_IMAGE=python:3.13-trixie
