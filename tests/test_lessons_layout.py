@@ -1,9 +1,10 @@
 """microblog's minimal and distroless images build and answer on a python image laid out like the official
 one (interpreter, standard library and headers under /usr/local), not only on Debian's layout (/usr).
 
-No registry answers here, so the test makes that layout itself: a test stand-in FROM the local python
-stand-in, with the interpreter moved to /usr/local and nothing of Python left under /usr, so that no
-path resolves there by accident. It is a fixture of this test only, labelled as such, and removed."""
+No registry answers here, so the test makes that layout itself with
+benchmarks/course/usr-local-python.Dockerfile: FROM the local python stand-in, its Python moved to
+/usr/local and nothing of it left under /usr, so that no path resolves there by accident. Labelled as a
+local stand-in (not the official image), built under a scratch tag and removed."""
 
 from __future__ import annotations
 
@@ -29,42 +30,18 @@ from imagelab.inspect import imagefs
 
 pytestmark = pytest.mark.docker
 
-# Moves python, its standard library (with Debian's dist-packages, where pip lives) and its headers
-# from /usr to /usr/local, rewrites pip's first line, then proves the move: the interpreter's own view
-# of its paths is /usr/local, and no python file is left under /usr.
-USR_LOCAL_PYTHON = """\
-ARG PYTHON_IMAGE
-FROM ${PYTHON_IMAGE}
-LABEL org.imagelab.test-stand-in="python laid out as in the official image: interpreter, standard \
-library and headers under /usr/local, nothing under /usr (a fixture of tests/test_lessons_layout.py)"
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-RUN set -eu \\
- && version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') \\
- && rm -rf /usr/local/bin/python* /usr/local/bin/pip* /usr/local/lib/python3* \\
- && mv "/usr/bin/python${version}" /usr/local/bin/ \\
- && mv "/usr/lib/python${version}" /usr/lib/python3 /usr/local/lib/ \\
- && mv "/usr/include/python${version}" /usr/local/include/ \\
- && sed '1s|.*|#!/usr/local/bin/python3|' /usr/bin/pip3 > /usr/local/bin/pip \\
- && chmod 755 /usr/local/bin/pip \\
- && rm -f /usr/bin/python* /usr/bin/pip* \\
- && ln -s "python${version}" /usr/local/bin/python3 \\
- && ln -s "python${version}" /usr/local/bin/python \\
- && ln -s pip /usr/local/bin/pip3 \\
- && python3 -c 'import sys, sysconfig; \\
-paths = [sys.executable, sysconfig.get_path("stdlib"), sysconfig.get_path("include")]; \\
-assert all(p.startswith("/usr/local/") for p in paths), paths' \\
- && pip --version \\
- && ! compgen -G '/usr/bin/python*' && ! compgen -G '/usr/lib/python3*'
-"""
+# Debian's Python moved from /usr to /usr/local, as the official image keeps it: shared with
+# benchmarks/course_recipe.py, which builds the course's recipe on it.
+USR_LOCAL_PYTHON = ROOT / "benchmarks" / "course" / "usr-local-python.Dockerfile"
 
 
 @pytest.fixture(scope="module")
-def usr_local_python(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    context = tmp_path_factory.mktemp("usr-local-python")
-    (context / "Dockerfile").write_text(USR_LOCAL_PYTHON)
+def usr_local_python() -> Iterator[str]:
     python = base_images()["PYTHON_IMAGE"]
     with scratch_tag("python-usr-local") as tag:
-        engine.build_image(context, context / "Dockerfile", tag, build_args={"PYTHON_IMAGE": python})
+        engine.build_image(
+            USR_LOCAL_PYTHON.parent, USR_LOCAL_PYTHON, tag, build_args={"PYTHON_IMAGE": python}
+        )  # fmt: skip
         yield tag
 
 
@@ -94,7 +71,7 @@ def answers_like_the_app(tag: str) -> None:
 
 def test_the_stand_in_has_python_under_usr_local_only(usr_local_python: str) -> None:
     labels = engine.image_labels(usr_local_python) or {}
-    assert "fixture" in labels["org.imagelab.test-stand-in"]
+    assert "not the official image" in labels["org.imagelab.test-stand-in"]
     paths = python_paths(usr_local_python)
     assert paths and all(p.startswith("/usr/local/bin/") for p in paths), paths
 
