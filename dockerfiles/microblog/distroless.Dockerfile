@@ -40,9 +40,11 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     pip install --no-compile --target /app/packages -r requirements.txt \
  && rm -rf /app/packages/bin
 # Translations before the rest of the source: compiling them is a build step of its own, redone
-# only when a catalogue changes, not at every code change.
+# only when a catalogue changes, not at every code change. -B: running babel here would otherwise
+# leave .pyc files in /app/packages/babel, dated by the build's clock, that the runtime stage copies
+# (nox -s repro found 24, the only difference between two builds of this image).
 COPY microblog/translations/ microblog/translations/
-RUN PYTHONPATH=/app/packages python3 -m babel.messages.frontend compile -d microblog/translations
+RUN PYTHONPATH=/app/packages python3 -B -m babel.messages.frontend compile -d microblog/translations
 COPY microblog/ microblog/
 
 # The bytecode step's script (below) as plain Python: a heredoc writes it to a file in a stage of its
