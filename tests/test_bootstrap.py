@@ -51,6 +51,21 @@ def test_buildx_version_is_none_without_the_plugin(tmp_path, monkeypatch):
     assert bootstrap.buildx_version() is None
 
 
+def test_a_plugin_removed_behind_our_marker_is_installed_again(tmp_path, monkeypatch):
+    # The CI rehearsal's cleanup deleted docker-buildx and kept .imagelab-buildx: the next start took the
+    # marker's word, and `docker buildx version` failed.
+    monkeypatch.setattr(bootstrap, "PLUGIN_DIR", tmp_path)
+    built = tmp_path / "built-docker-buildx"
+    built.write_text("the plugin\n")
+    monkeypatch.setattr(kinds, "buildx_plugin", lambda suite, log: built)
+    (tmp_path / ".imagelab-buildx").write_text("forky\n")
+    bootstrap._install_buildx("forky", log=lambda _: None)
+    assert (tmp_path / "docker-buildx").read_text() == "the plugin\n"
+    (tmp_path / "docker-buildx").write_text("kept\n")  # present and ours, same suite: left alone
+    bootstrap._install_buildx("forky", log=lambda _: None)
+    assert (tmp_path / "docker-buildx").read_text() == "kept\n"
+
+
 def test_an_unanswering_docker_host_is_named_and_nothing_is_installed(monkeypatch, no_engine, forbid_install):
     monkeypatch.setenv("DOCKER_HOST", MISSING_SOCKET)
     with pytest.raises(EngineError) as caught:

@@ -182,7 +182,8 @@ def _install_buildx(suite: str, log) -> None:
     plugin = PLUGIN_DIR / "docker-buildx"
     if plugin.exists() and not ours.exists():
         return
-    if ours.exists() and ours.read_text().strip() == suite:
+    # The marker alone proves nothing: a plugin removed by hand (or by a package) leaves it behind.
+    if plugin.is_file() and ours.exists() and ours.read_text().strip() == suite:
         return
     PLUGIN_DIR.mkdir(parents=True, exist_ok=True)
     shutil.copy2(kinds.buildx_plugin(suite, log), plugin)
