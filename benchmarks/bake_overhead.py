@@ -16,6 +16,7 @@ import sys
 import time
 
 from imagelab import apps, bases, build, engine
+from imagelab.bases.sets import BaseSet
 from imagelab.engine import bake, bootstrap
 
 
@@ -26,7 +27,7 @@ def bare_bake(definition: dict) -> float:
     return time.monotonic() - started
 
 
-def harness_build(variants: list, base_set: str) -> float:
+def harness_build(variants: list, base_set: BaseSet) -> float:
     started = time.monotonic()
     built = build.build(variants, base_set)
     seconds = time.monotonic() - started
@@ -53,7 +54,7 @@ def main() -> int:
         for side in order:
             if args.cold:
                 engine.prune_build_cache()
-            seconds = bare_bake(definition) if side == "bare bake" else harness_build(variants, "debian")
+            seconds = bare_bake(definition) if side == "bare bake" else harness_build(variants, debian)
             times[side].append(seconds)
             print(f"round {round_number + 1}: {side:9} {seconds:7.1f} s", flush=True)
     bare, ours = statistics.median(times["bare bake"]), statistics.median(times["harness"])

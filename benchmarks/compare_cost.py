@@ -120,7 +120,7 @@ def run_compare(variants_by_set: dict[str, list[apps.Variant]], state: str, cach
     with timed_phases(timing.phases), tempfile.TemporaryDirectory(prefix="imagelab-bench-") as results:
         for base_set, variants in variants_by_set.items():
             options = pipeline.Options(
-                base_set=base_set, fresh=state == "cold", results=Path(results) / base_set
+                base_set=bases.open_set(base_set), fresh=state == "cold", results=Path(results) / base_set
             )
             timing.failed += pipeline.run(variants, options).status != 0
     timing.wall = time.monotonic() - started

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagelab import ROOT, apps, build, engine
+from imagelab import bases as base_sets
 from imagelab.bases.sets import BaseSet
 from imagelab.checks import smoke
 from imagelab.inspect import exposure, imagefs, layers
@@ -309,7 +310,7 @@ def main() -> int:
     parser.add_argument("--bases", default="debian", help="the base set both recipes build on")
     parser.add_argument("--keep", action="store_true", help="keep the images (imagelab-bench/...)")
     args = parser.parse_args()
-    base_set = build.ensure_bases(args.bases)
+    base_set = build.ensure_bases(base_sets.open_set(args.bases))
     app = apps.load_app(ROOT / "apps" / APP)
     run_id = smoke.new_run_id()
     as_is = base_set.build_args()

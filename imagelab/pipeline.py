@@ -298,7 +298,8 @@ def _finish(result: Run, options: Options) -> Outcome:
         # The README's tables and the lessons' figures come from the same full report.
         files.update_readme(report, README)
         for page in LESSONS:
-            lessons.update_lessons(page, report, sets_dir=options.results / "sets")
+            # A figure of another base set quotes the committed report of that set (bump writes them).
+            lessons.update_lessons(page, report, sets_dir=RESULTS / "sets")
         terminal.info(f"updated {_shown(README)}, " + " and ".join(_shown(page) for page in LESSONS))
     if options.history is not None:
         history.append(result, options.history)

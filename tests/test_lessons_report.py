@@ -189,7 +189,9 @@ def test_a_figure_of_a_set_with_no_report_says_which_sets_have_one(tmp_path: Pat
     assert set(sets) == {"debian12"}
     with pytest.raises(ConfigError, match="no report of base set 'debian-release'") as error:
         lessons.fill_figures(text, REPORT, source="lessons.md", sets=sets)
-    assert "debian12" in (error.value.hint or "") and "--bases debian-release" in (error.value.hint or "")
+    assert "debian12" in (error.value.hint or "") and "bump -- --from debian-release" in (
+        error.value.hint or ""
+    )
 
 
 def scan(**figures: object) -> dict:

@@ -301,6 +301,19 @@ def test_a_real_inrelease_verifies_against_debians_keyring():
     assert "BEGIN PGP" not in text  # only the signed text is read
 
 
+ONE_KEY = Path("/usr/share/keyrings/debian-archive-bookworm-security-automatic.gpg")
+
+
+@DEBIAN_KEYS
+@pytest.mark.skipif(not ONE_KEY.is_file(), reason=f"needs {ONE_KEY.name} (debian-archive-keyring)")
+def test_one_good_signature_is_enough_when_the_keyring_lacks_the_other_signers_key():
+    # The saved file carries two signatures, by bullseye's and bookworm's security keys; a keyring that
+    # holds only bookworm's (as one without the older key would) makes gpgv exit 2, and apt accepts it.
+    signed = (VULNS / f"{SUITE}.InRelease").read_bytes()
+    text = archive.verify_release(signed, SUITE, ONE_KEY)
+    assert "main/binary-amd64/Packages.xz" in archive.parse_release(text)[1]
+
+
 @DEBIAN_KEYS
 def test_one_byte_changed_in_a_real_inrelease_is_refused():
     signed = (VULNS / f"{SUITE}.InRelease").read_bytes()

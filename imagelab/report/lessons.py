@@ -222,7 +222,8 @@ def fill_figures(
             known = ", ".join(sorted(name for name in images if name)) or "none"
             raise ConfigError(
                 f"{where}: no report of base set {match['set']!r}",
-                hint=f"sets with a report in results/sets/: {known} (nox -s compare -- --bases {match['set']})",
+                hint=f"sets with a report: {known}; a bump with the set on either side writes one "
+                f"(nox -s bump -- --from {match['set']} --to debian)",
             )
         these = images[match["set"]]
         if key not in these:

@@ -79,14 +79,27 @@ def verify_release(signed: bytes, suite: str, keyring: Path = KEYRING) -> str:
     with tempfile.TemporaryDirectory(prefix="imagelab-gpgv-") as folder:
         source, output = Path(folder) / "InRelease", Path(folder) / "signed"
         source.write_bytes(signed)
-        done = process.run(
-            ["gpgv", "--status-fd", "1", "--keyring", str(keyring), "--output", str(output), str(source)],
-            timeout=GPGV_TIMEOUT_S,
-            what=f"gpgv on {suite}'s InRelease",
-            check=False,
+        try:
+            done = process.run(
+                ["gpgv", "--status-fd", "1", "--keyring", str(keyring), "--output", str(output), str(source)],
+                timeout=GPGV_TIMEOUT_S,
+                what=f"gpgv on {suite}'s InRelease",
+                check=False,
+            )
+        except process.ProcessError as exc:  # a gpgv that hangs: this index is no data, not the run's end
+            raise SignatureError(
+                f"{suite}'s InRelease could not be checked: {exc.cause}", INSTALL_HINT
+            ) from exc
+        status = [line.split()[1:] for line in done.stdout.splitlines() if line.startswith("[GNUPG:] ")]
+        words = {fields[0] for fields in status if fields}
+        # Debian signs each InRelease with several keys (this release's and the one before), and gpgv
+        # exits non-zero as soon as one of them is not in the keyring. As apt does, one good, valid
+        # signature is enough, unless another one is bad, expired or revoked, or fails for any other
+        # reason than a missing key (ERRSIG's return code 9).
+        refused = words & {"BADSIG", "EXPKEYSIG", "REVKEYSIG"} or any(
+            fields[0] == "ERRSIG" and fields[6:7] != ["9"] for fields in status
         )
-        words = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("[GNUPG:] ")}
-        if done.ok and "VALIDSIG" in words and "GOODSIG" in words:
+        if "VALIDSIG" in words and "GOODSIG" in words and not refused and output.is_file():
             return output.read_bytes().decode("utf-8", "replace")
     why = next((text for word, text in _VERDICTS.items() if word in words), "gpgv refused it")
     raise SignatureError(
@@ -282,7 +295,8 @@ class Archive:
                     return self._read(suite, folder, offline=False)
             try:
                 return self._read(suite, folder, offline=True)
-            except (OSError, ValueError, lzma.LZMAError):
+            except (OSError, ValueError, lzma.LZMAError) as exc:  # the kept one is gone, or was altered
+                self.errors.setdefault(suite, _reason(exc))
                 return None
         except SignatureError as exc:  # an index nobody vouches for is no data, and so is the kept one
             self.errors[suite] = _reason(exc)
