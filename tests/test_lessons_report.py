@@ -195,7 +195,7 @@ def test_a_figure_of_a_set_with_no_report_says_which_sets_have_one(tmp_path: Pat
 
 
 def scan(**figures: object) -> dict:
-    """A vulnerability scan as compare.json holds it (model.VulnFacts)."""
+    """A vulnerability scan as compare.json holds it (vuln_facts.VulnFacts)."""
     found: dict = {"fixable_cves": 0, "fixable_packages": 0, "go_vulns": 0, "support_limited": 0}
     return found | figures
 

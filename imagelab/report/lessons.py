@@ -73,7 +73,7 @@ _NOT_SCANNED = object()
 
 
 def _vulns(read: Callable[[Any], Any]) -> Callable[[Any, dict], Any]:
-    """A figure of the image's vulnerability scan (model.VulnFacts, or its JSON form)."""
+    """A figure of the image's vulnerability scan (vuln_facts.VulnFacts, or its JSON form)."""
 
     def figure(image: Any, _images: dict) -> Any:
         found = _get(image, "vulnerabilities")
