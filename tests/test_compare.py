@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from imagelab import ROOT
+from imagelab.report import model
 
 APP = "go-href"  # the quickest app to build and check; the full matrix is covered by test_smoke
 
@@ -39,7 +40,7 @@ def test_compare_writes_the_table_markdown_json_and_chart(first_run):
     done, results = first_run
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((results / "compare.json").read_text())
-    assert report["schema"] == 1 and report["base_set"] == "debian"
+    assert report["schema"] == model.SCHEMA and report["base_set"] == "debian"
     assert "stand-ins" in report["base_set_note"]
     rows = {r["variant"]: r for r in report["images"]}
     assert list(rows) == ["naive", "slim", "multistage", "distroless", "minimal"]
