@@ -68,6 +68,7 @@ def test_the_official_references_follow_the_sets_releases(tmp_path: Path) -> Non
         ('add = { nothing = ["x"] }', "add names unknown role 'nothing'"),
         ('add = { node-slim = "libatomic1" }', "must map roles to lists"),
         ('go = "1.27.3"\nusr_is_merged = "yes"', "usr_is_merged must be true or false"),
+        ('go = "1.27.3"\ndistroless = 13', "distroless must be a non-empty string"),
     ],
 )
 def test_a_bad_release_or_field_is_one_line_naming_it(tmp_path: Path, extra: str, says: str) -> None:

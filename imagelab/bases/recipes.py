@@ -176,7 +176,7 @@ def load_recipes(path: Path = BASES_TOML) -> Recipes:
         fill = {
             "suite": debian.suite,
             "tag": debian.tag,
-            "distroless": str(table.get("distroless", debian.tag)),
+            "distroless": _text(table, "distroless", path, where) if "distroless" in table else debian.tag,
             "python": debian.python,
             "node": debian.node,
             "go_minor": ".".join(debian.go.split(".")[:2]),  # golang:1.27, as the official tags go
