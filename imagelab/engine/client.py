@@ -160,12 +160,29 @@ def listed_sizes(ref: str) -> ListedSizes | None:
     return None if listed is None or disk is None else ListedSizes.from_lists(listed, disk)
 
 
+#: The image config fields that say how an image runs, each with what API 1.51 and older answer when it is
+#: unset. API 1.52 (Docker 29) leaves unset fields out (moby issue 50134), so the same image pulled on
+#: Docker 28 and 29 had two keys, and a store switch rebuilt every stand-in made on a pulled parent.
+RUN_FIELDS: dict[str, object] = {
+    "Entrypoint": None,
+    "Cmd": None,
+    "User": "",
+    "Env": None,
+    "ExposedPorts": None,
+    "WorkingDir": "",
+}
+
+
 def content_key(ref: str) -> str:
     """A digest of what the image holds and how it runs, labels left out: equal keys, equal measurements
     (the revision label changes an image's id at every commit; its content stays)."""
-    attrs = client().images.get(ref).attrs
+    return content_key_of(client().images.get(ref).attrs)
+
+
+def content_key_of(attrs: dict) -> str:
+    """content_key from an image's inspect answer, read the same whichever API version gave it."""
     config = attrs.get("Config") or {}
-    runs = {k: config.get(k) for k in ("Entrypoint", "Cmd", "User", "Env", "ExposedPorts", "WorkingDir")}
+    runs = {field: config.get(field, unset) for field, unset in RUN_FIELDS.items()}
     text = json.dumps({"layers": attrs["RootFS"]["Layers"], "config": runs}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
