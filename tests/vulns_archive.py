@@ -28,6 +28,8 @@ from pathlib import Path
 
 from saved_images import FIXTURES
 
+from imagelab.vulns.archive import Archive
+
 VULNS = FIXTURES / "vulns"
 SUITE = "bookworm-security"
 EXPAT_FIXED = "2.5.0-1+deb12u5"
@@ -68,6 +70,18 @@ def signer() -> Signer:
 def archive_keyring() -> Path:
     """The keyring that vouches for the served archives' InRelease files."""
     return signer().keyring
+
+
+def local_archive(cache: Path, security: str, offline: bool = False) -> Archive:
+    """An archive reading the security pocket from `security`; the release pockets' mirror is a port
+    nothing listens on, so bookworm-updates is unreachable here."""
+    return Archive(
+        cache,
+        mirror="http://127.0.0.1:9/debian",
+        security_mirror=security,
+        offline=offline,
+        keyring=archive_keyring(),
+    )
 
 
 def make_deb(files: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:

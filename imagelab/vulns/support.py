@@ -27,17 +27,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from imagelab.vulns import debversion
-from imagelab.vulns.archive import (
-    ARCH,
-    COMPONENT,
-    Archive,
-    SignatureError,
-    parse_packages,
-    parse_release,
-)
+from imagelab.vulns.archive import ARCH, COMPONENT, Archive, parse_packages, parse_release
 from imagelab.vulns.changelog import _ar_member
 from imagelab.vulns.debian import Installed
 from imagelab.vulns.findings import DataDate, SupportLimit
+from imagelab.vulns.signature import SignatureError
 
 PACKAGE = "debian-security-support"
 LISTS = "usr/share/debian-security-support/"
