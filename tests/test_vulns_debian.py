@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from vulns_archive import (
+    AS_OF,
     EXPAT_FIXED,
     SUITE,
     VULNS,
@@ -305,7 +306,13 @@ def test_a_fix_in_the_updates_pocket_counts_as_a_point_release_fix_with_its_cves
     serve_updates(tmp_path / "debian")
     records = dpkg.installed_records({"status": (VULNS / "status").read_bytes()})
     with archive_server(tmp_path / "debian") as (mirror, _):
-        run = Archive(tmp_path / "cache", mirror=mirror, security_mirror=security, keyring=archive_keyring())
+        run = Archive(
+            tmp_path / "cache",
+            mirror=mirror,
+            security_mirror=security,
+            keyring=archive_keyring(),
+            now=lambda: AS_OF,
+        )
         fixes, dates, _ = debian.scan(records, "bookworm", run, Changelogs(tmp_path / "cache", run.fetch))
 
     by_package = {fix.package: fix for fix in fixes}

@@ -4,18 +4,12 @@ file, against a throw-away key on the served archive, and an index nobody vouche
 from __future__ import annotations
 
 import lzma
-import shutil
 from pathlib import Path
 
 import pytest
-from vulns_archive import SUITE, VULNS, Signer, archive_keyring, local_archive
+from vulns_archive import DEBIAN_KEYS, SUITE, VULNS, Signer, archive_keyring, local_archive
 
 from imagelab.vulns import archive, signature
-
-DEBIAN_KEYS = pytest.mark.skipif(
-    shutil.which("gpgv") is None or not signature.KEYRING.is_file(),
-    reason=f"needs gpgv and Debian's keyring ({signature.INSTALL_HINT})",
-)
 
 
 @DEBIAN_KEYS

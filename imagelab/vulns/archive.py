@@ -12,10 +12,12 @@ against Debian's archive keyring (signature.py), only the text it signs is read,
 must have the SHA256 that signed text lists (fetched by that hash where the mirror offers it, so a mirror
 that updates between the two requests cannot hand over a mismatched pair). The kept files are checked the
 same way each time they are read. An index whose signature does not verify, or cannot be checked (no
-gpgv, no keyring), is no data: neither it nor the kept one is used.
+gpgv, no keyring), is no data: neither it nor the kept one is used. So is a fetched one past its
+`Valid-Until:` (the security and updates suites carry one; apt calls such a file expired): a signature
+never ages, and an old signed index would hide the fixes published since.
 
-With no network the last data on disk is used and says how old it is; with none at all the index is
-missing, and whoever reports it says "no data", never zero.
+With no network the last data on disk is used, past its Valid-Until or not, and says how old it is; with
+none at all the index is missing, and whoever reports it says "no data", never zero.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import hashlib
 import lzma
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +51,10 @@ USER_AGENT = "imagelab-vulns (+Debian package indexes, offline vulnerability sca
 
 class NoData(Exception):
     """An index could not be fetched and none was ever kept."""
+
+
+class ReleaseExpired(ImagelabError):
+    """A fetched Release file past its Valid-Until: apt refuses it ("is expired"), and so does this."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ def parse_release(text: str) -> tuple[datetime, dict[str, tuple[str, int]]]:
     in_sha256 = False
     for line in text.splitlines():
         if line.startswith("Date:"):
-            date = email.utils.parsedate_to_datetime(line.split(":", 1)[1].strip())
+            date = release_time(line.split(":", 1)[1].strip())
         if not line[:1].isspace():
             in_sha256 = line.startswith("SHA256:")
             continue
@@ -119,7 +125,33 @@ def parse_release(text: str) -> tuple[datetime, dict[str, tuple[str, int]]]:
                 hashes[words[2]] = (words[0], int(words[1]))
     if date is None:
         raise ValueError("a Release file with no Date field")
-    return date.astimezone(UTC), hashes
+    return date, hashes
+
+
+def release_time(value: str) -> datetime:
+    """A Release file's date (RFC 2822) in UTC; as apt does, one that names no zone is UTC."""
+    date = email.utils.parsedate_to_datetime(value)
+    return date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
+
+
+def valid_until(text: str) -> datetime | None:
+    """A Release text's Valid-Until, or None: the release suite itself (trixie) carries none."""
+    value = next(stanzas(text), {}).get("valid-until", "")
+    return release_time(value) if value else None
+
+
+def refuse_expired(text: str, suite: str, now: datetime) -> None:
+    """Raise ReleaseExpired when a fetched Release text is past its Valid-Until at `now`.
+
+    A mirror that stopped syncing, or anyone between it and this machine, can hand out last month's
+    signed index: it verifies, and hides every fix since. Valid-Until is the one signed field that
+    bounds that. Only fetched files are asked: kept data read offline is old by design and says so."""
+    until = valid_until(text)
+    if until is not None and now > until:
+        raise ReleaseExpired(
+            f"{suite}'s InRelease expired on {until:%Y-%m-%d %H:%M} UTC (its Valid-Until)",
+            "the mirror is stale or replaying an old index: try another mirror in the apt sources",
+        )
 
 
 def parse_packages(text: str) -> dict[str, list[Binary]]:
@@ -182,8 +214,10 @@ class Archive:
         security_mirror: str = "",
         offline: bool = False,
         keyring: Path = KEYRING,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.cache_dir = cache_dir
+        self.now = now or (lambda: datetime.now(UTC))  # what Valid-Until is compared with; tests pin it
         self.keyring = keyring  # whose keys sign the InRelease files (verify_release)
         self.mirror = (mirror or aptsources.debian_mirror() or DEFAULT_MIRROR).rstrip("/")
         self.security_mirror = (
@@ -237,7 +271,9 @@ class Archive:
             except (OSError, ValueError, lzma.LZMAError) as exc:  # the kept one is gone, or was altered
                 self.errors.setdefault(suite, _reason(exc))
                 return None
-        except SignatureError as exc:  # an index nobody vouches for is no data, and so is the kept one
+        # An index nobody vouches for, or not any more (expired), is no data, and so is the kept one:
+        # this run cannot trust the mirror, and the report says why rather than showing older data.
+        except (SignatureError, ReleaseExpired) as exc:
             self.errors[suite] = _reason(exc)
             return None
 
@@ -245,7 +281,11 @@ class Archive:
         """Fetch the Release file; fetch the Packages file only when the kept one is not that release's."""
         root = f"{self.base_url(suite)}/dists/{suite}"
         release = self.fetch(f"{root}/InRelease")
-        _, hashes = parse_release(self.verified(release, suite))
+        text = self.verified(release, suite)
+        # Before anything is written: an expired index must not replace the kept one, which the next
+        # offline run reads (without this check: it is old by design there, and says so).
+        refuse_expired(text, suite, self.now())
+        _, hashes = parse_release(text)
         wanted = f"{COMPONENT}/binary-{ARCH}/Packages.xz"
         if wanted not in hashes:
             raise ValueError(f"{suite}'s Release file lists no {wanted}")
@@ -263,7 +303,7 @@ class Archive:
             _write(kept, packages)
         folder.mkdir(parents=True, exist_ok=True)
         _write(folder / "InRelease", release)
-        _write(folder / "fetched", datetime.now(UTC).isoformat().encode())
+        _write(folder / "fetched", self.now().isoformat().encode())
 
     def _read(self, suite: str, folder: Path, offline: bool) -> Index:
         """The kept index, checked again: a cache written before the checks, or altered since, is refused."""
