@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from vulns_archive import AS_OF, DEBIAN_KEYS, SUITE, VULNS, archive_keyring, local_archive, signer
 
-from imagelab.vulns import archive, signature
+from imagelab.vulns import archive, signature, validity
 from imagelab.vulns.archive import Archive
 
 UNTIL = datetime(2026, 12, 11, 3, 54, 28, tzinfo=UTC)  # the fixture Release file's Valid-Until
@@ -19,11 +19,11 @@ NOWHERE = "http://127.0.0.1:9/debian-security"  # nothing listens: the fetch fai
 
 
 def test_a_release_past_its_valid_until_is_refused_with_the_suite_and_the_date():
-    assert archive.valid_until(RELEASE) == UNTIL
-    archive.refuse_expired(RELEASE, SUITE, AS_OF)  # within it: nothing to say
+    assert validity.valid_until(RELEASE) == UNTIL
+    validity.refuse_expired(RELEASE, SUITE, AS_OF)  # within it: nothing to say
 
-    with pytest.raises(archive.ReleaseExpired) as caught:
-        archive.refuse_expired(RELEASE, SUITE, AFTER)
+    with pytest.raises(validity.ReleaseExpired) as caught:
+        validity.refuse_expired(RELEASE, SUITE, AFTER)
 
     assert (
         caught.value.cause
@@ -35,14 +35,14 @@ def test_a_release_past_its_valid_until_is_refused_with_the_suite_and_the_date()
 def test_a_release_with_no_valid_until_never_expires():
     trixie = "Origin: Debian\nCodename: trixie\nDate: Sat, 08 Nov 2025 10:21:55 UTC\n"
 
-    assert archive.valid_until(trixie) is None
-    archive.refuse_expired(trixie, "trixie", AFTER)
+    assert validity.valid_until(trixie) is None
+    validity.refuse_expired(trixie, "trixie", AFTER)
 
 
 def test_a_valid_until_with_no_zone_is_utc_as_apt_reads_it():
     text = "Date: Fri, 04 Dec 2026 03:54:28 -0000\nValid-Until: Fri, 11 Dec 2026 03:54:28 -0000\n"
 
-    assert archive.valid_until(text) == UNTIL
+    assert validity.valid_until(text) == UNTIL
     assert archive.parse_release(text)[0] == datetime(2026, 12, 4, 3, 54, 28, tzinfo=UTC)
 
 

@@ -8,6 +8,7 @@
 - debversion: Debian's version order (dpkg's).
 - archive: the `<release>-security` and `<release>-updates` indexes, fetched, kept and dated.
 - signature: whether Debian's keyring vouches for an InRelease file (gpgv).
+- validity: a Release file's Valid-Until, past which a fetched one is refused.
 - changelog: the CVE IDs a fixed package's changelog names between two versions.
 - debian: an image's installed packages judged against those.
 - support: the packages whose Debian security support is limited or ended.

@@ -13,8 +13,8 @@ must have the SHA256 that signed text lists (fetched by that hash where the mirr
 that updates between the two requests cannot hand over a mismatched pair). The kept files are checked the
 same way each time they are read. An index whose signature does not verify, or cannot be checked (no
 gpgv, no keyring), is no data: neither it nor the kept one is used. So is a fetched one past its
-`Valid-Until:` (the security and updates suites carry one; apt calls such a file expired): a signature
-never ages, and an old signed index would hide the fixes published since.
+`Valid-Until:` (validity.py; apt calls such a file expired): a signature never ages, and an old signed
+index would hide the fixes published since.
 
 With no network the last data on disk is used, past its Valid-Until or not, and says how old it is; with
 none at all the index is missing, and whoever reports it says "no data", never zero.
@@ -22,7 +22,6 @@ none at all the index is missing, and whoever reports it says "no data", never z
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import lzma
 import urllib.error
@@ -36,6 +35,7 @@ from imagelab import ROOT, aptsources
 from imagelab.errors import ImagelabError
 from imagelab.vulns import debversion
 from imagelab.vulns.signature import KEYRING, SignatureError, verify_release
+from imagelab.vulns.validity import ReleaseExpired, refuse_expired, release_time
 
 #: Kept between runs (git ignores .imagelab/): one folder per index, one per fetched changelog.
 CACHE_DIR = ROOT / ".imagelab" / "vulns"
@@ -47,14 +47,6 @@ ARCH = "amd64"
 COMPONENT = "main"
 TIMEOUT_S = 60  # one request; an index is under 1 MB compressed
 USER_AGENT = "imagelab-vulns (+Debian package indexes, offline vulnerability scan)"
-
-
-class NoData(Exception):
-    """An index could not be fetched and none was ever kept."""
-
-
-class ReleaseExpired(ImagelabError):
-    """A fetched Release file past its Valid-Until: apt refuses it ("is expired"), and so does this."""
 
 
 @dataclass(frozen=True)
@@ -126,32 +118,6 @@ def parse_release(text: str) -> tuple[datetime, dict[str, tuple[str, int]]]:
     if date is None:
         raise ValueError("a Release file with no Date field")
     return date, hashes
-
-
-def release_time(value: str) -> datetime:
-    """A Release file's date (RFC 2822) in UTC; as apt does, one that names no zone is UTC."""
-    date = email.utils.parsedate_to_datetime(value)
-    return date.replace(tzinfo=UTC) if date.tzinfo is None else date.astimezone(UTC)
-
-
-def valid_until(text: str) -> datetime | None:
-    """A Release text's Valid-Until, or None: the release suite itself (trixie) carries none."""
-    value = next(stanzas(text), {}).get("valid-until", "")
-    return release_time(value) if value else None
-
-
-def refuse_expired(text: str, suite: str, now: datetime) -> None:
-    """Raise ReleaseExpired when a fetched Release text is past its Valid-Until at `now`.
-
-    A mirror that stopped syncing, or anyone between it and this machine, can hand out last month's
-    signed index: it verifies, and hides every fix since. Valid-Until is the one signed field that
-    bounds that. Only fetched files are asked: kept data read offline is old by design and says so."""
-    until = valid_until(text)
-    if until is not None and now > until:
-        raise ReleaseExpired(
-            f"{suite}'s InRelease expired on {until:%Y-%m-%d %H:%M} UTC (its Valid-Until)",
-            "the mirror is stale or replaying an old index: try another mirror in the apt sources",
-        )
 
 
 def parse_packages(text: str) -> dict[str, list[Binary]]:
