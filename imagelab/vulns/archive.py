@@ -5,7 +5,8 @@ Each index is one Release file (InRelease: its `Date:` is the data's date) and o
 every binary package the pocket holds now, with its version, its source package and its path in the pool.
 A package whose installed version is older than the pocket's has a fix waiting. The two pockets live in
 two trees: `<suite>-updates` beside the release on the Debian mirror, `<suite>-security` in the security
-archive (`debian-security`), both read from the machine's apt sources where it has them.
+archive (`debian-security`), both read from the machine's apt sources where it has them. The release
+suite itself (`<suite>`) is read the same way, for the one package the support lists come in (support.py).
 
 Plain HTTP, as apt does, and trusted as apt trusts it: the InRelease file's OpenPGP signature is checked
 against Debian's archive keyring (signature.py), only the text it signs is read, and the Packages file
@@ -46,6 +47,7 @@ POCKETS = ("security", "updates")
 ARCH = "amd64"
 COMPONENT = "main"
 TIMEOUT_S = 60  # one request; an index is under 1 MB compressed
+STANZA_CHUNK = 1 << 16  # compressed bytes decompressed at a time while looking for one stanza
 USER_AGENT = "imagelab-vulns (+Debian package indexes, offline vulnerability scan)"
 
 
@@ -190,17 +192,20 @@ class Archive:
             security_mirror or aptsources.debian_security_mirror() or DEFAULT_SECURITY_MIRROR
         ).rstrip("/")
         self.offline = offline  # never touch the network: the cache or nothing
-        self._indexes: dict[str, Index | None] = {}
+        self._indexes: dict[tuple[str, str], Index | None] = {}
         self.errors: dict[str, str] = {}  # suite -> why its fetch failed, for the report
 
     def base_url(self, suite: str) -> str:
         return self.security_mirror if suite.endswith("-security") else self.mirror
 
-    def index(self, suite: str) -> Index | None:
-        """The pocket's index: fetched once a run; the kept one when the fetch fails; None when neither."""
-        if suite not in self._indexes:
-            self._indexes[suite] = self._load(suite)
-        return self._indexes[suite]
+    def index(self, suite: str, only: str = "") -> Index | None:
+        """A suite's index: fetched once a run; the kept one when the fetch fails; None when neither.
+
+        With `only`, the index holds that one package: a release suite's Packages file is 50 MB once
+        decompressed, and the security-support lists need one stanza of it (support.py)."""
+        if (suite, only) not in self._indexes:
+            self._indexes[suite, only] = self._load(suite, only)
+        return self._indexes[suite, only]
 
     def indexes(self, release: str, pockets: Iterable[str] = POCKETS) -> list[Index]:
         """The indexes of a release's pockets ("trixie" -> trixie-security, trixie-updates) that exist."""
@@ -222,7 +227,7 @@ class Archive:
     def _folder(self, suite: str) -> Path:
         return self.cache_dir / "debian" / f"{suite}_{COMPONENT}_{ARCH}"
 
-    def _load(self, suite: str) -> Index | None:
+    def _load(self, suite: str, only: str) -> Index | None:
         folder = self._folder(suite)
         try:
             if not self.offline:
@@ -231,9 +236,14 @@ class Archive:
                 except (OSError, ValueError, lzma.LZMAError) as exc:  # URLError is an OSError
                     self.errors[suite] = _reason(exc)
                 else:
-                    return self._read(suite, folder, offline=False)
+                    return self._read(suite, folder, only, offline=False)
             try:
-                return self._read(suite, folder, offline=True)
+                return self._read(suite, folder, only, offline=True)
+            except FileNotFoundError:
+                self.errors.setdefault(
+                    suite, f"no {suite} index kept (hint: a run with the network fetches it)"
+                )
+                return None
             except (OSError, ValueError, lzma.LZMAError) as exc:  # the kept one is gone, or was altered
                 self.errors.setdefault(suite, _reason(exc))
                 return None
@@ -266,24 +276,44 @@ class Archive:
             if hashlib.sha256(packages).hexdigest() != sha256:
                 raise ValueError(f"{suite}'s Packages file does not match its Release file's SHA256")
             folder.mkdir(parents=True, exist_ok=True)
-            _write(kept, packages)
+            write_kept(kept, packages)
         folder.mkdir(parents=True, exist_ok=True)
-        _write(folder / "InRelease", release)
-        _write(folder / "fetched", self.now().isoformat().encode())
+        write_kept(folder / "InRelease", release)
+        write_kept(folder / "fetched", self.now().isoformat().encode())
 
-    def _read(self, suite: str, folder: Path, offline: bool) -> Index:
+    def _read(self, suite: str, folder: Path, only: str, offline: bool) -> Index:
         """The kept index, checked again: a cache written before the checks, or altered since, is refused."""
         date, hashes = parse_release(self.verified((folder / "InRelease").read_bytes(), suite))
         compressed = (folder / "Packages.xz").read_bytes()
         listed = hashes.get(f"{COMPONENT}/binary-{ARCH}/Packages.xz")
         if listed is None or hashlib.sha256(compressed).hexdigest() != listed[0]:
             raise ValueError(f"{suite}'s kept Packages file does not match its signed Release file")
-        packages = lzma.decompress(compressed).decode("utf-8", "replace")
+        packages = (
+            stanza(compressed, only) if only else lzma.decompress(compressed).decode("utf-8", "replace")
+        )
         fetched = datetime.fromisoformat((folder / "fetched").read_text().strip())
         return Index(suite, self.base_url(suite), date, fetched, offline, parse_packages(packages))
 
 
-def _write(path: Path, data: bytes) -> None:
+def stanza(compressed: bytes, package: str) -> str:
+    """One package's stanza of an xz-compressed Packages file ("" when it has none), decompressed only as
+    far as it and never held whole: the release suite's whole file takes seconds and 400 MB as text."""
+    wanted = f"\nPackage: {package}\n".encode()
+    decompressor = lzma.LZMADecompressor()
+    text = b"\n"  # the file's first stanza starts without one
+    for start in range(0, len(compressed), STANZA_CHUNK):
+        text += decompressor.decompress(compressed[start : start + STANZA_CHUNK])
+        at = text.find(wanted)
+        if at < 0:
+            text = text[-len(wanted) :]  # a name cut between two chunks is still found
+        elif (end := text.find(b"\n\n", at + 1)) >= 0 or decompressor.eof:
+            return text[at + 1 : end if end >= 0 else None].decode("utf-8", "replace")
+        if decompressor.eof:
+            break
+    return ""
+
+
+def write_kept(path: Path, data: bytes) -> None:
     """Write beside, then rename: an interrupted run never leaves half a file for the next to trust."""
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
