@@ -1,8 +1,8 @@
 """Whether Debian vouches for an InRelease file: its OpenPGP signature, checked with gpgv against Debian's
 archive keyring (the debian-archive-keyring package), as apt checks it.
 
-Apart from archive.py, which fetches and keeps the indexes, because the check is a question about one file
-and one keyring that the security-support lists ask too (support.py).
+Apart from archive.py, which fetches and keeps the indexes: the check is a question about one file and
+one keyring, asked of every InRelease file fetched and again of every kept one when it is read.
 """
 
 from __future__ import annotations
