@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from vulns_archive import archive_server, serve_tree
 
 from imagelab import apps, bases, build, engine
 from imagelab.engine import bootstrap
@@ -90,6 +91,16 @@ def debian_images() -> dict[str, build.Built]:
     """Every variant of every app on the debian base set, built through the harness (cached when built)."""
     debian = bases.open_set("debian")
     return {b.variant.tag: b for b in build.build(apps.select(apps.discover(), (), (), debian), debian)}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """Debian's security archive, trimmed, on 127.0.0.1 (tests/vulns_archive.py): its URL and the paths
+    asked for."""
+    root = tmp_path / "debian-security"
+    serve_tree(root)
+    with archive_server(root) as (url, requests):
+        yield url, requests
 
 
 @pytest.fixture(scope="session", autouse=True)

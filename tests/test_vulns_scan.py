@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from saved_images import file, write_docker_archive
-from vulns_archive import VULNS, archive_keyring, archive_server, serve_tree
+from vulns_archive import AS_OF, VULNS, archive_keyring, archive_server, serve_tree
 
 from imagelab.inspect import imagefs
 from imagelab.vulns import scan, summary
@@ -37,6 +37,7 @@ def scanner(cache: Path, security: str = NOWHERE, offline: bool = False) -> scan
         security_mirror=security,
         offline=offline,
         keyring=archive_keyring(),
+        now=lambda: AS_OF,
     )
     return scan.Scanner(cache, archive=archive, go=GoVulns(cache, offline=True))
 

@@ -5,7 +5,8 @@ file's header, a few stanzas of its Packages file, and expat's changelog down to
 tree is made from them: the Packages file compressed and listed by SHA256 in the Release file (and
 under by-hash/, as Debian's mirrors serve it), and a .deb built around the changelog at the pool path
 the Packages stanza names. The served InRelease is signed, as Debian's are, by a throw-away key made for
-the test run (`signer()`); archives under test are given its keyring (`archive_keyring()`).
+the test run (`signer()`); archives under test are given its keyring (`archive_keyring()`), and read
+it as of AS_OF, not the machine's day: the Release file is only valid until 2026-12-11, as Debian's are.
 """
 
 from __future__ import annotations
@@ -24,13 +25,25 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from saved_images import FIXTURES
+
+from imagelab.vulns import signature
+from imagelab.vulns.archive import Archive
 
 VULNS = FIXTURES / "vulns"
 SUITE = "bookworm-security"
 EXPAT_FIXED = "2.5.0-1+deb12u5"
+#: The day the tests read the archive: after the fixture Release's Date, before its Valid-Until.
+AS_OF = datetime(2026, 12, 6, tzinfo=UTC)
+#: For the tests of the saved real InRelease file, signed by Debian.
+DEBIAN_KEYS = pytest.mark.skipif(
+    shutil.which("gpgv") is None or not signature.KEYRING.is_file(),
+    reason=f"needs gpgv and Debian's keyring ({signature.INSTALL_HINT})",
+)
 
 
 class Signer:
@@ -68,6 +81,19 @@ def signer() -> Signer:
 def archive_keyring() -> Path:
     """The keyring that vouches for the served archives' InRelease files."""
     return signer().keyring
+
+
+def local_archive(cache: Path, security: str, offline: bool = False, now: datetime = AS_OF) -> Archive:
+    """An archive reading the security pocket from `security`; the release pockets' mirror is a port
+    nothing listens on, so bookworm-updates is unreachable here."""
+    return Archive(
+        cache,
+        mirror="http://127.0.0.1:9/debian",
+        security_mirror=security,
+        offline=offline,
+        keyring=archive_keyring(),
+        now=lambda: now,
+    )
 
 
 def make_deb(files: dict[str, bytes], symlinks: dict[str, str] | None = None) -> bytes:

@@ -7,8 +7,11 @@
 
 - debversion: Debian's version order (dpkg's).
 - archive: the `<release>-security` and `<release>-updates` indexes, fetched, kept and dated.
+- signature: whether Debian's keyring vouches for an InRelease file (gpgv).
+- validity: a Release file's Valid-Until, past which a fetched one is refused.
 - changelog: the CVE IDs a fixed package's changelog names between two versions.
 - debian: an image's installed packages judged against those.
+- support: the packages whose Debian security support is limited or ended.
 - golang: the Go vulnerability database (a Go module) and govulncheck on Go programs.
 - findings: the typed result; scan: one image, end to end; summary: findings as text.
 - rootfs: an unpacked folder read as an image (`python -m imagelab.vulns ROOTFS`).

@@ -5,36 +5,38 @@ Each index is one Release file (InRelease: its `Date:` is the data's date) and o
 every binary package the pocket holds now, with its version, its source package and its path in the pool.
 A package whose installed version is older than the pocket's has a fix waiting. The two pockets live in
 two trees: `<suite>-updates` beside the release on the Debian mirror, `<suite>-security` in the security
-archive (`debian-security`), both read from the machine's apt sources where it has them.
+archive (`debian-security`), both read from the machine's apt sources where it has them. The release
+suite itself (`<suite>`) is read the same way, for the one package the support lists come in (support.py).
 
 Plain HTTP, as apt does, and trusted as apt trusts it: the InRelease file's OpenPGP signature is checked
-with gpgv against Debian's archive keyring (the debian-archive-keyring package), only the text it signs
-is read, and the Packages file must have the SHA256 that signed text lists (fetched by that hash where the
-mirror offers it, so a mirror that updates between the two requests cannot hand over a mismatched pair).
-The kept files are checked the same way each time they are read. An index whose signature does not
-verify, or cannot be checked (no gpgv, no keyring), is no data: neither it nor the kept one is used.
+against Debian's archive keyring (signature.py), only the text it signs is read, and the Packages file
+must have the SHA256 that signed text lists (fetched by that hash where the mirror offers it, so a mirror
+that updates between the two requests cannot hand over a mismatched pair). The kept files are checked the
+same way each time they are read. An index whose signature does not verify, or cannot be checked (no
+gpgv, no keyring), is no data: neither it nor the kept one is used. So is a fetched one past its
+`Valid-Until:` (validity.py; apt calls such a file expired): a signature never ages, and an old signed
+index would hide the fixes published since.
 
-With no network the last data on disk is used and says how old it is; with none at all the index is
-missing, and whoever reports it says "no data", never zero.
+With no network the last data on disk is used, past its Valid-Until or not, and says how old it is; with
+none at all the index is missing, and whoever reports it says "no data", never zero.
 """
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import lzma
-import shutil
-import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from imagelab import ROOT, aptsources, process
+from imagelab import ROOT, aptsources
 from imagelab.errors import ImagelabError
 from imagelab.vulns import debversion
+from imagelab.vulns.signature import KEYRING, SignatureError, verify_release
+from imagelab.vulns.validity import ReleaseExpired, refuse_expired, release_time
 
 #: Kept between runs (git ignores .imagelab/): one folder per index, one per fetched changelog.
 CACHE_DIR = ROOT / ".imagelab" / "vulns"
@@ -45,71 +47,8 @@ POCKETS = ("security", "updates")
 ARCH = "amd64"
 COMPONENT = "main"
 TIMEOUT_S = 60  # one request; an index is under 1 MB compressed
+STANZA_CHUNK = 1 << 16  # compressed bytes decompressed at a time while looking for one stanza
 USER_AGENT = "imagelab-vulns (+Debian package indexes, offline vulnerability scan)"
-#: The keys Debian signs its release, updates and security suites with (package debian-archive-keyring).
-KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
-INSTALL_HINT = "install the checker and Debian's keys: sudo apt-get install gpgv debian-archive-keyring"
-GPGV_TIMEOUT_S = 60
-
-
-class SignatureError(ImagelabError):
-    """An InRelease file whose signature does not verify against Debian's keys, or cannot be checked."""
-
-
-#: gpgv's status words (doc/DETAILS in GnuPG) -> what they say about the file, in the user's words.
-_VERDICTS = {
-    "BADSIG": "its signature is bad (the file was altered after it was signed)",
-    "EXPKEYSIG": "it is signed by an expired key",
-    "REVKEYSIG": "it is signed by a revoked key",
-    "NO_PUBKEY": "it is signed by a key the keyring does not hold",
-    "NODATA": "it holds no signature",
-}
-
-
-def verify_release(signed: bytes, suite: str, keyring: Path = KEYRING) -> str:
-    """The text an InRelease file signs, once gpgv has found a good signature by a key of `keyring`.
-
-    Only the signed text is returned: whatever a file carries outside its signature is never read."""
-    if shutil.which("gpgv") is None:
-        raise SignatureError(
-            f"{suite}: gpgv is not installed, so the index's signature cannot be checked", INSTALL_HINT
-        )
-    if not keyring.is_file():
-        raise SignatureError(f"{suite}: no Debian archive keyring at {keyring}", INSTALL_HINT)
-    with tempfile.TemporaryDirectory(prefix="imagelab-gpgv-") as folder:
-        source, output = Path(folder) / "InRelease", Path(folder) / "signed"
-        source.write_bytes(signed)
-        try:
-            done = process.run(
-                ["gpgv", "--status-fd", "1", "--keyring", str(keyring), "--output", str(output), str(source)],
-                timeout=GPGV_TIMEOUT_S,
-                what=f"gpgv on {suite}'s InRelease",
-                check=False,
-            )
-        except process.ProcessError as exc:  # a gpgv that hangs: this index is no data, not the run's end
-            raise SignatureError(
-                f"{suite}'s InRelease could not be checked: {exc.cause}", INSTALL_HINT
-            ) from exc
-        status = [line.split()[1:] for line in done.stdout.splitlines() if line.startswith("[GNUPG:] ")]
-        words = {fields[0] for fields in status if fields}
-        # Debian signs each InRelease with several keys (this release's and the one before), and gpgv
-        # exits non-zero as soon as one of them is not in the keyring. As apt does, one good, valid
-        # signature is enough, unless another one is bad, expired or revoked, or fails for any other
-        # reason than a missing key (ERRSIG's return code 9).
-        refused = words & {"BADSIG", "EXPKEYSIG", "REVKEYSIG"} or any(
-            fields[0] == "ERRSIG" and fields[6:7] != ["9"] for fields in status
-        )
-        if "VALIDSIG" in words and "GOODSIG" in words and not refused and output.is_file():
-            return output.read_bytes().decode("utf-8", "replace")
-    why = next((text for word, text in _VERDICTS.items() if word in words), "gpgv refused it")
-    raise SignatureError(
-        f"{suite}'s InRelease does not verify against {keyring.name}: {why}",
-        "a proxy or mirror altered it, or the keyring is older than the key (upgrade debian-archive-keyring)",
-    )
-
-
-class NoData(Exception):
-    """An index could not be fetched and none was ever kept."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +109,7 @@ def parse_release(text: str) -> tuple[datetime, dict[str, tuple[str, int]]]:
     in_sha256 = False
     for line in text.splitlines():
         if line.startswith("Date:"):
-            date = email.utils.parsedate_to_datetime(line.split(":", 1)[1].strip())
+            date = release_time(line.split(":", 1)[1].strip())
         if not line[:1].isspace():
             in_sha256 = line.startswith("SHA256:")
             continue
@@ -180,7 +119,7 @@ def parse_release(text: str) -> tuple[datetime, dict[str, tuple[str, int]]]:
                 hashes[words[2]] = (words[0], int(words[1]))
     if date is None:
         raise ValueError("a Release file with no Date field")
-    return date.astimezone(UTC), hashes
+    return date, hashes
 
 
 def parse_packages(text: str) -> dict[str, list[Binary]]:
@@ -243,25 +182,30 @@ class Archive:
         security_mirror: str = "",
         offline: bool = False,
         keyring: Path = KEYRING,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.cache_dir = cache_dir
+        self.now = now or (lambda: datetime.now(UTC))  # what Valid-Until is compared with; tests pin it
         self.keyring = keyring  # whose keys sign the InRelease files (verify_release)
         self.mirror = (mirror or aptsources.debian_mirror() or DEFAULT_MIRROR).rstrip("/")
         self.security_mirror = (
             security_mirror or aptsources.debian_security_mirror() or DEFAULT_SECURITY_MIRROR
         ).rstrip("/")
         self.offline = offline  # never touch the network: the cache or nothing
-        self._indexes: dict[str, Index | None] = {}
+        self._indexes: dict[tuple[str, str], Index | None] = {}
         self.errors: dict[str, str] = {}  # suite -> why its fetch failed, for the report
 
     def base_url(self, suite: str) -> str:
         return self.security_mirror if suite.endswith("-security") else self.mirror
 
-    def index(self, suite: str) -> Index | None:
-        """The pocket's index: fetched once a run; the kept one when the fetch fails; None when neither."""
-        if suite not in self._indexes:
-            self._indexes[suite] = self._load(suite)
-        return self._indexes[suite]
+    def index(self, suite: str, only: str = "") -> Index | None:
+        """A suite's index: fetched once a run; the kept one when the fetch fails; None when neither.
+
+        With `only`, the index holds that one package: a release suite's Packages file is 50 MB once
+        decompressed, and the security-support lists need one stanza of it (support.py)."""
+        if (suite, only) not in self._indexes:
+            self._indexes[suite, only] = self._load(suite, only)
+        return self._indexes[suite, only]
 
     def indexes(self, release: str, pockets: Iterable[str] = POCKETS) -> list[Index]:
         """The indexes of a release's pockets ("trixie" -> trixie-security, trixie-updates) that exist."""
@@ -283,7 +227,7 @@ class Archive:
     def _folder(self, suite: str) -> Path:
         return self.cache_dir / "debian" / f"{suite}_{COMPONENT}_{ARCH}"
 
-    def _load(self, suite: str) -> Index | None:
+    def _load(self, suite: str, only: str) -> Index | None:
         folder = self._folder(suite)
         try:
             if not self.offline:
@@ -292,13 +236,20 @@ class Archive:
                 except (OSError, ValueError, lzma.LZMAError) as exc:  # URLError is an OSError
                     self.errors[suite] = _reason(exc)
                 else:
-                    return self._read(suite, folder, offline=False)
+                    return self._read(suite, folder, only, offline=False)
             try:
-                return self._read(suite, folder, offline=True)
+                return self._read(suite, folder, only, offline=True)
+            except FileNotFoundError:
+                self.errors.setdefault(
+                    suite, f"no {suite} index kept (hint: a run with the network fetches it)"
+                )
+                return None
             except (OSError, ValueError, lzma.LZMAError) as exc:  # the kept one is gone, or was altered
                 self.errors.setdefault(suite, _reason(exc))
                 return None
-        except SignatureError as exc:  # an index nobody vouches for is no data, and so is the kept one
+        # An index nobody vouches for, or not any more (expired), is no data, and so is the kept one:
+        # this run cannot trust the mirror, and the report says why rather than showing older data.
+        except (SignatureError, ReleaseExpired) as exc:
             self.errors[suite] = _reason(exc)
             return None
 
@@ -306,7 +257,11 @@ class Archive:
         """Fetch the Release file; fetch the Packages file only when the kept one is not that release's."""
         root = f"{self.base_url(suite)}/dists/{suite}"
         release = self.fetch(f"{root}/InRelease")
-        _, hashes = parse_release(self.verified(release, suite))
+        text = self.verified(release, suite)
+        # Before anything is written: an expired index must not replace the kept one, which the next
+        # offline run reads (without this check: it is old by design there, and says so).
+        refuse_expired(text, suite, self.now())
+        _, hashes = parse_release(text)
         wanted = f"{COMPONENT}/binary-{ARCH}/Packages.xz"
         if wanted not in hashes:
             raise ValueError(f"{suite}'s Release file lists no {wanted}")
@@ -321,24 +276,44 @@ class Archive:
             if hashlib.sha256(packages).hexdigest() != sha256:
                 raise ValueError(f"{suite}'s Packages file does not match its Release file's SHA256")
             folder.mkdir(parents=True, exist_ok=True)
-            _write(kept, packages)
+            write_kept(kept, packages)
         folder.mkdir(parents=True, exist_ok=True)
-        _write(folder / "InRelease", release)
-        _write(folder / "fetched", datetime.now(UTC).isoformat().encode())
+        write_kept(folder / "InRelease", release)
+        write_kept(folder / "fetched", self.now().isoformat().encode())
 
-    def _read(self, suite: str, folder: Path, offline: bool) -> Index:
+    def _read(self, suite: str, folder: Path, only: str, offline: bool) -> Index:
         """The kept index, checked again: a cache written before the checks, or altered since, is refused."""
         date, hashes = parse_release(self.verified((folder / "InRelease").read_bytes(), suite))
         compressed = (folder / "Packages.xz").read_bytes()
         listed = hashes.get(f"{COMPONENT}/binary-{ARCH}/Packages.xz")
         if listed is None or hashlib.sha256(compressed).hexdigest() != listed[0]:
             raise ValueError(f"{suite}'s kept Packages file does not match its signed Release file")
-        packages = lzma.decompress(compressed).decode("utf-8", "replace")
+        packages = (
+            stanza(compressed, only) if only else lzma.decompress(compressed).decode("utf-8", "replace")
+        )
         fetched = datetime.fromisoformat((folder / "fetched").read_text().strip())
         return Index(suite, self.base_url(suite), date, fetched, offline, parse_packages(packages))
 
 
-def _write(path: Path, data: bytes) -> None:
+def stanza(compressed: bytes, package: str) -> str:
+    """One package's stanza of an xz-compressed Packages file ("" when it has none), decompressed only as
+    far as it and never held whole: the release suite's whole file takes seconds and 400 MB as text."""
+    wanted = f"\nPackage: {package}\n".encode()
+    decompressor = lzma.LZMADecompressor()
+    text = b"\n"  # the file's first stanza starts without one
+    for start in range(0, len(compressed), STANZA_CHUNK):
+        text += decompressor.decompress(compressed[start : start + STANZA_CHUNK])
+        at = text.find(wanted)
+        if at < 0:
+            text = text[-len(wanted) :]  # a name cut between two chunks is still found
+        elif (end := text.find(b"\n\n", at + 1)) >= 0 or decompressor.eof:
+            return text[at + 1 : end if end >= 0 else None].decode("utf-8", "replace")
+        if decompressor.eof:
+            break
+    return ""
+
+
+def write_kept(path: Path, data: bytes) -> None:
     """Write beside, then rename: an interrupted run never leaves half a file for the next to trust."""
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)

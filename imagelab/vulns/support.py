@@ -9,9 +9,9 @@ for each release N: one line a source package (or a pattern, "golang.*"), whites
 Before trixie's package the same lists were two files: `security-support-limited` (name, text) and
 `security-support-ended.debN` (name, last supported version, date, text); bookworm's package still
 ships that layout, and both are read. `check-support-status` reads them on a Debian machine; here
-they are read for an image. The package
-lives in the release's main suite, whose index is large (about 10 MB compressed): it is fetched only when
-the suite's Release file changed (a point release), and only the lists are kept, with their date.
+they are read for an image. The package lives in the release's main suite, whose index is large (about
+9 MB compressed): the archive fetches it only when the suite's Release file changed (a point release).
+The index and the .deb are kept, and checked again each time they are read (SupportLists says how).
 """
 
 from __future__ import annotations
@@ -21,20 +21,12 @@ import io
 import lzma
 import re
 import tarfile
-import urllib.error
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from imagelab.vulns import debversion
-from imagelab.vulns.archive import (
-    ARCH,
-    COMPONENT,
-    Archive,
-    SignatureError,
-    parse_packages,
-    parse_release,
-)
+from imagelab.vulns.archive import Archive, Binary, write_kept
 from imagelab.vulns.changelog import _ar_member
 from imagelab.vulns.debian import Installed
 from imagelab.vulns.findings import DataDate, SupportLimit
@@ -104,7 +96,13 @@ def limits(packages: list[Installed], rules: list[Rule], today: date | None = No
 
 
 class SupportLists:
-    """The lists of one release, fetched when its main suite changed, else kept."""
+    """The lists of one release, read from its debian-security-support package, checked each time.
+
+    The chain of trust is the one the pockets' indexes have: the release suite's index comes from the
+    archive (Archive.index: its InRelease verified with gpgv, its Packages file by the signed SHA256,
+    both kept and checked again when read), and names the package's SHA256; the .deb is kept whole
+    (about 40 kB) and read only when it has that SHA256. So nothing kept is trusted for having been
+    kept: no list extracted to a file, no date or version written beside it."""
 
     def __init__(self, archive: Archive, cache_dir: Path) -> None:
         self.archive = archive
@@ -121,68 +119,57 @@ class SupportLists:
         number = NUMBERS.get(release)
         if number is None:
             return None
-        folder = self.folder / release
-        offline = self.archive.offline
-        if not offline:
-            try:
-                self._refresh(release, number, folder)
-            except (OSError, ValueError, lzma.LZMAError, tarfile.TarError) as exc:
-                self.errors.append(f"{PACKAGE} for {release}: {exc}")
-                offline = True
-            except SignatureError as exc:  # the suite nobody vouches for: no data, not the kept lists
-                self.errors.append(f"{PACKAGE} for {release}: {exc.cause} (hint: {exc.hint})")
-                return None
-        try:
-            one_file = folder / f"security-support.deb{number}"
-            if one_file.exists():
-                rules = parse(one_file.read_text())
-            else:
-                limited = folder / "security-support-limited"
-                rules = parse_split(
-                    limited.read_text(), (folder / f"security-support-ended.deb{number}").read_text()
-                )
-            stamp = datetime.fromisoformat((folder / "date").read_text().strip())
-            version = (folder / "version").read_text().strip()
-        except (OSError, ValueError):
+        index = self.archive.index(release, only=PACKAGE)
+        if release in self.archive.errors:  # no index, or the kept one after a failed fetch
+            self.errors.append(f"{PACKAGE} for {release}: {self.archive.errors[release]}")
+        if index is None:
             return None
-        return rules, DataDate(f"{PACKAGE} {version} ({release})", stamp, offline)
-
-    def _refresh(self, release: str, number: str, folder: Path) -> None:
-        root = f"{self.archive.mirror}/dists/{release}"
-        release_text = self.archive.verified(self.archive.fetch(f"{root}/InRelease"), release)
-        stamp, hashes = parse_release(release_text)
-        kept = (folder / "date").exists() and (folder / "date").read_text().strip() == stamp.isoformat()
-        if kept and any(folder.glob("security-support*")):
-            return  # the suite has not moved: the kept lists are its lists
-        wanted = f"{COMPONENT}/binary-{ARCH}/Packages.xz"
-        sha256, _ = hashes[wanted]
+        binary = index.newest(PACKAGE)
         try:
-            packages = self.archive.fetch(f"{root}/{COMPONENT}/binary-{ARCH}/by-hash/SHA256/{sha256}")
-        except urllib.error.HTTPError:
-            packages = self.archive.fetch(f"{root}/{wanted}")
-        if hashlib.sha256(packages).hexdigest() != sha256:
-            raise ValueError(f"{release}'s Packages file does not match its Release file")
-        text = lzma.decompress(packages).decode("utf-8", "replace")
-        at = text.find(f"\nPackage: {PACKAGE}\n") + 1
-        if at == 0:
-            raise ValueError(f"{release} has no {PACKAGE} package")
-        (binary,) = parse_packages(text[at : text.find("\n\n", at)])[PACKAGE]
-        deb = self.archive.fetch(f"{self.archive.mirror}/{binary.filename}")
+            if binary is None:
+                raise ValueError(f"{release}'s index lists no {PACKAGE} package")
+            rules = lists(self._deb(release, binary, fetch=not index.offline), number)
+        except (OSError, ValueError, tarfile.TarError, lzma.LZMAError) as exc:
+            self.errors.append(f"{PACKAGE} for {release}: {exc}")
+            return None
+        return rules, DataDate(f"{PACKAGE} {binary.version} ({release})", index.date, index.offline)
+
+    def _deb(self, release: str, binary: Binary, fetch: bool) -> bytes:
+        """The package's .deb with the index's SHA256: the kept one, else (online) fetched and kept."""
+        kept = self.folder / release / f"{PACKAGE}.deb"
+        if kept.exists() and hashlib.sha256(deb := kept.read_bytes()).hexdigest() == binary.sha256:
+            return deb
+        if not fetch:  # offline: the kept one is all there is
+            why = "does not have the index's SHA256 (altered, or an older version)" if kept.exists() else ""
+            cause = f"the kept {PACKAGE}.deb {why}" if why else f"no {PACKAGE}.deb {binary.version} kept"
+            raise ValueError(f"{cause} (hint: a run with the network fetches it again)")
+        deb = self.archive.fetch(f"{self.archive.base_url(release)}/{binary.filename}")
         if hashlib.sha256(deb).hexdigest() != binary.sha256:
-            raise ValueError(f"{binary.filename} does not match the index's SHA256")
-        data = _ar_member(deb, "data.tar")
-        if data is None:
-            raise ValueError(f"{binary.filename} is not a .deb")
-        folder.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for member in tar:
-                name = member.name.removeprefix("./")
-                if member.isfile() and name.startswith(f"{LISTS}security-support"):
-                    stream = tar.extractfile(member)
-                    if stream is not None:
-                        (folder / Path(name).name).write_bytes(stream.read())
-        (folder / "version").write_text(binary.version)
-        (folder / "date").write_text(stamp.isoformat())
+            raise ValueError(
+                f"{binary.filename} does not match the index's SHA256 "
+                "(hint: a proxy or mirror altered it; try another mirror in the apt sources)"
+            )
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        write_kept(kept, deb)
+        return deb
+
+
+def lists(deb: bytes, number: str) -> list[Rule]:
+    """The rules of Debian `number` in a debian-security-support .deb, in either of its two layouts."""
+    data = _ar_member(deb, "data.tar")
+    if data is None:
+        raise ValueError(f"the kept {PACKAGE} is not a .deb")
+    files: dict[str, str] = {}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+        for member in tar:
+            name = member.name.removeprefix("./")
+            if member.isfile() and name.startswith(LISTS) and (stream := tar.extractfile(member)):
+                files[name.removeprefix(LISTS)] = stream.read().decode("utf-8", "replace")
+    if f"security-support.deb{number}" in files:
+        return parse(files[f"security-support.deb{number}"])
+    if "security-support-limited" in files and f"security-support-ended.deb{number}" in files:
+        return parse_split(files["security-support-limited"], files[f"security-support-ended.deb{number}"])
+    raise ValueError(f"{PACKAGE} holds no list for Debian {number}")
 
 
 def _matches(pattern: str, source: str) -> bool:
