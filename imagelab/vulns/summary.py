@@ -5,20 +5,22 @@ from __future__ import annotations
 from imagelab.vulns.findings import Findings
 
 
-def count(value: int | None) -> str:
-    """A figure as a report shows it: "no data" when there was nothing to judge with, never 0."""
-    return "no data" if value is None else str(value)
+def count(value: int | None, unit: str = "") -> str:
+    """A figure as a report shows it: "no data" when there was nothing to judge with, never 0 (and then
+    no unit: "no data packages" reads as a count)."""
+    return "no data" if value is None else f"{value} {unit}".rstrip()
 
 
 def summary(findings: Findings) -> str:
     lines = [
         f"Debian packages: {findings.packages} ({findings.release or 'no Debian release'})",
-        f"fixable OS CVEs: {count(findings.fixable_cves)} in {count(findings.fixable_packages)} packages"
+        f"fixable OS CVEs: {count(findings.fixable_cves)}"
+        + ("" if findings.fixable_packages is None else f" in {findings.fixable_packages} packages")
         + (f" ({_by_kind(findings)})" if findings.fixable_cves else "")
         + (f"; data: {', '.join(d.describe() for d in findings.os_data)}" if findings.os_data else ""),
         f"Go vulnerabilities: {count(findings.go_vulns)} in {len(findings.go_binaries)} Go programs"
         + (f"; data: {findings.go_data.describe()}" if findings.go_data else ""),
-        f"security support limited or ending: {count(findings.support_limited)} packages"
+        f"security support limited or ending: {count(findings.support_limited, 'packages')}"
         + (f"; data: {findings.support_data.describe()}" if findings.support_data else ""),
         f"not covered: {findings.not_covered}",
     ]
