@@ -18,6 +18,8 @@ def test_an_image_reads_as_one_key_on_docker_28_and_29() -> None:
     )
     api_152 = inspect_answer(Cmd=["bash"], Env=ENV)
     assert content_key_of(api_151) == content_key_of(api_152)
+    # the key the formula gave before it read API 1.52: the keys stores and reports already hold stay
+    assert content_key_of(api_151) == "4dacde7f5374e4ffdd58e83e96a43279f97332fa26b407a8be81e41d2c0f019d"
 
 
 def test_what_an_image_runs_as_changes_its_key_and_its_labels_do_not() -> None:

@@ -47,7 +47,9 @@ def test_a_valid_until_with_no_zone_is_utc_as_apt_reads_it():
 
 
 @DEBIAN_KEYS
-def test_the_saved_real_inrelease_fetched_after_its_valid_until_is_no_data(tmp_path, monkeypatch):
+def test_the_saved_real_inrelease_fetched_after_its_valid_until_with_nothing_kept_is_no_data(
+    tmp_path, monkeypatch
+):
     saved = (VULNS / f"{SUITE}.InRelease").read_bytes()
     asked: list[str] = []
 
@@ -65,7 +67,8 @@ def test_the_saved_real_inrelease_fetched_after_its_valid_until_is_no_data(tmp_p
     assert not (tmp_path / "cache").exists()  # nothing kept from it
 
 
-def test_a_replayed_older_index_is_no_data_and_does_not_replace_the_kept_one(tmp_path, served):
+def test_a_replayed_older_index_is_refused_and_the_kept_one_read_in_its_place(tmp_path, served):
+    """As apt after a refused update: the old lists stay, and say how old they are."""
     url, _ = served
     assert local_archive(tmp_path / "cache", url).index(SUITE) is not None  # kept, as of AS_OF
     kept = next((tmp_path / "cache").rglob("InRelease"))
@@ -78,11 +81,11 @@ def test_a_replayed_older_index_is_no_data_and_does_not_replace_the_kept_one(tmp
     served_file.write_bytes(signer().sign(older))  # signed as Debian signed it a week before
 
     run = local_archive(tmp_path / "cache", url)
+    index = run.index(SUITE)
 
-    assert run.index(SUITE) is None
     assert "expired on 2026-12-04" in run.errors[SUITE]
     assert kept.read_bytes() == before
-    assert local_archive(tmp_path / "cache", url, offline=True).index(SUITE) is not None
+    assert index is not None and index.offline and index.date.day == 4  # the kept one, not the replay
 
 
 def test_a_kept_index_past_its_valid_until_is_still_read_offline(tmp_path, served):
@@ -96,4 +99,20 @@ def test_a_kept_index_past_its_valid_until_is_still_read_offline(tmp_path, serve
     assert offline is not None and offline.offline and "offline: kept data" in offline.describe()
     assert fallback is not None and fallback.offline
     assert "cannot reach the archive" in unreachable.errors[SUITE]
-    assert local_archive(tmp_path / "cache", url, now=AFTER).index(SUITE) is None  # fetched: expired
+    expired = local_archive(tmp_path / "cache", url, now=AFTER)  # fetched, and refused: the kept one
+    assert (kept := expired.index(SUITE)) is not None and kept.offline
+    assert "expired on 2026-12-11" in expired.errors[SUITE]
+
+
+def test_a_suite_asked_for_one_package_and_for_all_is_fetched_once(tmp_path, served, monkeypatch):
+    url, _ = served
+    run = local_archive(tmp_path / "cache", url)
+    asked: list[str] = []
+    fetch = run.fetch
+    monkeypatch.setattr(run, "fetch", lambda address: asked.append(address) or fetch(address))
+
+    whole, one = run.index(SUITE), run.index(SUITE, only="libexpat1")
+
+    assert whole is not None and one is not None and whole.date == one.date
+    assert list(one.packages) == ["libexpat1"]
+    assert sum(address.endswith("/InRelease") for address in asked) == 1

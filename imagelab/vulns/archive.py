@@ -13,9 +13,10 @@ against Debian's archive keyring (signature.py), only the text it signs is read,
 must have the SHA256 that signed text lists (fetched by that hash where the mirror offers it, so a mirror
 that updates between the two requests cannot hand over a mismatched pair). The kept files are checked the
 same way each time they are read. An index whose signature does not verify, or cannot be checked (no
-gpgv, no keyring), is no data: neither it nor the kept one is used. So is a fetched one past its
-`Valid-Until:` (validity.py; apt calls such a file expired): a signature never ages, and an old signed
-index would hide the fixes published since.
+gpgv, no keyring), is no data: neither it nor the kept one is used. A fetched one past its `Valid-Until:`
+(validity.py; apt calls such a file expired) is refused as apt refuses it, since a signature never ages
+and an old signed index would hide the fixes published since; as with apt, the kept one is then used and
+says how old it is, and the report's notes say why.
 
 With no network the last data on disk is used, past its Valid-Until or not, and says how old it is; with
 none at all the index is missing, and whoever reports it says "no data", never zero.
@@ -46,7 +47,7 @@ DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 POCKETS = ("security", "updates")
 ARCH = "amd64"
 COMPONENT = "main"
-TIMEOUT_S = 60  # one request; an index is under 1 MB compressed
+TIMEOUT_S = 60  # one request: a pocket's index is under 1 MB compressed, the release suite's 9.7 MB
 STANZA_CHUNK = 1 << 16  # compressed bytes decompressed at a time while looking for one stanza
 USER_AGENT = "imagelab-vulns (+Debian package indexes, offline vulnerability scan)"
 
@@ -193,6 +194,7 @@ class Archive:
         ).rstrip("/")
         self.offline = offline  # never touch the network: the cache or nothing
         self._indexes: dict[tuple[str, str], Index | None] = {}
+        self._fetched: dict[str, bool | None] = {}  # suite -> _fetched_now's answer
         self.errors: dict[str, str] = {}  # suite -> why its fetch failed, for the report
 
     def base_url(self, suite: str) -> str:
@@ -201,7 +203,7 @@ class Archive:
     def index(self, suite: str, only: str = "") -> Index | None:
         """A suite's index: fetched once a run; the kept one when the fetch fails; None when neither.
 
-        With `only`, the index holds that one package: a release suite's Packages file is 50 MB once
+        With `only`, the index holds that one package: a release suite's Packages file is 57 MB once
         decompressed, and the security-support lists need one stanza of it (support.py)."""
         if (suite, only) not in self._indexes:
             self._indexes[suite, only] = self._load(suite, only)
@@ -230,28 +232,34 @@ class Archive:
     def _load(self, suite: str, only: str) -> Index | None:
         folder = self._folder(suite)
         try:
+            fetched = self._fetched_now(suite, folder)
+            if fetched is None:
+                return None
+            return self._read(suite, folder, only, offline=not fetched)
+        except FileNotFoundError:
+            self.errors.setdefault(suite, f"no {suite} index kept (hint: a run with the network fetches it)")
+        except (OSError, ValueError, lzma.LZMAError, SignatureError) as exc:  # altered, or replaced meanwhile
+            self.errors.setdefault(suite, _reason(exc))
+        return None
+
+    def _fetched_now(self, suite: str, folder: Path) -> bool | None:
+        """Fetch a suite's index once a run, whichever packages are asked of it: True when this run fetched
+        it, False when the kept one is what there is (offline, or the fetch failed: why in errors), None
+        when nothing may be used (a signature that does not verify: the mirror cannot be trusted now)."""
+        if suite not in self._fetched:
+            self._fetched[suite] = False
             if not self.offline:
                 try:
                     self._refresh(suite, folder)
-                except (OSError, ValueError, lzma.LZMAError) as exc:  # URLError is an OSError
+                    self._fetched[suite] = True
+                except SignatureError as exc:
                     self.errors[suite] = _reason(exc)
-                else:
-                    return self._read(suite, folder, only, offline=False)
-            try:
-                return self._read(suite, folder, only, offline=True)
-            except FileNotFoundError:
-                self.errors.setdefault(
-                    suite, f"no {suite} index kept (hint: a run with the network fetches it)"
-                )
-                return None
-            except (OSError, ValueError, lzma.LZMAError) as exc:  # the kept one is gone, or was altered
-                self.errors.setdefault(suite, _reason(exc))
-                return None
-        # An index nobody vouches for, or not any more (expired), is no data, and so is the kept one:
-        # this run cannot trust the mirror, and the report says why rather than showing older data.
-        except (SignatureError, ReleaseExpired) as exc:
-            self.errors[suite] = _reason(exc)
-            return None
+                    self._fetched[suite] = None
+                # Expired, as apt does on `apt update`: refuse the new file, keep the old one, say so
+                # (it reads as kept data with its date, and the reason is in the report's notes).
+                except (ReleaseExpired, OSError, ValueError, lzma.LZMAError) as exc:  # URLError: OSError
+                    self.errors[suite] = _reason(exc)
+        return self._fetched[suite]
 
     def _refresh(self, suite: str, folder: Path) -> None:
         """Fetch the Release file; fetch the Packages file only when the kept one is not that release's."""
@@ -297,7 +305,8 @@ class Archive:
 
 def stanza(compressed: bytes, package: str) -> str:
     """One package's stanza of an xz-compressed Packages file ("" when it has none), decompressed only as
-    far as it and never held whole: the release suite's whole file takes seconds and 400 MB as text."""
+    far as it and never held whole: the release suite's whole file (57 MB) takes seconds and 400 MB
+    once parsed."""
     wanted = f"\nPackage: {package}\n".encode()
     decompressor = lzma.LZMADecompressor()
     text = b"\n"  # the file's first stanza starts without one

@@ -10,7 +10,7 @@ Before trixie's package the same lists were two files: `security-support-limited
 `security-support-ended.debN` (name, last supported version, date, text); bookworm's package still
 ships that layout, and both are read. `check-support-status` reads them on a Debian machine; here
 they are read for an image. The package lives in the release's main suite, whose index is large (about
-9 MB compressed): the archive fetches it only when the suite's Release file changed (a point release).
+9.7 MB compressed): the archive fetches it only when the suite's Release file changed (a point release).
 The index and the .deb are kept, and checked again each time they are read (SupportLists says how).
 """
 
