@@ -331,6 +331,7 @@ def _build(
                 made_from,
                 epoch,
             ),
+            provenance=False,  # the image alone: pushed, a stand-in built twice has one digest on every store
         )
     finally:
         engine.remove_image(scratch_tag)

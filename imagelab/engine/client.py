@@ -225,12 +225,19 @@ def build_image(
     labels: dict[str, str] | None = None,
     target: str | None = None,
     no_cache: bool = False,
+    provenance: bool = True,
     timeout_s: int = 1800,
 ) -> None:
-    """`docker buildx build` one image into the engine's image store, tagged `tag` only on success."""
+    """`docker buildx build` one image into the engine's image store, tagged `tag` only on success.
+
+    provenance=False: no attestation beside the image. On the containerd store BuildKit's provenance
+    (with its build's start time) goes into the image index a push sends, so the same image built twice
+    had two digests there."""
     command = ["docker", "buildx", "build", "--progress=plain", "--load", "-t", tag, "-f", str(dockerfile)]
     if no_cache:
         command.append("--no-cache")
+    if not provenance:
+        command.append("--provenance=false")
     for key, value in (build_args or {}).items():
         command += ["--build-arg", f"{key}={value}"]
     for key, value in (labels or {}).items():
