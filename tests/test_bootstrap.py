@@ -16,6 +16,15 @@ from imagelab.errors import EngineError
 MISSING_SOCKET = "unix:///nonexistent/imagelab-test/docker.sock"
 
 
+@pytest.fixture(autouse=True)
+def no_engine_choice(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The faked engines here answer what each test says, whatever engine the run was asked for
+    (`nox -s tests -- --engine forky --store containerd` puts the choice in the environment)."""
+    if request.node.get_closest_marker("docker") is None:
+        monkeypatch.delenv(bootstrap.ENGINE_ENV, raising=False)
+        monkeypatch.delenv(bootstrap.STORE_ENV, raising=False)
+
+
 @pytest.fixture
 def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "answers", lambda: False)
