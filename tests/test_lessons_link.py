@@ -25,7 +25,7 @@ def test_a_linked_copy_keeps_its_layer_when_only_the_base_moves(tmp_path: Path) 
     with (context / "main.go").open("a") as source:
         source.write(f"\n// {uuid.uuid4().hex}\n")
     static = {
-        name: bases.resolve(name, ["static"]).base_set.build_args()["STATIC_IMAGE"]
+        name: bases.resolve(bases.open_set(name), ["static"]).base_set.build_args()["STATIC_IMAGE"]
         for name in ("debian", "debian12")
     }
     assert static["debian"] != static["debian12"]

@@ -62,13 +62,28 @@ def _local_id(client, image_id: str) -> str:
         return ""
 
 
+def _handover_digests(client, image_id: str) -> list[str]:
+    """The image's digests in the registry's handover repository (repository@sha256:...)."""
+    try:
+        digests = client.images.get(image_id).attrs["RepoDigests"] or []
+    except docker.errors.ImageNotFound:
+        return []
+    return [d for d in digests if d.split("@")[0].endswith(f"{transfer.HANDOVER}/imagelab/{APP}")]
+
+
 def _handed_over(image_id: str) -> bool:
     """The image here came from the registry's handover repository (it has that repository's digest)."""
-    try:
-        digests = engine.client().images.get(image_id).attrs["RepoDigests"]
-    except docker.errors.ImageNotFound:
-        return False
-    return any(d.split("@")[0].endswith(f"{transfer.HANDOVER}/imagelab/{APP}") for d in digests)
+    return bool(_handover_digests(engine.client(), image_id))
+
+
+def _same_image_there(other, image_id: str) -> str:
+    """The second engine's image that `image_id` (here) is, "" if none: found by its registry digest, since
+    an image's id depends on the store (the containerd store names an image by its manifest, the classic
+    one by its config), and the two engines need not have the same."""
+    for digest in _handover_digests(engine.client(), image_id):
+        if found := _local_id(other.client(), digest):
+            return found
+    return _local_id(other.client(), image_id)
 
 
 def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp_path):
@@ -79,19 +94,18 @@ def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp
     handed_ids = []
     try:
         with second_engine.second_engine() as other:
-            # An earlier run left the second engine's builds (its cache makes them again, same ids):
-            # this engine must not hold them, so that an image here afterwards came by the registry.
-            for variant in cells:
-                earlier = _local_id(other.client(), variant.tag)
-                if earlier and _local_id(engine.client(), earlier):
-                    engine.client().images.remove(earlier, force=True)
+            # An earlier run handed images over (the second engine's cache makes them again, same
+            # digests): this engine must not hold them, so that an image here afterwards came by the registry.
+            for image in engine.client().images.list(all=True):
+                if _handover_digests(engine.client(), image.id):
+                    engine.client().images.remove(image.id, force=True)
             here_before = {image.id for image in engine.client().images.list(all=True)}
             done = compare(tmp_path / "two-engines", "--build-on", other.context)
             assert done.returncode == 0, done.stderr[-3000:]
             two = {i.variant: i for i in jsonfile.read(tmp_path / "two-engines" / "compare.json").images}
             handed_ids += [row.image_id for row in two.values() if row.image_id]
             # What compare measured is an image the second engine built.
-            built_there = {v.name: _local_id(other.client(), two[v.name].image_id) for v in cells}
+            built_there = {v.name: _same_image_there(other, two[v.name].image_id) for v in cells}
         for variant in cells:
             measured = two[variant.name].image_id
             if not built_there[variant.name] and not _handed_over(measured):
@@ -100,7 +114,7 @@ def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp
                 pytest.skip(f"another checkout retagged {variant.tag} during the run")
         for variant in cells:
             # ... and it came here through the registry.
-            image = engine.client().images.get(built_there[variant.name])
+            image = engine.client().images.get(two[variant.name].image_id)
             assert image.id not in here_before, "it must not have been here before the pull"
             assert _handed_over(image.id)
             mine, theirs = local[variant.name], two[variant.name]
