@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from imagelab.engine.bake import BakeRun, read_stream
+from imagelab.engine import bake
+from imagelab.engine.bake import BakeRun, TargetResult, read_stream
 
 
 def vertex(digest: str, name: str, started: str = "", completed: str = "", **extra) -> dict:
@@ -143,3 +144,44 @@ def test_a_single_target_bake_has_no_target_prefix():
         run.feed(item)
     result = run.result("only")
     assert result.ok and result.steps == 2 and result.ran_steps == 1
+
+
+def rounds_of(monkeypatch, answers: list[dict[str, TargetResult]]) -> list[list[str]]:
+    """bake_all against a bake that answers each round from `answers`; the targets each round baked."""
+    asked: list[list[str]] = []
+
+    def fake_bake(bake_file, targets, *args, **kwargs):
+        asked.append(list(targets))
+        return {t: answers[len(asked) - 1][t] for t in targets}
+
+    monkeypatch.setattr(bake, "bake", fake_bake)
+    monkeypatch.setattr(bake, "answers", lambda: True)
+    return asked
+
+
+EXPORT_LOST = "error writing data blob sha256:e8bf: failed to get status: error getting writer status: EOF"
+
+
+def test_a_target_whose_export_failed_is_baked_again_once(monkeypatch, tmp_path):
+    lost = TargetResult("b", ok=False, failed_step="[b] exporting to image", error=EXPORT_LOST)
+    asked = rounds_of(
+        monkeypatch,
+        [{"a": TargetResult("a", ok=True), "b": lost}, {"b": TargetResult("b", ok=True)}],
+    )
+
+    results = bake.bake_all(tmp_path / "bake.json", ["a", "b"])
+
+    assert asked == [["a", "b"], ["b"]]
+    assert results["a"].ok and results["b"].ok
+
+
+def test_an_export_that_fails_twice_is_reported_and_a_failing_step_is_not_retried(monkeypatch, tmp_path):
+    lost = TargetResult("b", ok=False, failed_step="[b] exporting to image", error=EXPORT_LOST)
+    broken = TargetResult("c", ok=False, failed_step="[c 2/3] RUN false", error="exit code: 1")
+    asked = rounds_of(monkeypatch, [{"b": lost, "c": broken}, {"b": lost}])
+
+    results = bake.bake_all(tmp_path / "bake.json", ["b", "c"])
+
+    assert asked == [["b", "c"], ["b"]]
+    assert results["b"].describe_failure() == f"b: step [b] exporting to image failed: {EXPORT_LOST}"
+    assert results["c"].failed_step == "[c 2/3] RUN false"

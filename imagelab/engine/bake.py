@@ -275,11 +275,14 @@ def bake_all(
     """Bake every target; one failure must not stop the others.
 
     BuildKit cancels the whole bake when one target fails, so bake again without the targets that failed
-    on their own: what was already built comes from the cache. At most one round per target.
+    on their own: what was already built comes from the cache. A target whose export failed is baked
+    again, once: that step is the image store's, not the Dockerfile's (Docker 28.5's containerd store
+    now and then loses a blob when several targets export at once: "error writing data blob ...").
     """
     results: dict[str, TargetResult] = {}
     remaining = list(targets)
-    for _ in range(len(targets)):
+    exported_again: set[str] = set()
+    for _ in range(2 * len(targets)):
         if not remaining:
             break
         round_results = bake(bake_file, remaining, builder, on_done, on_step=on_step, context=context)
@@ -290,10 +293,12 @@ def bake_all(
                 hint="is dockerd still running (`docker info`)?",
                 log=next(r.log for r in round_results.values() if not r.ok),
             )
-        failed = [t for t, r in round_results.items() if r.failed_step]
-        results.update({t: r for t, r in round_results.items() if r.ok or r.failed_step})
+        again = [t for t, r in round_results.items() if _export_failed(r) and t not in exported_again]
+        exported_again.update(again)
+        failed = [t for t, r in round_results.items() if r.failed_step and t not in again]
+        results.update({t: r for t, r in round_results.items() if (r.ok or r.failed_step) and t not in again})
         leftover = [t for t, r in round_results.items() if not r.ok and not r.failed_step]
-        if not failed:
+        if not failed and not again:
             if len(leftover) > 1 and not any(r.ok for r in round_results.values()):
                 # Nothing built and no step failed: BuildKit refused the whole bake before it began (one
                 # Dockerfile that does not parse does that). Alone, each target says whether it is the one.
@@ -304,5 +309,10 @@ def bake_all(
                 break
             results.update({t: round_results[t] for t in leftover})
             break
-        remaining = leftover
+        remaining = leftover + again
     return results
+
+
+def _export_failed(result: TargetResult) -> bool:
+    """The target's own steps built, and writing the image into the store failed."""
+    return not result.ok and EXPORTING.search(result.failed_step) is not None
