@@ -59,7 +59,9 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     base_set = source
     folder = options.results / "sets" / base_set.name
     report = folder / "compare.json"
-    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, selection.variants(base_set))
+    # The images this engine builds: on an older engine a report without the others is still current.
+    wanted = selection.within_this_engine(selection.variants(base_set), say=False)
+    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, wanted)
     if not stale:
         terminal.info(
             f"{base_set.name}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"

@@ -63,11 +63,7 @@ def variants(
     if resolve and found:
         ensure_engine()
         if not elsewhere:  # another engine builds (--builder, --build-on): its version is not ours to judge
-            # A Dockerfile newer than this engine is left out, as a variant the set lacks is: not a failure.
-            version = engine.versions()
-            found, left_out = needs.within_engine(found, version["Version"], version["ApiVersion"])
-            for line in left_out:
-                terminal.info(line)
+            found = within_this_engine(found)
         used = {
             role
             for variant in found
@@ -75,4 +71,14 @@ def variants(
         }
         base_set = bases.resolve(base_set, sorted(used)).base_set
         found = [dataclasses.replace(variant, base_set=base_set) for variant in found]
+    return found
+
+
+def within_this_engine(found: list[Variant], say: bool = True) -> list[Variant]:
+    """The variants this engine's version builds. A Dockerfile newer than the engine is left out, as a
+    variant the set lacks is: not a failure; `say` prints one line for each."""
+    version = engine.versions()
+    found, left_out = needs.within_engine(found, version["Version"], version["ApiVersion"])
+    for line in left_out if say else []:
+        terminal.info(line)
     return found

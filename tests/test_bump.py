@@ -166,6 +166,7 @@ def engine_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bootstrap, "ensure_engine", lambda log=print: found)
     monkeypatch.setattr(registry, "remote_digest", lambda ref, timeout_s=0: "sha256:" + "d" * 64)
     monkeypatch.setattr(engine, "image_id", lambda ref: "sha256:same")
+    monkeypatch.setattr(engine, "versions", lambda: {"Version": found.server, "ApiVersion": found.api})
 
 
 def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
@@ -201,6 +202,33 @@ def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
     assert "changed since" in job.stale_reason(report, [])
     job.side(official, options)
     assert measured_sets == ["official", "official"]
+
+
+def test_on_an_older_engine_a_report_of_what_it_builds_is_current(tmp_path, monkeypatch, engine_answers):
+    """Docker 20.10 builds no distroless variant (they need 23.0): their absence is not staleness, or
+    every bump there would measure its sets again."""
+    from imagelab import base_move as job
+    from imagelab import bases, engine, pipeline, revision
+
+    monkeypatch.setattr(engine, "versions", lambda: {"Version": "20.10.24", "ApiVersion": "1.41"})
+    monkeypatch.setattr(revision, "git_revision", lambda: NEW.revision)
+    monkeypatch.setattr(job, "_changed_since", lambda revision: False)
+    measured: list[list[str]] = []
+
+    def fake_compare(variants, options):
+        measured.append(sorted(c.name for c in variants))
+        report = run(*(image(c.name, 100 * MiB, app=c.app.name) for c in variants), base_set="official")
+        options.results.mkdir(parents=True, exist_ok=True)
+        (options.results / "compare.json").write_text(jsonfile.dumps(report))
+        return pipeline.Outcome(report, 0)
+
+    monkeypatch.setattr(pipeline, "run", fake_compare)
+    options, official = job.Options(results=tmp_path), bases.open_set("official")
+
+    job.side(official, options)
+    job.side(official, options)
+
+    assert len(measured) == 1 and "distroless" not in measured[0]
 
 
 def test_when_compare_fails_the_bump_fails_with_its_error_and_not_on_an_old_report(
