@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from engine_needs import skip_unless_buildable
+
 from imagelab import ROOT, bases, build, engine
 from imagelab.checks import smoke
 from imagelab.dockerfile import without_heredocs
@@ -87,7 +89,10 @@ def build_variant(
     args: dict[str, str] | None = None,
     context: Path | None = None,
 ) -> None:
-    """Build one variant on the local base set (extra build args win), through the harness's engine door."""
+    """Build one variant on the local base set (extra build args win), through the harness's engine door.
+
+    A Dockerfile newer than the engine skips the test with the reason (engine_needs.py)."""
+    skip_unless_buildable(dockerfile(app, variant), f"{app}/{variant}")
     engine.build_image(
         context or ROOT / "apps" / app,
         dockerfile(app, variant),

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from engine_needs import skip_unless_buildable
 
 from imagelab import ROOT, engine
 from imagelab.engine import registry
@@ -97,6 +98,7 @@ def changed(tmp_path_factory) -> dict:
     app = f"bumpprobe{uuid.uuid4().hex[:8]}"
     repo = work / "repo"
     copy_repository(repo, app)
+    skip_unless_buildable(repo / "dockerfiles" / app / "multistage.Dockerfile", "the probe's multistage")
     tag = f"imagelab/{app}:multistage-debian"
     select = ["--app", app, "--variant", "multistage"]
     try:

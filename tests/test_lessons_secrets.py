@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from engine_needs import skip_unless_buildable
 from lessons_support import base_images, build_variant, scratch_tag
 
 from imagelab import ROOT, engine
@@ -60,6 +61,9 @@ def test_a_build_secret_is_in_no_layer_of_the_image(tmp_path: Path) -> None:
     # with the rest of the file, and nothing leaves the machine.
     npmrc.write_text(
         f"@imagelab-private:registry=https://npm.example.invalid/\n//npm.example.invalid/:_authToken={token}\n"
+    )
+    skip_unless_buildable(
+        ROOT / "dockerfiles" / "node-express" / "distroless.Dockerfile", "node-express/distroless"
     )
     with scratch_tag("node-distroless-secret") as tag:
         target = {
@@ -115,5 +119,6 @@ def test_a_required_secret_that_is_missing_stops_the_build_at_its_step(tmp_path:
         results[name] = bake.bake_all(bake_file, [name])[name]
 
     assert not results["required"].ok and not results["optional"].ok
-    assert "secret token: not found" in results["required"].error
+    # BuildKit 0.8 says "secret token not found: not found", newer ones "secret token: not found"
+    assert "secret token" in results["required"].error and "not found" in results["required"].error
     assert "secret token" not in results["optional"].error and "exit code: 1" in results["optional"].error

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from engine_needs import skip_unless_buildable
 
 from imagelab import apps, bases, build, cli, engine
 from imagelab.bases import check, inputs, resolution
@@ -304,6 +305,7 @@ def test_an_unreachable_registry_is_one_line_naming_file_role_and_reference(tmp_
 def test_a_build_on_a_pinned_digest_uses_that_digest(own_registry: str, tmp_path: Path) -> None:
     """go-href's distroless image on a set that pins `static` to the first of two images pushed under
     one tag: the build takes the pinned one (its labels say so, and the newer image's label is absent)."""
+    skip_unless_buildable(apps.discover()["go-href"].dockerfile("distroless"), "go-href/distroless")
     static = f"{own_registry}/imagelab-scratch/registry-pin:static"
     pinned = push_new_image(
         tmp_path / "a", static, base=f"{registry.address()}/imagelab-bases/static:debian13"
