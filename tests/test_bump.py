@@ -169,66 +169,67 @@ def engine_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "versions", lambda: {"Version": found.server, "ApiVersion": found.api})
 
 
-def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
-    tmp_path, monkeypatch, engine_answers
-):
-    from imagelab import base_move as job
-    from imagelab import bases, pipeline, revision
+def compare_that_builds_all(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """compare faked (it needs an engine): every variant it is given is reported built; returns the
+    (base set, variants) of each run, as they happen."""
+    from imagelab import pipeline
 
-    monkeypatch.setattr(revision, "git_revision", lambda: NEW.revision)
-    changed = {"": False, NEW.revision: False}
-    monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
-    measured_sets = []
+    measured: list[tuple[str, list[str]]] = []
 
-    def fake_compare(variants, options):  # compare itself needs an engine: it reports every variant as built
-        measured_sets.append(options.base_set.name)
+    def fake_compare(variants, options):
+        measured.append((options.base_set.name, sorted(c.name for c in variants)))
         report = run(*(image(c.name, 100 * MiB, app=c.app.name) for c in variants), base_set="official")
         options.results.mkdir(parents=True, exist_ok=True)
         (options.results / "compare.json").write_text(jsonfile.dumps(report))
         return pipeline.Outcome(report, 0)
 
     monkeypatch.setattr(pipeline, "run", fake_compare)
+    return measured
+
+
+def test_a_base_set_side_is_measured_by_compare_only_when_its_report_is_stale(
+    tmp_path, monkeypatch, engine_answers
+):
+    from imagelab import base_move as job
+    from imagelab import bases, revision
+
+    monkeypatch.setattr(revision, "git_revision", lambda: NEW.revision)
+    changed = {"": False, NEW.revision: False}
+    monkeypatch.setattr(job, "_changed_since", lambda revision: changed.get(revision, True))
+    measured = compare_that_builds_all(monkeypatch)
     options, official = job.Options(results=tmp_path), bases.open_set("official")
     first = job.side(official, options)
-    assert measured_sets == ["official"] and first.status == 0
+    assert [name for name, _ in measured] == ["official"] and first.status == 0
     assert first.run.base_set == "official" and first.source.startswith("official (")
     report = tmp_path / "sets" / "official" / "compare.json"
     assert report.is_file()
     assert job.side(official, options).run == first.run  # current now: read, not measured
-    assert measured_sets == ["official"]
+    assert [name for name, _ in measured] == ["official"]
     monkeypatch.setattr(revision, "git_revision", lambda: "another")  # a commit that changes no image
     assert job.stale_reason(report, []) == ""
     changed[NEW.revision] = True  # one that changes a Dockerfile
     assert "changed since" in job.stale_reason(report, [])
     job.side(official, options)
-    assert measured_sets == ["official", "official"]
+    assert [name for name, _ in measured] == ["official", "official"]
 
 
 def test_on_an_older_engine_a_report_of_what_it_builds_is_current(tmp_path, monkeypatch, engine_answers):
     """Docker 20.10 builds no distroless variant (they need 23.0): their absence is not staleness, or
     every bump there would measure its sets again."""
     from imagelab import base_move as job
-    from imagelab import bases, engine, pipeline, revision
+    from imagelab import bases, engine, revision
 
     monkeypatch.setattr(engine, "versions", lambda: {"Version": "20.10.24", "ApiVersion": "1.41"})
     monkeypatch.setattr(revision, "git_revision", lambda: NEW.revision)
     monkeypatch.setattr(job, "_changed_since", lambda revision: False)
-    measured: list[list[str]] = []
-
-    def fake_compare(variants, options):
-        measured.append(sorted(c.name for c in variants))
-        report = run(*(image(c.name, 100 * MiB, app=c.app.name) for c in variants), base_set="official")
-        options.results.mkdir(parents=True, exist_ok=True)
-        (options.results / "compare.json").write_text(jsonfile.dumps(report))
-        return pipeline.Outcome(report, 0)
-
-    monkeypatch.setattr(pipeline, "run", fake_compare)
+    measured = compare_that_builds_all(monkeypatch)
     options, official = job.Options(results=tmp_path), bases.open_set("official")
 
     job.side(official, options)
     job.side(official, options)
 
-    assert len(measured) == 1 and "distroless" not in measured[0]
+    ((_, variants),) = measured
+    assert "distroless" not in variants
 
 
 def test_when_compare_fails_the_bump_fails_with_its_error_and_not_on_an_old_report(
