@@ -170,14 +170,14 @@ def test_the_composition_of_every_image_adds_up_to_the_engines_size(debian_image
         parts = composition.compose(fs, variant.app.language)
         wasted, unpacked = fs.wasted_bytes, fs.size
     assert parts.total == unpacked
-    if engine.image_store() == "classic":  # its Size is the unpacked layers; containerd's is compressed
+    # The classic store's Size is the unpacked layers. The containerd store's is its content store's blobs,
+    # no figure to add up to: gzip'd when pulled, plain tars (a little more than the files) when built here.
+    if engine.image_store() == "classic":
         extra = engine.image_size(variant.tag) - parts.total
         api = tuple(int(part) for part in engine.versions()["ApiVersion"].split("."))
         # Docker 20.10 (API 1.41) also counts a symlink's target as its bytes: 66,283 of them in go-href's
         # naive image of 859 MB, 1,909 symlinks. Newer engines count the files alone, as the report does.
         assert extra == 0 if api >= (1, 42) else 0 <= extra <= parts.total // 1000
-    else:
-        assert engine.image_size(variant.tag) < parts.total
     assert parts.bytes["wasted"] == wasted
     # Every image holds its app and the app's own code is never counted as something else.
     assert parts.bytes["app"] > 0
