@@ -59,9 +59,10 @@ def side(source: Path | BaseSet, options: Options) -> Side:
     base_set = source
     folder = options.results / "sets" / base_set.name
     report = folder / "compare.json"
-    # The images this engine builds: on an older engine a report without the others is still current.
-    wanted = selection.within_this_engine(selection.variants(base_set), say=False)
-    stale = "asked to (--fresh)" if options.fresh else stale_reason(report, wanted)
+    if options.fresh:
+        stale = "asked to (--fresh)"
+    else:  # the images this engine builds: on an older engine a report without the others is current
+        stale = stale_reason(report, selection.within_this_engine(selection.variants(base_set), say=False))
     if not stale:
         terminal.info(
             f"{base_set.name}: {_shown(report)} is current (same apps/ and dockerfiles/, same base images, every image)"
