@@ -63,13 +63,17 @@ def _local_id(client, image_id: str) -> str:
         return ""
 
 
+def _handover(digests: list[str] | None) -> list[str]:
+    """Of an image's RepoDigests, those in the registry's handover repository (repository@sha256:...)."""
+    return [d for d in digests or [] if d.split("@")[0].endswith(f"{transfer.HANDOVER}/imagelab/{APP}")]
+
+
 def _handover_digests(client, image_id: str) -> list[str]:
-    """The image's digests in the registry's handover repository (repository@sha256:...)."""
+    """The image's digests in the registry's handover repository; none when the engine lacks it."""
     try:
-        digests = client.images.get(image_id).attrs["RepoDigests"] or []
+        return _handover(client.images.get(image_id).attrs["RepoDigests"])
     except docker.errors.ImageNotFound:
         return []
-    return [d for d in digests if d.split("@")[0].endswith(f"{transfer.HANDOVER}/imagelab/{APP}")]
 
 
 def _handed_over(image_id: str) -> bool:
@@ -99,7 +103,7 @@ def test_images_built_on_a_second_engine_reach_this_one_through_the_registry(tmp
             # An earlier run handed images over (the second engine's cache makes them again, same
             # digests): this engine must not hold them, so that an image here afterwards came by the registry.
             for image in engine.client().images.list(all=True):
-                if _handover_digests(engine.client(), image.id):
+                if _handover(image.attrs.get("RepoDigests")):
                     engine.client().images.remove(image.id, force=True)
             here_before = {image.id for image in engine.client().images.list(all=True)}
             done = compare(tmp_path / "two-engines", "--build-on", other.context)
