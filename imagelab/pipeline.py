@@ -5,7 +5,8 @@ selection.py turns the set and the selectors into variants (apps.Variant), the s
 build.py bakes them (engine/bake.py reads BuildKit's stream into TargetResults) -> image_costs.measure
 reads each built image's files (inspect/, vulns/) and image_verdicts.check runs it (checks/), each
 returning a value -> image_result.assemble makes the report.model.ImageResult -> a report.model.Run ->
-report/files.py writes compare.md, compare.json and the chart; report/gate.py compares with a baseline. `run` returns the report it wrote, so bump measures a base set through it.
+report/files.py writes compare.md, compare.json and the chart; report/gate.py compares with a baseline.
+`run` returns the report it wrote, so bump measures a base set through it.
 
 What an image measures depends only on its content and on the measuring code, so measurements are
 remembered by a key of the image's layers and run configuration (not its id: the revision label changes

@@ -101,7 +101,7 @@ class SupportLists:
     The chain of trust is the one the pockets' indexes have: the release suite's index comes from the
     archive (Archive.index: its InRelease verified with gpgv, its Packages file by the signed SHA256,
     both kept and checked again when read), and names the package's SHA256; the .deb is kept whole
-    (about 40 kB) and read only when it has that SHA256. So nothing kept is trusted for having been
+    (about 30 kB) and read only when it has that SHA256. So nothing kept is trusted for having been
     kept: no list extracted to a file, no date or version written beside it."""
 
     def __init__(self, archive: Archive, cache_dir: Path) -> None:
